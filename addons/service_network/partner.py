@@ -1,0 +1,90 @@
+from trytond.model import fields
+from trytond.pool import PoolMeta
+from trytond.pyson import Bool, Eval
+
+from .phone import check_sn_phone, format_sn_phone
+
+NINEA = ('sn_ninea', "NINEA (Senegal)")
+
+
+class Configuration(metaclass=PoolMeta):
+    __name__ = 'party.configuration'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        # party calls the type sn_nimea, which stdnum does not know, so it
+        # was never validated; sn_ninea is found as stdnum.sn.ninea.
+        selection = [s for s in cls.identifier_types.selection
+            if s[0] != 'sn_nimea']
+        if NINEA not in selection:
+            selection.append(NINEA)
+        cls.identifier_types.selection = selection
+
+
+class Party(metaclass=PoolMeta):
+    __name__ = 'party.party'
+    partner_kind = fields.Selection([
+            (None, ""),
+            ('ministry', "Ministry"),
+            ('agency', "Agency"),
+            ('post', "La Poste"),
+            ('commune', "Commune"),
+            ('private', "Private"),
+            ], "Partner Kind",
+        help="Set for the partner administrations that own procedures.")
+    is_partner = fields.Function(
+        fields.Boolean("Partner Administration"), 'get_is_partner',
+        searcher='search_is_partner')
+    partner_contact_name = fields.Char(
+        "Contact", states={'invisible': ~Bool(Eval('partner_kind'))})
+    partner_contact_phone = fields.Char(
+        "Contact Phone", states={'invisible': ~Bool(Eval('partner_kind'))})
+    partner_contact_email = fields.Char(
+        "Contact Email", states={'invisible': ~Bool(Eval('partner_kind'))})
+    transmission = fields.Selection([
+            ('manual', "Manual"),
+            ], "Transmission",
+        states={
+            'invisible': ~Bool(Eval('partner_kind')),
+            },
+        help="How cases reach the partner: by hand, or through a "
+        "connector.")
+    procedures = fields.One2Many(
+        'network.procedure', 'partner', "Procedures", readonly=True,
+        states={'invisible': ~Bool(Eval('partner_kind'))})
+
+    @classmethod
+    def tax_identifier_types(cls):
+        return super().tax_identifier_types() + [NINEA[0]]
+
+    @classmethod
+    def default_transmission(cls):
+        return 'manual'
+
+    def get_is_partner(self, name):
+        return bool(self.partner_kind)
+
+    @classmethod
+    def search_is_partner(cls, name, clause):
+        _, operator, value = clause
+        if (operator == '=') == bool(value):
+            return [('partner_kind', '!=', None)]
+        return [('partner_kind', '=', None)]
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        values = super().preprocess_values(mode, values)
+        if values.get('partner_contact_phone'):
+            values['partner_contact_phone'] = format_sn_phone(
+                values['partner_contact_phone'])
+        return values
+
+    @classmethod
+    def validate_fields(cls, parties, field_names):
+        super().validate_fields(parties, field_names)
+        if field_names and 'partner_contact_phone' not in field_names:
+            return
+        field = cls.__names__('partner_contact_phone')['field']
+        for party in parties:
+            check_sn_phone(party.partner_contact_phone, field, party.rec_name)

@@ -1,0 +1,309 @@
+import datetime as dt
+import unittest
+from decimal import Decimal
+
+from trytond.exceptions import UserError
+from trytond.model.exceptions import ValidationError
+from trytond.modules.company.tests import create_company, set_company
+from trytond.pool import Pool
+from trytond.tests import test_tryton
+from trytond.tests.test_tryton import activate_module, with_transaction
+from trytond.transaction import Transaction
+
+
+def site_values(code='TST', department='ZIG', **values):
+    "Values of a site in the department of the seeded site `department`"
+    pool = Pool()
+    Site = pool.get('network.site')
+    model, = Site.search([('code', '=', department)])
+    return {
+        'code': code, 'name': f"Site {code}",
+        'region': model.region.id, 'department': model.department.id,
+        **values}
+
+
+def create_procedure(**values):
+    pool = Pool()
+    Procedure = pool.get('network.procedure')
+    Party = pool.get('party.party')
+    Sector = pool.get('network.sector')
+    partner, = Party.create([{'name': "Partner", 'partner_kind': 'agency'}])
+    sector, = Sector.search([('code', '=', 'J')])
+    procedure, = Procedure.create([{
+                'code': 'TEST', 'name': "Test", 'sector': sector.id,
+                'partner': partner.id, 'legal_delay': 5, **values}])
+    return procedure
+
+
+class ServiceNetworkTestCase(test_tryton.ModuleTestCase):
+    "Test Service Network module"
+    module = 'service_network'
+
+    @with_transaction()
+    def test_geography_loaded(self):
+        "14 regions and 46 departments, each with its site"
+        pool = Pool()
+        Subdivision = pool.get('country.subdivision')
+        Site = pool.get('network.site')
+        regions = Subdivision.search([
+                ('country.code', '=', 'SN'), ('type', '=', 'region')])
+        departments = Subdivision.search([
+                ('country.code', '=', 'SN'), ('type', '=', 'department')])
+        self.assertEqual(len(regions), 14)
+        self.assertEqual(len(departments), 46)
+        self.assertTrue(all(d.parent in regions for d in departments))
+        sites = Site.search([])
+        self.assertEqual(len(sites), 46)
+        self.assertEqual({s.department for s in sites}, set(departments))
+        zig, = Site.search([('code', '=', 'ZIG')])
+        self.assertEqual(zig.region.code, 'SN-ZG')
+        self.assertEqual(zig.opening_days, ('0', '1', '2', '3', '4'))
+        self.assertEqual(
+            (zig.opening_time, zig.closing_time),
+            (dt.time(8), dt.time(17)))
+
+    @with_transaction()
+    def test_site_code_unique(self):
+        "A site code that already exists is refused"
+        pool = Pool()
+        Site = pool.get('network.site')
+        with self.assertRaises(ValidationError) as cm:
+            Site.create([site_values(code='zig')])
+        self.assertIn('code', str(cm.exception))
+
+    @with_transaction()
+    def test_site_department_in_region(self):
+        "A department outside the region is refused"
+        pool = Pool()
+        Site = pool.get('network.site')
+        thies, = Site.search([('code', '=', 'THS')])
+        values = site_values()
+        values['region'] = thies.region.id
+        with self.assertRaises(ValidationError) as cm:
+            Site.create([values])
+        self.assertIn('Ziguinchor', str(cm.exception))
+        self.assertIn('Thiès', str(cm.exception))
+
+    @with_transaction()
+    def test_site_phone(self):
+        "Site phones are Senegal numbers, stored in international format"
+        pool = Pool()
+        Site = pool.get('network.site')
+        site, = Site.create([site_values(phone='339911120')])
+        self.assertEqual(site.phone, '+221 33 991 11 20')
+        for wrong in ['12345', '+33 1 45 67 89 00']:
+            with self.assertRaises(ValidationError) as cm:
+                Site.write([site], {'phone': wrong})
+            self.assertIn('Phone', str(cm.exception))
+
+    @with_transaction()
+    def test_site_closure_history(self):
+        "Closing for works needs a reason; reopening keeps the history"
+        pool = Pool()
+        Site = pool.get('network.site')
+        site, = Site.search([('code', '=', 'ZIG')])
+        with self.assertRaises(UserError):
+            Site.close_for_works([site])
+        Site.write([site], {
+                'closure_reason': "Rehabilitation after vandalism",
+                'closure_planned_end': dt.date(2026, 12, 1)})
+        Site.close_for_works([site])
+        self.assertEqual(site.state, 'works')
+        closure, = site.closures
+        self.assertEqual(closure.kind, 'works')
+        self.assertIsNone(closure.end_date)
+        Site.reopen([site])
+        self.assertEqual(site.state, 'open')
+        self.assertIsNotNone(site.closures[0].end_date)
+        self.assertIsNone(site.closure_reason)
+
+    @with_transaction()
+    def test_site_opening_hours(self):
+        "Closing time must follow opening time"
+        pool = Pool()
+        Site = pool.get('network.site')
+        with self.assertRaises(ValidationError):
+            Site.create([site_values(
+                        opening_time=dt.time(17), closing_time=dt.time(8))])
+
+    @with_transaction()
+    def test_procedure_catalogue_seeded(self):
+        "The seeded catalogue carries the figures of the referential"
+        pool = Pool()
+        Procedure = pool.get('network.procedure')
+        record, = Procedure.search([('code', '=', 'CJ-B3')])
+        self.assertEqual(record.legal_delay, 1)
+        self.assertEqual(record.total_fee, Decimal(400))
+        self.assertEqual(
+            sorted((f.kind, f.amount) for f in record.fees),
+            [('fee', Decimal(200)), ('stamp', Decimal(200))])
+        self.assertEqual(record.delivered_validity, 3)
+        simple, = Procedure.search([('code', '=', 'URB-AC-S')])
+        complex_, = Procedure.search([('code', '=', 'URB-AC-C')])
+        self.assertEqual((simple.legal_delay, complex_.legal_delay), (28, 40))
+        self.assertEqual(len(Procedure.search([])), 6)
+
+    @with_transaction()
+    def test_procedure_legal_delay(self):
+        "A legal delay of zero or less is refused"
+        for delay in [0, -3]:
+            with self.assertRaises(ValidationError) as cm:
+                create_procedure(code=f'D{delay}', legal_delay=delay)
+            self.assertIn('Legal Delay', str(cm.exception))
+
+    @with_transaction()
+    def test_fee_negative(self):
+        "A negative fee is refused"
+        pool = Pool()
+        Fee = pool.get('network.procedure.fee')
+        procedure = create_procedure()
+        with self.assertRaises(ValidationError) as cm:
+            Fee.create([{
+                        'procedure': procedure.id, 'label': "Stamp",
+                        'kind': 'stamp', 'amount': Decimal(-200),
+                        'beneficiary': procedure.partner.id}])
+        self.assertIn('Amount', str(cm.exception))
+
+    @with_transaction()
+    def test_procedure_code_unique(self):
+        "Procedure codes are unique"
+        create_procedure()
+        with self.assertRaises(ValidationError):
+            create_procedure()
+
+    @with_transaction()
+    def test_ninea(self):
+        "NINEA identifiers are validated with stdnum.sn.ninea"
+        pool = Pool()
+        Party = pool.get('party.party')
+        party, = Party.create([{
+                    'name': "Société test", 'partner_kind': 'private',
+                    'identifiers': [('create', [{
+                                    'type': 'sn_ninea',
+                                    'code': '30672212G2'}])]}])
+        self.assertEqual(party.tax_identifier.type, 'sn_ninea')
+        with self.assertRaises(ValidationError) as cm:
+            Party.create([{
+                        'name': "Bad", 'identifiers': [('create', [{
+                                        'type': 'sn_ninea',
+                                        'code': '30672213G2'}])]}])
+        self.assertIn('NINEA', str(cm.exception))
+
+    @with_transaction()
+    def test_partner_contact_phone(self):
+        "The partner contact phone must be a Senegal number"
+        pool = Pool()
+        Party = pool.get('party.party')
+        party, = Party.create([{
+                    'name': "La Poste", 'partner_kind': 'post',
+                    'partner_contact_phone': '77 123 45 67'}])
+        self.assertEqual(party.partner_contact_phone, '+221 77 123 45 67')
+        self.assertTrue(party.is_partner)
+        self.assertIn(party, Party.search([('is_partner', '=', True)]))
+        with self.assertRaises(ValidationError):
+            Party.write([party], {'partner_contact_phone': '0612345678'})
+
+    @with_transaction()
+    def test_add_working_days(self):
+        "Working days skip weekends and Senegal's public holidays"
+        pool = Pool()
+        Holiday = pool.get('network.holiday')
+        # Friday 3 April 2026 + 1: Saturday 4 April is Independence Day,
+        # Easter Monday 6 April is a holiday: Tuesday 7 April
+        self.assertEqual(
+            Holiday.add_working_days(dt.date(2026, 4, 3), 1),
+            dt.date(2026, 4, 7))
+        self.assertEqual(
+            Holiday.add_working_days(dt.date(2026, 11, 20), 3),
+            dt.date(2026, 11, 25))
+        self.assertEqual(
+            Holiday.count_working_days(
+                dt.date(2026, 4, 3), dt.date(2026, 4, 10)), 4)
+        self.assertFalse(Holiday.is_working_day(dt.date(2026, 5, 1)))
+        # 23:30 UTC on Friday is still Friday in Dakar (UTC+0)
+        self.assertEqual(
+            Holiday.add_working_days(dt.datetime(2026, 11, 20, 23, 30), 1),
+            dt.date(2026, 11, 23))
+
+    @with_transaction()
+    def test_holiday_table_overrides_library(self):
+        "A loaded year follows the table: moved and added holidays"
+        pool = Pool()
+        Holiday = pool.get('network.holiday')
+        Holiday.load_years([2026])
+        self.assertTrue(Holiday.search([('year', '=', 2026)]))
+        # Eid al-Fitr is estimated on Friday 20 March 2026: moved to Monday
+        eid, = Holiday.search([('date', '=', dt.date(2026, 3, 20))])
+        self.assertTrue(eid.estimated)
+        Holiday.write([eid], {'date': dt.date(2026, 3, 23),
+                'estimated': False})
+        self.assertTrue(Holiday.is_working_day(dt.date(2026, 3, 20)))
+        self.assertFalse(Holiday.is_working_day(dt.date(2026, 3, 23)))
+        # A manual holiday in a year not loaded yet loads the year first
+        Holiday.create([{'date': dt.date(2027, 6, 15), 'name': "Tabaski"}])
+        self.assertIn(2027, Holiday.loaded_years([2027]))
+        self.assertFalse(Holiday.is_working_day(dt.date(2027, 6, 15)))
+        # Easter Monday 2027 came from the official calendar
+        easter, = Holiday.search([('date', '=', dt.date(2027, 3, 29))])
+        self.assertEqual(easter.origin, 'library')
+        self.assertFalse(Holiday.is_working_day(dt.date(2027, 3, 29)))
+        # A deactivated holiday is worked
+        Holiday.write([easter], {'active': False})
+        self.assertTrue(Holiday.is_working_day(dt.date(2027, 3, 29)))
+        with self.assertRaises(ValidationError):
+            Holiday.create([{'date': dt.date(2026, 11, 21), 'name': "Sat"}])
+
+    @with_transaction()
+    def test_site_rules(self):
+        "Site managers change only their own sites' counters"
+        pool = Pool()
+        Site = pool.get('network.site')
+        Counter = pool.get('network.counter')
+        Sector = pool.get('network.sector')
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        zig, = Site.search([('code', '=', 'ZIG')])
+        ths, = Site.search([('code', '=', 'THS')])
+        sector, = Sector.search([('code', '=', 'J')])
+        manager, = User.create([{
+                    'login': 'chef.zig', 'name': "Chef ZIG",
+                    'groups': [('add', [ModelData.get_id(
+                                    'service_network',
+                                    'group_site_manager')])],
+                    'sites': [('add', [zig.id])]}])
+        with Transaction().set_user(manager.id), \
+                Transaction().set_context(_check_access=True):
+            counter, = Counter.create([{
+                        'site': zig.id, 'name': "Box 1",
+                        'sector': sector.id}])
+            Site.write([Site(zig.id)], {'phone': '33 991 11 20'})
+            with self.assertRaises(Exception):
+                Counter.create([{
+                            'site': ths.id, 'name': "Box 1",
+                            'sector': sector.id}])
+            with self.assertRaises(Exception):
+                Site.write([Site(ths.id)], {'phone': '33 951 11 20'})
+            # every site stays readable
+            self.assertEqual(len(Site.search([])), 46)
+
+
+class ServiceNetworkFrenchTestCase(unittest.TestCase):
+    "Messages reach users in French"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        activate_module('service_network', lang='fr')
+
+    @with_transaction(context={'language': 'fr'})
+    def test_french_messages(self):
+        pool = Pool()
+        Site = pool.get('network.site')
+        with self.assertRaises(ValidationError) as cm:
+            Site.create([site_values(code='ZIG')])
+        self.assertIn('code', str(cm.exception))
+        self.assertIn('site', str(cm.exception))
+        with self.assertRaises(ValidationError) as cm:
+            create_procedure(legal_delay=0)
+        self.assertIn('Délai légal', str(cm.exception))
+        self.assertIn('jour ouvré', str(cm.exception))

@@ -1,0 +1,75 @@
+"""The sites a user works at, and the record-rule context built on them.
+
+Record rules of any addon restrict site staff with the domain
+``[('site', 'in', Eval('sites', []))]``: `sites` holds the ids of the
+current user's sites (see `Rule._get_context`).
+"""
+from trytond.cache import Cache
+from trytond.model import ModelSQL, fields
+from trytond.pool import Pool, PoolMeta
+from trytond.transaction import Transaction
+
+
+class UserSite(ModelSQL):
+    __name__ = 'network.site-res.user'
+    site = fields.Many2One(
+        'network.site', "Site", ondelete='CASCADE', required=True)
+    user = fields.Many2One(
+        'res.user', "User", ondelete='CASCADE', required=True)
+
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        pool = Pool()
+        User = pool.get('res.user')
+        super().on_modification(mode, records, field_names=field_names)
+        User.clear_sites_cache()
+
+
+class User(metaclass=PoolMeta):
+    __name__ = 'res.user'
+    sites = fields.Many2Many(
+        'network.site-res.user', 'user', 'site', "Sites",
+        help="The sites where the user works: site staff only see the "
+        "records of these sites.")
+    _get_sites_cache = Cache(__name__ + '.get_sites', context=False)
+
+    @classmethod
+    def get_sites(cls):
+        "Return a tuple of the ids of the current user's sites"
+        user_id = Transaction().user
+        sites = cls._get_sites_cache.get(user_id)
+        if sites is not None:
+            return sites
+        sites = tuple(sorted(s.id for s in cls(user_id).sites))
+        return cls._get_sites_cache.set(user_id, sites)
+
+    @classmethod
+    def clear_sites_cache(cls):
+        pool = Pool()
+        Rule = pool.get('ir.rule')
+        cls._get_sites_cache.clear()
+        Rule._domain_get_cache.clear()
+
+    @classmethod
+    def on_modification(cls, mode, users, field_names=None):
+        super().on_modification(mode, users, field_names=field_names)
+        if field_names is None or 'sites' in field_names:
+            cls.clear_sites_cache()
+
+
+class Rule(metaclass=PoolMeta):
+    __name__ = 'ir.rule'
+
+    @classmethod
+    def _get_cache_key(cls, model_names):
+        pool = Pool()
+        User = pool.get('res.user')
+        return (*super()._get_cache_key(model_names), User.get_sites())
+
+    @classmethod
+    def _get_context(cls, model_name):
+        pool = Pool()
+        User = pool.get('res.user')
+        context = super()._get_context(model_name)
+        context['sites'] = list(User.get_sites())
+        return context

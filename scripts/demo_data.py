@@ -1,0 +1,164 @@
+"""Load realistic demo data into a freshly created database.
+
+    python scripts/demo_data.py DATABASE ADMIN_PASSWORD
+
+Sites, geography, partners and the procedure catalogue come with the
+addons' data; this adds the company, its SYSCOHADA chart, counters, public
+holidays and one user per role, and prints their passwords.
+"""
+import datetime as dt
+import os
+import sys
+
+from proteus import Model, Wizard, config as pconfig
+
+COMPANY_NINEA = '30672212G2'
+PASSWORD = 'Senegal-2026'
+COUNTERS = [
+    ('Box 1 - Accueil', 'A'),
+    ('Box 2 - Justice', 'J'),
+    ('Box 3 - État civil', 'C'),
+    ('Box 4 - Urbanisme', 'U'),
+    ('Box 5 - Poste', 'P'),
+    ('Box 6 - Entreprises', 'E'),
+    ]
+# login, name, groups, sites
+USERS = [
+    ('reseau', 'Awa Ndiaye', ['group_network_admin'], []),
+    ('chef.zig', 'Moussa Diatta', ['group_site_manager'], ['ZIG']),
+    ('agent.zig', 'Fatou Sané', ['group_site_agent'], ['ZIG']),
+    ('agent.ths', 'Ibrahima Fall', ['group_site_agent'], ['THS']),
+    ('chef.dkr', 'Aminata Diop', ['group_site_manager'], ['DKR']),
+    ('finance', 'Cheikh Sarr', ['group_finance'], []),
+    ('rh', 'Mariama Ba', ['group_hr'], []),
+    ]
+
+
+def ref(xml_id):
+    ModelData = Model.get('ir.model.data')
+    return ModelData.get_id(xml_id, pconfig.get_config().context)
+
+
+def setup_company():
+    Party = Model.get('party.party')
+    Currency = Model.get('currency.currency')
+    User = Model.get('res.user')
+    Lang = Model.get('ir.lang')
+
+    french, = Lang.find([('code', '=', 'fr')])
+    admin = User(1)
+    admin.language = french
+    admin.save()
+
+    party = Party(ref('service_network.party_senegal_numerique'))
+    party.partner_kind = None
+    party.identifiers.new(type='sn_ninea', code=COMPANY_NINEA)
+    party.save()
+
+    company_config = Wizard('company.company.config')
+    company_config.execute('company')
+    company = company_config.form
+    company.party = party
+    company.currency = Currency(ref('service_network.currency_xof'))
+    company.timezone = 'Africa/Dakar'
+    company_config.execute('add')
+    pconfig.get_config()._context = User.get_preferences(True, {})
+    Company = Model.get('company.company')
+    company, = Company.find()
+    return company
+
+
+def setup_chart(company):
+    AccountTemplate = Model.get('account.account.template')
+    Account = Model.get('account.account')
+    template = AccountTemplate(
+        ref('account_syscohada.root_2016_fr'))
+    create_chart = Wizard('account.create_chart')
+    create_chart.execute('account')
+    create_chart.form.account_template = template
+    create_chart.form.company = company
+    create_chart.execute('create_account')
+    receivable, = Account.find([
+            ('type.receivable', '=', True), ('party_required', '=', True),
+            ('company', '=', company.id), ('closed', '!=', True),
+            ], limit=1)
+    payable, = Account.find([
+            ('type.payable', '=', True), ('party_required', '=', True),
+            ('company', '=', company.id), ('closed', '!=', True),
+            ], limit=1)
+    create_chart.form.account_receivable = receivable
+    create_chart.form.account_payable = payable
+    create_chart.execute('create_properties')
+
+
+def setup_network():
+    Site = Model.get('network.site')
+    Sector = Model.get('network.sector')
+    Party = Model.get('party.party')
+    sectors = {s.code: s for s in Sector.find([])}
+    for code in ['ZIG', 'DKR', 'THS', 'STL', 'KLK', 'LGA', 'FTK']:
+        site, = Site.find([('code', '=', code)])
+        for name, sector in COUNTERS:
+            site.counters.new(name=name, sector=sectors[sector])
+        site.phone = '33 991 11 20' if code == 'ZIG' else None
+        site.save()
+    this_year = dt.date.today().year
+    for year in [this_year, this_year + 1]:
+        load = Wizard('network.holiday.load')
+        load.form.year = year
+        load.execute('load')
+    contacts = {
+        'service_network.party_justice': (
+            'Direction des Affaires criminelles et des Grâces',
+            '33 849 70 00'),
+        'service_network.party_laposte': (
+            'Direction commerciale', '33 839 34 34'),
+        }
+    for xml_id, (name, phone) in contacts.items():
+        party = Party(ref(xml_id))
+        party.partner_contact_name = name
+        party.partner_contact_phone = phone
+        party.save()
+
+
+def setup_users(company):
+    User = Model.get('res.user')
+    Group = Model.get('res.group')
+    Employee = Model.get('company.employee')
+    Party = Model.get('party.party')
+    Site = Model.get('network.site')
+    Lang = Model.get('ir.lang')
+    french, = Lang.find([('code', '=', 'fr')])
+    print("\nDemo users (login / password):")
+    print(f"  admin / {sys.argv[2]}  (administrator, every role)")
+    for login, name, groups, site_codes in USERS:
+        employee = Employee(party=Party(name=name), company=company)
+        employee.party.save()
+        employee.save()
+        user = User(login=login, name=name, password=PASSWORD)
+        user.language = french
+        for group in groups:
+            user.groups.append(Group(ref(f'service_network.{group}')))
+        user.companies.append(company)
+        user.company = company
+        user.employees.append(employee)
+        user.employee = employee
+        for code in site_codes:
+            site, = Site.find([('code', '=', code)])
+            user.sites.append(site)
+        user.save()
+        print(f"  {login} / {PASSWORD}  ({name}, {', '.join(groups)}"
+            + (f", {', '.join(site_codes)}" if site_codes else '') + ")")
+
+
+def main(database):
+    pconfig.set_trytond(database, config_file=os.environ['TRYTOND_CONFIG'])
+    company = setup_company()
+    setup_chart(company)
+    setup_network()
+    setup_users(company)
+    print()
+
+
+if __name__ == '__main__':
+    main(sys.argv[1])

@@ -1,0 +1,79 @@
+"""Create or upgrade the demo database and load the demo data.
+
+    python scripts/demo_db.py DATABASE
+
+A new database is created in French with every addon of pyproject.toml
+activated, then filled by scripts/demo_data.py. An existing one is upgraded
+only when an addon changed since the last run, so a second start is fast.
+"""
+import hashlib
+import os
+import pathlib
+import subprocess
+import sys
+import tomllib
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / '.venv' / 'bin'
+ADMIN_PASSWORD = 'admin-ess-2026'
+
+
+def addons():
+    """The addons registered as trytond.modules entry points (or those of
+    ESS_ADDONS, comma-separated)"""
+    if os.environ.get('ESS_ADDONS'):
+        return sorted(os.environ['ESS_ADDONS'].split(','))
+    with open(ROOT / 'pyproject.toml', 'rb') as fp:
+        project = tomllib.load(fp)
+    return sorted(project['project']['entry-points']['trytond.modules'])
+
+
+def fingerprint():
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / 'addons').rglob('*')):
+        if path.suffix in {'.py', '.xml', '.cfg', '.po', '.fodt'}:
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def admin(database, *args):
+    env = dict(os.environ)
+    passfile = ROOT / 'var' / 'admin-password'
+    passfile.write_text(ADMIN_PASSWORD)
+    env['TRYTONPASSFILE'] = str(passfile)
+    env.setdefault('TRYTOND_DATABASE__PATH', str(ROOT / 'var' / 'db'))
+    try:
+        subprocess.run([
+                str(VENV_BIN / 'trytond-admin'),
+                '-c', env['TRYTOND_CONFIG'], '-d', database,
+                '--activate-dependencies', '-l', 'fr', *args],
+            check=True, env=env)
+    finally:
+        passfile.unlink()
+
+
+def main(database):
+    db_dir = ROOT / 'var' / 'db'
+    db_dir.mkdir(parents=True, exist_ok=True)
+    db_file = db_dir / f'{database}.sqlite'
+    stamp = db_dir / f'{database}.fingerprint'
+    current = fingerprint()
+    if not db_file.exists() or not stamp.exists():
+        print(f"== Creating the demo database {database} (a few minutes)")
+        db_file.unlink(missing_ok=True)
+        db_file.touch()
+        admin(database, '--email', 'admin@senegalnumerique.sn',
+            '-u', *addons())
+        subprocess.run([
+                str(VENV_BIN / 'python'), str(ROOT / 'scripts' / 'demo_data.py'),
+                database, ADMIN_PASSWORD], check=True)
+    elif stamp.read_text() != current:
+        print(f"== Upgrading the demo database {database}")
+        admin(database, '-u', *addons())
+    else:
+        print(f"== Demo database {database} is up to date")
+    stamp.write_text(current)
+
+
+if __name__ == '__main__':
+    main(sys.argv[1])

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Set everything up and run the whole test suite with pytest: every addon's
+# ModuleTestCase and unit tests, every scenario (tests/scenario_*.rst,
+# bridged by tests/test_scenarios.py) and the repository tests.
+# Extra arguments go to pytest. Runs on SQLite unless
+# TRYTOND_DATABASE__URI points elsewhere (see .ci/run for PostgreSQL).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+
+# assert statements must run in tests
+unset PYTHONOPTIMIZE
+export TRYTOND_DATABASE__URI=${TRYTOND_DATABASE__URI:-sqlite://}
+export TRYTOND_DATABASE__LANGUAGE=en
+case "$TRYTOND_DATABASE__URI" in
+    sqlite*) export DB_NAME=${DB_NAME:-:memory:}; backend=sqlite ;;
+    *) export DB_NAME=${DB_NAME:-test_ess}; backend=postgresql ;;
+esac
+# Databases with the modules activated are cached between tests; the cache
+# is dropped whenever an addon changes.
+export DB_CACHE=${DB_CACHE:-$PWD/var/db-cache/$backend}
+fingerprint=$(find addons -type f \( -name '*.py' -o -name '*.xml' \
+    -o -name '*.cfg' -o -name '*.po' \) -print0 | sort -z \
+    | xargs -0 cat | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$DB_CACHE/.fingerprint" 2>/dev/null)" != "$fingerprint" ]; then
+    rm -rf "$DB_CACHE"
+fi
+mkdir -p "$DB_CACHE" && echo "$fingerprint" > "$DB_CACHE/.fingerprint"
+
+exec .venv/bin/python -m pytest "$@"
