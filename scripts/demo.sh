@@ -14,4 +14,4 @@ mkdir -p var/db
 .venv/bin/python scripts/demo_db.py "$DB"
 
 echo "== Web ERP at http://127.0.0.1:8000 (database $DB); Ctrl-C to stop"
-exec .venv/bin/trytond -c "$TRYTOND_CONFIG"
+exec .venv/bin/trytond -c "$TRYTOND_CONFIG" -d "$DB"

@@ -30,6 +30,6 @@ if [ ! -f var/sao/index.html ] || [ ! -f var/sao/node_modules/jquery/dist/jquery
     tar -xzf "$tmp"/tryton-sao-*.tgz -C var/sao --strip-components 1
     rm -rf "$tmp"
     # index.html loads its libraries from node_modules/ inside the sao folder
-    (cd var/sao && npm install --omit=dev --ignore-scripts --no-audit \
+    (cd var/sao && npm install --omit=dev --ignore-scripts --no-audit --legacy-peer-deps \
         --no-fund --no-package-lock --silent)
 fi
