@@ -4,10 +4,15 @@
 
 Sites, geography, partners and the procedure catalogue come with the
 addons' data; this adds the company, its SYSCOHADA chart, counters, public
-holidays and one user per role, and prints their passwords.
+holidays and one user per role, and prints their passwords. Then, for each
+activated addon, `scripts/demo/<addon>.py` (when it exists) loads that
+addon's demo data with its `load(company)` function, in the order of their
+`ORDER` (default 100).
 """
 import datetime as dt
+import importlib.util
 import os
+import pathlib
 import sys
 
 from proteus import Model, Wizard, config as pconfig
@@ -151,12 +156,30 @@ def setup_users(company):
             + (f", {', '.join(site_codes)}" if site_codes else '') + ")")
 
 
+def addon_demos():
+    "Yield the load functions of the activated addons' demo scripts"
+    Module = Model.get('ir.module')
+    activated = {m.name for m in Module.find([('state', '=', 'activated')])}
+    folder = pathlib.Path(__file__).parent / 'demo'
+    for path in sorted(folder.glob('*.py')):
+        addon = path.stem
+        if addon not in activated:
+            continue
+        spec = importlib.util.spec_from_file_location(f'demo_{addon}', path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        yield getattr(module, 'ORDER', 100), addon, module.load
+
+
 def main(database):
     pconfig.set_trytond(database, config_file=os.environ['TRYTOND_CONFIG'])
     company = setup_company()
     setup_chart(company)
     setup_network()
     setup_users(company)
+    for _, addon, load in sorted(addon_demos()):
+        print(f"== Demo data of {addon}")
+        load(company)
     print()
 
 
