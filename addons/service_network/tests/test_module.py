@@ -296,13 +296,15 @@ class ServiceNetworkFrenchTestCase(unittest.TestCase):
         activate_module('service_network', lang='fr')
 
     @with_transaction(context={'language': 'fr'})
-    def test_french_messages(self):
+    def test_french_site_code_unique(self):
         pool = Pool()
         Site = pool.get('network.site')
         with self.assertRaises(ValidationError) as cm:
             Site.create([site_values(code='ZIG')])
-        self.assertIn('code', str(cm.exception))
-        self.assertIn('site', str(cm.exception))
+        self.assertIn('Le code de site est déjà utilisé', str(cm.exception))
+
+    @with_transaction(context={'language': 'fr'})
+    def test_french_legal_delay(self):
         with self.assertRaises(ValidationError) as cm:
             create_procedure(legal_delay=0)
         self.assertIn('Délai légal', str(cm.exception))
