@@ -41,7 +41,6 @@ def admin(database, *args):
     passfile = ROOT / 'var' / 'admin-password'
     passfile.write_text(ADMIN_PASSWORD)
     env['TRYTONPASSFILE'] = str(passfile)
-    env.setdefault('TRYTOND_DATABASE__PATH', str(ROOT / 'var' / 'db'))
     try:
         subprocess.run([
                 str(VENV_BIN / 'trytond-admin'),
@@ -53,7 +52,8 @@ def admin(database, *args):
 
 
 def main(database):
-    db_dir = ROOT / 'var' / 'db'
+    db_dir = pathlib.Path(
+        os.environ.get('TRYTOND_DATABASE__PATH') or ROOT / 'var' / 'db')
     db_dir.mkdir(parents=True, exist_ok=True)
     db_file = db_dir / f'{database}.sqlite'
     stamp = db_dir / f'{database}.fingerprint'

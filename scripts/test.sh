@@ -8,6 +8,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 
+# The browser tests drive Debian's Chromium: install it when missing (the
+# tests skip themselves where it cannot be installed)
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "== Installing Debian's chromium and chromium-driver"
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+            apt-get install -y -qq chromium chromium-driver) >/dev/null \
+            || echo "!! chromium could not be installed: browser tests skip"
+    fi
+fi
+
 # assert statements must run in tests
 unset PYTHONOPTIMIZE
 export TRYTOND_DATABASE__URI=${TRYTOND_DATABASE__URI:-sqlite://}
