@@ -39,6 +39,16 @@ USERS = [
     ]
 
 
+def demo_ninea(seed):
+    "A NINEA valid for stdnum.sn.ninea (the demo does not know real ones)"
+    from stdnum.sn import ninea
+    for digit in range(10):
+        code = f'{seed:08d}{digit}2G2'
+        if ninea.is_valid(code):
+            return code
+    return demo_ninea(seed + 1)
+
+
 def ref(xml_id):
     ModelData = Model.get('ir.model.data')
     return ModelData.get_id(xml_id, pconfig.get_config().context)
@@ -119,11 +129,15 @@ def setup_network():
         'service_network.party_laposte': (
             'Direction commerciale', '33 839 34 34'),
         }
+    partners = Party.find([('partner_kind', '!=', None)])
+    for seed, party in enumerate(partners, start=4100123):
+        if not party.identifiers:
+            party.identifiers.new(type='sn_ninea', code=demo_ninea(seed))
     for xml_id, (name, phone) in contacts.items():
-        party = Party(ref(xml_id))
+        party, = [p for p in partners if p.id == ref(xml_id)]
         party.partner_contact_name = name
         party.partner_contact_phone = phone
-        party.save()
+    Party.save(partners)
 
 
 def setup_users(company):

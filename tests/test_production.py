@@ -6,6 +6,7 @@ import concurrent.futures
 import json
 import os
 import pathlib
+import signal
 import socket
 import subprocess
 import sys
@@ -53,6 +54,13 @@ def rpc(url, method, params, session=None):
     return answer['result']
 
 
+def signal_group(process, signum):
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:
+        pass
+
+
 def wait_for(predicate, timeout, what):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -98,7 +106,7 @@ def production(tmp_path_factory):
             processes[name] = subprocess.Popen(
                 command, env=env, cwd=ROOT,
                 stdout=open(logs / f'{name}.log', 'w'),
-                stderr=subprocess.STDOUT)
+                stderr=subprocess.STDOUT, start_new_session=True)
         url = f'http://127.0.0.1:{port}'
 
         def answers():
@@ -110,13 +118,15 @@ def production(tmp_path_factory):
         wait_for(answers, 120, "the web server")
         yield url, processes
     finally:
+        # the worker and cron run pools of child processes: stop the groups
         for process in processes.values():
-            process.terminate()
+            signal_group(process, signal.SIGTERM)
         for process in processes.values():
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                process.kill()
+                pass
+            signal_group(process, signal.SIGKILL)
         sql(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
 
 

@@ -3,7 +3,8 @@ import polib
 import pytest
 from translation_tools import ROOT, addons, key, source_entries
 
-from trytond.tests.test_tryton import activate_module, with_transaction
+from trytond.tests.test_tryton import (
+    activate_module, drop_db, with_transaction)
 
 ADDONS = addons()
 
@@ -11,7 +12,9 @@ ADDONS = addons()
 @pytest.fixture(scope='module')
 def sources():
     activate_module(ADDONS)
-    return with_transaction()(lambda: source_entries(ADDONS))()
+    yield with_transaction()(lambda: source_entries(ADDONS))()
+    # the next test creates its own database under the same name
+    drop_db()
 
 
 @pytest.mark.parametrize('module', ADDONS)

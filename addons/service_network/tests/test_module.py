@@ -7,7 +7,8 @@ from trytond.model.exceptions import ValidationError
 from trytond.modules.company.tests import create_company, set_company
 from trytond.pool import Pool
 from trytond.tests import test_tryton
-from trytond.tests.test_tryton import activate_module, with_transaction
+from trytond.tests.test_tryton import (
+    activate_module, drop_db, with_transaction)
 from trytond.transaction import Transaction
 
 
@@ -294,6 +295,12 @@ class ServiceNetworkFrenchTestCase(unittest.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         activate_module('service_network', lang='fr')
+
+    @classmethod
+    def tearDownClass(cls):
+        # the next test creates its own database under the same name
+        drop_db()
+        super().tearDownClass()
 
     @with_transaction(context={'language': 'fr'})
     def test_french_site_code_unique(self):

@@ -1,0 +1,349 @@
+"""Import of an existing register from Excel (.xlsx or .xls).
+
+Every row is checked first; errors are listed by row and column and
+nothing is created unless every row is valid, or unless the user chose to
+import only the valid rows."""
+import datetime as dt
+import io
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+import openpyxl
+import xlrd
+
+from trytond.i18n import gettext
+from trytond.model import ModelView, fields
+from trytond.pool import Pool
+from trytond.transaction import Transaction
+from trytond.wizard import Button, StateTransition, StateView, Wizard
+
+from .equipment import STATES
+from .exceptions import EquipmentImportError
+
+# field: accepted headers, written without accents, in lower case
+COLUMNS = {
+    'category': {'categorie', 'category', 'type'},
+    'brand': {'marque', 'brand'},
+    'model': {'modele', 'model'},
+    'serial_number': {
+        'numero de serie', 'n de serie', 'no de serie', 'serie',
+        'serial number', 'serial'},
+    'asset_tag': {
+        'etiquette', 'numero d inventaire', 'code inventaire', 'asset tag'},
+    'supplier': {'fournisseur', 'supplier'},
+    'purchase_date': {'date d achat', 'purchase date'},
+    'purchase_value': {
+        'valeur d achat', 'valeur', 'prix d achat', 'purchase value'},
+    'warranty_end': {'fin de garantie', 'warranty end'},
+    'site': {'site'},
+    'counter': {'guichet', 'box', 'counter'},
+    'state': {'etat', 'state'},
+    'notes': {'observations', 'notes', 'remarques'},
+    }
+STATE_NAMES = {
+    'en service': 'in_service', 'en reparation': 'under_repair',
+    'endommage': 'damaged', 'en panne': 'damaged', 'vole': 'stolen',
+    'a investiguer': 'missing', 'manquant': 'missing',
+    'reforme': 'retired', 'hors service': 'retired',
+    }
+CHUNK = 500  # SQLite checks unique constraints with one query per chunk
+
+
+def normalize(value):
+    "Lower case without accents nor punctuation: 'N° de série' → 'n de serie'"
+    value = unicodedata.normalize('NFKD', str(value or ''))
+    value = ''.join(c for c in value if not unicodedata.combining(c))
+    return ' '.join(re.sub(r'[^a-z0-9]+', ' ', value.lower()).split())
+
+
+def read_rows(data):
+    "Return the rows of the first sheet of an .xlsx or .xls file"
+    data = bytes(data)
+    if data[:4] == b'PK\x03\x04':
+        workbook = openpyxl.load_workbook(
+            io.BytesIO(data), read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+        workbook.close()
+        return rows
+    book = xlrd.open_workbook(file_contents=data)
+    sheet = book.sheet_by_index(0)
+    rows = []
+    for index in range(sheet.nrows):
+        row = []
+        for cell in sheet.row(index):
+            if cell.ctype == xlrd.XL_CELL_DATE:
+                row.append(xlrd.xldate_as_datetime(cell.value, book.datemode))
+            elif cell.ctype == xlrd.XL_CELL_EMPTY:
+                row.append(None)
+            else:
+                row.append(cell.value)
+        rows.append(row)
+    return rows
+
+
+def cell_text(value):
+    if value is None:
+        return ''
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+class ImportStart(ModelView):
+    "Import an equipment register"
+    __name__ = 'equipment.import.start'
+    file = fields.Binary("File", required=True, filename='filename')
+    filename = fields.Char("File Name")
+    site = fields.Many2One(
+        'network.site', "Site", required=True,
+        help="The site of the rows that have no site column.")
+    only_valid = fields.Boolean(
+        "Import Only Valid Rows",
+        help="Import the valid rows and skip the others; by default "
+        "nothing is imported while a row has an error.")
+
+
+class ImportResult(ModelView):
+    "Import an equipment register"
+    __name__ = 'equipment.import.result'
+    imported = fields.Integer("Equipment Imported", readonly=True)
+    errors = fields.Text("Errors", readonly=True)
+
+
+class Import(Wizard):
+    "Import an equipment register from Excel"
+    __name__ = 'equipment.import'
+    start = StateView('equipment.import.start',
+        'site_equipment.import_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Import", 'import_', 'tryton-ok', default=True),
+            ])
+    import_ = StateTransition()
+    result = StateView('equipment.import.result',
+        'site_equipment.import_result_view_form', [
+            Button("Close", 'end', 'tryton-close', default=True),
+            ])
+
+    def transition_import_(self):
+        try:
+            rows = read_rows(self.start.file)
+        except Exception:
+            raise EquipmentImportError(gettext(
+                    'site_equipment.msg_import_unreadable',
+                    filename=self.start.filename or ''))
+        values, errors = RegisterReader(self.start.site).read(rows)
+        imported = 0
+        if values and (not errors or self.start.only_valid):
+            imported = create_equipments(values)
+        self.result.imported = imported
+        self.result.errors = '\n'.join(errors) or None
+        return 'result'
+
+    def default_result(self, fields):
+        return {
+            'imported': self.result.imported,
+            'errors': self.result.errors,
+            }
+
+
+def create_equipments(values):
+    pool = Pool()
+    Equipment = pool.get('equipment.equipment')
+    Party = pool.get('party.party')
+    names = {v['supplier'] for v in values if v.get('supplier')}
+    suppliers = {p.name: p for p in Party.search([('name', 'in', names)])}
+    new = [Party(name=n) for n in sorted(names - set(suppliers))]
+    Party.save(new)
+    suppliers.update({p.name: p for p in new})
+    for value in values:
+        if value.get('supplier'):
+            value['supplier'] = suppliers[value['supplier']].id
+    for start in range(0, len(values), CHUNK):
+        Equipment.create(values[start:start + CHUNK])
+    return len(values)
+
+
+class RegisterReader:
+    "Turn the rows of a register into equipment values and errors"
+
+    def __init__(self, site):
+        pool = Pool()
+        Category = pool.get('equipment.category')
+        Site = pool.get('network.site')
+        self.site = site
+        self.categories = {}
+        # Registers name categories in French or in English
+        for language in ['en', 'fr']:
+            with Transaction().set_context(language=language):
+                for category in Category.search([]):
+                    self.categories[normalize(category.code)] = category
+                    self.categories[normalize(category.name)] = category
+        self.sites = {normalize(s.code): s for s in Site.search([])}
+        self.counters = {}
+        self.states = {code: code for code, _ in STATES}
+        self.states.update({normalize(n): c for c, n in STATES})
+        self.states.update(STATE_NAMES)
+        self.seen = {}
+
+    def error(self, row, column, msg_id, **kwargs):
+        return gettext(
+            'site_equipment.msg_import_cell', row=row, column=column,
+            error=gettext(f'site_equipment.{msg_id}', **kwargs))
+
+    def read(self, rows):
+        "Return (values of valid rows, errors of all rows)"
+        rows = [r for r in rows if any(cell_text(c) for c in r)]
+        if not rows:
+            return [], [gettext('site_equipment.msg_import_empty')]
+        header = rows[0]
+        columns = {}
+        for index, title in enumerate(header):
+            for name, titles in COLUMNS.items():
+                if normalize(title) in titles and name not in columns:
+                    columns[name] = (index, cell_text(title))
+        missing = [n for n in ['category'] if n not in columns]
+        if not {'serial_number', 'asset_tag'} & set(columns):
+            missing.append('serial_number')
+        if missing:
+            return [], [gettext(
+                        'site_equipment.msg_import_missing_column',
+                        columns=', '.join(missing))]
+        values, errors = [], []
+        for number, row in enumerate(rows[1:], start=2):
+            cells = {
+                name: (row[index] if index < len(row) else None, title)
+                for name, (index, title) in columns.items()}
+            value, row_errors = self.read_row(number, cells)
+            errors.extend(row_errors)
+            if not row_errors:
+                values.append(value)
+        self.check_existing(values, columns, errors)
+        return [v for v in values if v], errors
+
+    def read_row(self, number, cells):
+        value, errors = {}, []
+
+        def text(name):
+            return cell_text(cells[name][0]) if name in cells else ''
+
+        def fail(name, msg_id, **kwargs):
+            errors.append(self.error(
+                    number, cells[name][1], msg_id, **kwargs))
+
+        category = self.categories.get(normalize(text('category')))
+        if not text('category'):
+            fail('category', 'msg_import_required')
+        elif not category:
+            fail('category', 'msg_import_unknown_category',
+                value=text('category'))
+        else:
+            value['category'] = category.id
+        site = self.site
+        if text('site'):
+            site = self.sites.get(normalize(text('site')))
+            if not site:
+                fail('site', 'msg_import_unknown_site', value=text('site'))
+        value['site'] = site.id if site else None
+        for name in ['brand', 'model', 'notes', 'supplier']:
+            if text(name):
+                value[name] = text(name)
+        serial = text('serial_number').upper()
+        tag = text('asset_tag').upper()
+        if not serial and not tag:
+            name = 'serial_number' if 'serial_number' in cells else (
+                'asset_tag')
+            fail(name, 'msg_import_no_identifier')
+        for name, code in [('serial_number', serial), ('asset_tag', tag)]:
+            if not code:
+                continue
+            key = (name, category.id if name == 'serial_number'
+                and category else None, code)
+            if key in self.seen:
+                fail(name, 'msg_import_duplicate',
+                    value=code, other=self.seen[key])
+            else:
+                self.seen[key] = number
+            value[name] = code
+        for name in ['purchase_date', 'warranty_end']:
+            if name in cells and text(name):
+                date = parse_date(cells[name][0])
+                if date is None:
+                    fail(name, 'msg_import_invalid_date', value=text(name))
+                value[name] = date
+        if text('purchase_value'):
+            amount = parse_amount(cells['purchase_value'][0])
+            if amount is None or amount < 0:
+                fail('purchase_value', 'msg_import_invalid_amount',
+                    value=text('purchase_value'))
+            value['purchase_value'] = amount
+        if text('state'):
+            state = self.states.get(normalize(text('state')))
+            if not state:
+                fail('state', 'msg_import_unknown_state',
+                    value=text('state'))
+            value['state'] = state
+        if text('counter') and site:
+            counter = self.find_counter(site, text('counter'))
+            if not counter:
+                fail('counter', 'msg_import_unknown_counter',
+                    value=text('counter'), site=site.rec_name)
+            value['counter'] = counter.id if counter else None
+        value['row'] = number
+        return value, errors
+
+    def find_counter(self, site, name):
+        if site not in self.counters:
+            self.counters[site] = {
+                normalize(c.name): c for c in site.counters}
+        return self.counters[site].get(normalize(name))
+
+    def check_existing(self, values, columns, errors):
+        "Refuse the serial numbers and asset tags already in the register"
+        pool = Pool()
+        Equipment = pool.get('equipment.equipment')
+        codes = {v[n] for v in values
+            for n in ['serial_number', 'asset_tag'] if v.get(n)}
+        existing = Equipment.find_by_code(codes)
+        for index, value in enumerate(values):
+            for name in ['serial_number', 'asset_tag']:
+                equipment = existing.get(value.get(name))
+                if not equipment or getattr(equipment, name) != value[name]:
+                    continue
+                if (name == 'serial_number'
+                        and equipment.category.id != value['category']):
+                    continue
+                errors.append(self.error(
+                        value['row'], columns[name][1], 'msg_import_exists',
+                        value=value[name], equipment=equipment.rec_name,
+                        site=equipment.site.rec_name))
+                values[index] = None
+        for value in values:
+            if value:
+                del value['row']
+
+
+def parse_date(value):
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = cell_text(value)
+    for format_ in ['%d/%m/%Y', '%Y-%m-%d', '%d-%m-%Y', '%d/%m/%y']:
+        try:
+            return dt.datetime.strptime(text, format_).date()
+        except ValueError:
+            continue
+    return None
+
+
+def parse_amount(value):
+    if isinstance(value, (int, float)):
+        return Decimal(str(value)).quantize(Decimal(1))
+    text = cell_text(value).replace('\xa0', '').replace(' ', '')
+    text = re.sub(r'(?i)(f\s*cfa|xof|fcfa)$', '', text).replace(',', '.')
+    try:
+        return Decimal(text).quantize(Decimal(1))
+    except InvalidOperation:
+        return None

@@ -1,0 +1,152 @@
+"""Transfers of equipment between sites: the equipment's site changes only
+when the receiving site confirms the reception."""
+from trytond.i18n import gettext
+from trytond.model import ModelSQL, ModelView, Workflow, fields
+from trytond.pool import Pool
+from trytond.pyson import Eval
+
+from .equipment import current_employee, now
+from .exceptions import TransferError
+
+
+class Transfer(Workflow, ModelSQL, ModelView):
+    "Transfer of equipment between two sites"
+    __name__ = 'equipment.transfer'
+    _states = {'readonly': Eval('state') != 'draft'}
+
+    from_site = fields.Many2One(
+        'network.site', "From Site", required=True, states=_states)
+    to_site = fields.Many2One(
+        'network.site', "To Site", required=True, states=_states,
+        domain=[('id', '!=', Eval('from_site', -1))])
+    lines = fields.One2Many(
+        'equipment.transfer.line', 'transfer', "Equipment", states=_states)
+    reason = fields.Char("Reason", states=_states)
+    sent_by = fields.Many2One(
+        'company.employee', "Sent by",
+        states={'readonly': Eval('state') != 'draft'})
+    sent_date = fields.DateTime("Sent on", readonly=True)
+    received_by = fields.Many2One(
+        'company.employee', "Received by",
+        states={'readonly': Eval('state').in_(['received', 'cancelled'])})
+    received_date = fields.DateTime("Received on", readonly=True)
+    state = fields.Selection([
+            ('draft', "Draft"),
+            ('sent', "Sent"),
+            ('received', "Received"),
+            ('cancelled', "Cancelled"),
+            ], "State", required=True, readonly=True, sort=False)
+
+    del _states
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('id', 'DESC')]
+        cls._transitions |= {
+            ('draft', 'sent'),
+            ('sent', 'received'),
+            ('draft', 'cancelled'),
+            ('sent', 'cancelled'),
+            ('cancelled', 'draft'),
+            }
+        cls._buttons.update({
+                'send': {
+                    'invisible': Eval('state') != 'draft',
+                    'depends': ['state'],
+                    },
+                'receive': {
+                    'invisible': Eval('state') != 'sent',
+                    'depends': ['state'],
+                    },
+                'cancel': {
+                    'invisible': ~Eval('state').in_(['draft', 'sent']),
+                    'depends': ['state'],
+                    },
+                'draft': {
+                    'invisible': Eval('state') != 'cancelled',
+                    'depends': ['state'],
+                    },
+                })
+
+    @classmethod
+    def default_state(cls):
+        return 'draft'
+
+    @classmethod
+    def copy(cls, transfers, default=None):
+        default = default.copy() if default is not None else {}
+        default.setdefault('state', 'draft')
+        for name in ['sent_by', 'sent_date', 'received_by', 'received_date']:
+            default.setdefault(name, None)
+        return super().copy(transfers, default=default)
+
+    def get_rec_name(self, name):
+        return f'{self.from_site.code} → {self.to_site.code} ({self.id})'
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('sent')
+    def send(cls, transfers):
+        for transfer in transfers:
+            if not transfer.lines:
+                raise TransferError(gettext(
+                        'site_equipment.msg_transfer_empty',
+                        transfer=transfer.rec_name))
+            for line in transfer.lines:
+                if line.equipment.site != transfer.from_site:
+                    raise TransferError(gettext(
+                            'site_equipment.msg_transfer_wrong_site',
+                            equipment=line.equipment.rec_name,
+                            site=transfer.from_site.rec_name))
+            transfer.sent_date = now()
+            if not transfer.sent_by:
+                transfer.sent_by = current_employee()
+        cls.save(transfers)
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('received')
+    def receive(cls, transfers):
+        pool = Pool()
+        Equipment = pool.get('equipment.equipment')
+        for transfer in transfers:
+            Equipment.change_site(
+                [line.equipment for line in transfer.lines],
+                transfer.to_site, reason=transfer.reason, origin=transfer)
+            if not transfer.received_by:
+                transfer.received_by = current_employee()
+            transfer.received_date = now()
+        cls.save(transfers)
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('cancelled')
+    def cancel(cls, transfers):
+        pass
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('draft')
+    def draft(cls, transfers):
+        pass
+
+
+class TransferLine(ModelSQL, ModelView):
+    "Piece of equipment of a transfer"
+    __name__ = 'equipment.transfer.line'
+    transfer = fields.Many2One(
+        'equipment.transfer', "Transfer", required=True, ondelete='CASCADE')
+    equipment = fields.Many2One(
+        'equipment.equipment', "Equipment", required=True,
+        domain=[
+            ('site', '=', Eval('from_site', -1)),
+            ('state', '!=', 'retired'),
+            ])
+    from_site = fields.Function(
+        fields.Many2One('network.site', "From Site"),
+        'on_change_with_from_site')
+
+    @fields.depends('transfer', '_parent_transfer.from_site')
+    def on_change_with_from_site(self, name=None):
+        return self.transfer.from_site if self.transfer else None
