@@ -1,0 +1,471 @@
+import datetime as dt
+import io
+import unittest
+from decimal import Decimal
+
+import openpyxl
+import xlwt
+
+from trytond.exceptions import UserError
+from trytond.model.exceptions import AccessError, ValidationError
+from trytond.modules.company.tests import create_company, set_company
+from trytond.pool import Pool
+from trytond.tests import test_tryton
+from trytond.tests.test_tryton import (
+    activate_module, drop_db, with_transaction)
+from trytond.transaction import Transaction
+
+TODAY = dt.date.today()
+
+
+def site(code):
+    pool = Pool()
+    Site = pool.get('network.site')
+    record, = Site.search([('code', '=', code)])
+    return record
+
+
+def create_agents(company, *names, **values):
+    pool = Pool()
+    Party = pool.get('party.party')
+    Employee = pool.get('company.employee')
+    parties = Party.create([{'name': n} for n in names])
+    return Employee.create([{
+                'party': p.id, 'company': company.id,
+                'matricule': f'M{i:03d}', **values}
+            for i, p in enumerate(parties, 1)])
+
+
+def assign(employee, code, from_date, to_date=None):
+    pool = Pool()
+    Assignment = pool.get('agent.assignment')
+    assignment, = Assignment.create([{
+                'employee': employee.id, 'site': site(code).id,
+                'from_date': from_date, 'to_date': to_date}])
+    return assignment
+
+
+def create_training(**values):
+    pool = Pool()
+    Training = pool.get('agent.training')
+    training, = Training.create([{
+                'name': "Label Marianne", 'kind': 'marianne',
+                'duration': 2, 'certifying': True, 'validity': 24,
+                **values}])
+    return training
+
+
+def create_session(training, start=dt.date(2026, 3, 2), **values):
+    pool = Pool()
+    Session = pool.get('agent.training.session')
+    session, = Session.create([{
+                'training': training.id, 'start_date': start,
+                'end_date': start + dt.timedelta(days=training.duration - 1),
+                **values}])
+    return session
+
+
+def enrol(session, employees):
+    pool = Pool()
+    Enrolment = pool.get('agent.training.enrolment')
+    return Enrolment.create([{
+                'session': session.id, 'employee': e.id}
+            for e in employees])
+
+
+def attend(enrolments, dates, present=True):
+    pool = Pool()
+    Attendance = pool.get('agent.training.attendance')
+    Attendance.create([{
+                'enrolment': e.id, 'date': d, 'present': present}
+            for e in enrolments for d in dates])
+
+
+def xlsx(rows):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    data = io.BytesIO()
+    workbook.save(data)
+    return data.getvalue()
+
+
+def xls(rows):
+    workbook = xlwt.Workbook()
+    sheet = workbook.add_sheet('Agents')
+    for i, row in enumerate(rows):
+        for j, value in enumerate(row):
+            sheet.write(i, j, value)
+    data = io.BytesIO()
+    workbook.save(data)
+    return data.getvalue()
+
+
+def run_wizard(name, values, **context):
+    pool = Pool()
+    Wizard = pool.get(name, type='wizard')
+    with Transaction().set_context(**context):
+        session_id, _, _ = Wizard.create()
+        wizard = Wizard(session_id)
+        wizard.execute(session_id, {'start': values}, 'import_')
+        Wizard.delete(session_id)
+
+
+class AgentHrTestCase(test_tryton.ModuleTestCase):
+    "Test Agent HR module"
+    module = 'agent_hr'
+
+    @with_transaction()
+    def test_employee_fields(self):
+        "Staff numbers are unique, phones are Senegal numbers"
+        pool = Pool()
+        Employee = pool.get('company.employee')
+        company = create_company()
+        with set_company(company):
+            awa, = create_agents(company, "Awa Ndiaye",
+                phone='77 123 45 67', languages=['fr', 'wo'])
+            self.assertEqual(awa.phone, '+221 77 123 45 67')
+            self.assertEqual(awa.matricule, 'M001')
+            self.assertEqual(awa.rec_name, '[M001] Awa Ndiaye')
+            self.assertEqual(Employee.search([('rec_name', '=', 'M001')]),
+                [awa])
+            with self.assertRaises(ValidationError):
+                Employee.write([awa], {'phone': '0612345678'})
+            with self.assertRaises(ValidationError):
+                create_agents(company, "Duplicate")
+
+    @with_transaction()
+    def test_assignment_overlap(self):
+        "An agent cannot be assigned to two sites over overlapping dates"
+        company = create_company()
+        with set_company(company):
+            fatou, = create_agents(company, "Fatou Sané")
+            assign(fatou, 'THS', dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+            assignment = assign(fatou, 'ZIG', dt.date(2026, 1, 1))
+            self.assertEqual(fatou.current_site, site('ZIG'))
+            self.assertTrue(assignment.current)
+            with self.assertRaises(ValidationError) as cm:
+                assign(fatou, 'DKR', dt.date(2025, 6, 1), dt.date(2025, 7, 1))
+            self.assertIn('THS', str(cm.exception))
+
+    @with_transaction()
+    def test_user_sites_follow_assignments(self):
+        "The sites of a user follow the current assignments of its agent"
+        pool = Pool()
+        User = pool.get('res.user')
+        Assignment = pool.get('agent.assignment')
+        company = create_company()
+        with set_company(company):
+            fatou, = create_agents(company, "Fatou Sané")
+            user, = User.create([{
+                        'login': 'fatou', 'name': "Fatou Sané",
+                        'companies': [('add', [company.id])],
+                        'company': company.id,
+                        'employees': [('add', [fatou.id])],
+                        'employee': fatou.id}])
+            ths = assign(fatou, 'THS', TODAY - dt.timedelta(days=30))
+            self.assertEqual(list(user.sites), [site('THS')])
+            Assignment.write([ths], {'to_date': TODAY - dt.timedelta(days=1)})
+            self.assertEqual(list(User(user.id).sites), [])
+            zig = assign(fatou, 'ZIG', TODAY)
+            self.assertEqual(list(User(user.id).sites), [site('ZIG')])
+            Assignment.delete([zig])
+            self.assertEqual(list(User(user.id).sites), [])
+            # the daily task catches up with assignments starting today
+            Assignment.write([ths], {'to_date': None})
+            User.write([user], {'sites': [('remove', [site('THS').id])]})
+            Assignment.sync_all_user_sites()
+            self.assertEqual(list(User(user.id).sites), [site('THS')])
+
+    @with_transaction()
+    def test_session_capacity(self):
+        "Enrolment stops at the capacity of the session"
+        company = create_company()
+        with set_company(company):
+            agents = create_agents(company, "A", "B", "C")
+            session = create_session(create_training(), capacity=2)
+            enrol(session, agents[:2])
+            with self.assertRaises(ValidationError) as cm:
+                enrol(session, agents[2:])
+            self.assertIn('2', str(cm.exception))
+            with self.assertRaises(ValidationError):
+                enrol(session, agents[:1])
+
+    @with_transaction()
+    def test_session_certifies(self):
+        "Closing a session evaluates agents and certifies who passed"
+        pool = Pool()
+        Session = pool.get('agent.training.session')
+        Enrolment = pool.get('agent.training.enrolment')
+        company = create_company()
+        with set_company(company):
+            awa, moussa, ibou = create_agents(
+                company, "Awa", "Moussa", "Ibou")
+            session = create_session(create_training())
+            Session.confirm([session])
+            good, low, absent = enrol(session, [awa, moussa, ibou])
+            days = [session.start_date, session.end_date]
+            attend([good, low], days)
+            attend([absent], days[:1])
+            Enrolment.write([good, absent], {'score': Decimal(15)})
+            with self.assertRaises(UserError):
+                Session.do([session])
+            Enrolment.write([low], {'score': Decimal('9.5')})
+            Session.do([session])
+            self.assertEqual(
+                [e.result for e in (good, low, absent)],
+                ['passed', 'failed', 'failed'])
+            certification, = awa.certifications
+            self.assertEqual(certification.expiry_date, dt.date(2028, 3, 3))
+            self.assertFalse(moussa.certifications)
+            with self.assertRaises(UserError):
+                enrol(session, create_agents(company, "Late"))
+
+    @with_transaction()
+    def test_procedure_training_gives_skill(self):
+        "A passed procedure training qualifies the agent"
+        pool = Pool()
+        Procedure = pool.get('network.procedure')
+        Session = pool.get('agent.training.session')
+        Enrolment = pool.get('agent.training.enrolment')
+        company = create_company()
+        procedure, = Procedure.search([('code', '=', 'CJ-B3')])
+        with set_company(company):
+            awa, = create_agents(company, "Awa")
+            training = create_training(
+                name="Casier judiciaire", kind='procedure',
+                procedure=procedure.id, skill_level='confirmed',
+                certifying=False, validity=None, duration=1)
+            session = create_session(training)
+            Session.confirm([session])
+            enrolment, = enrol(session, [awa])
+            attend([enrolment], [session.start_date])
+            Enrolment.write([enrolment], {'score': Decimal(12)})
+            Session.do([session])
+            skill, = awa.skills
+            self.assertEqual(
+                (skill.procedure, skill.level, skill.training),
+                (procedure, 'confirmed', training))
+            self.assertFalse(awa.certifications)
+
+    @with_transaction()
+    def test_warn_expiring(self):
+        "Certifications expiring within 60 days are flagged once"
+        pool = Pool()
+        Certification = pool.get('agent.certification')
+        company = create_company()
+        with set_company(company):
+            awa, moussa = create_agents(company, "Awa", "Moussa")
+            training = create_training()
+            soon, later = Certification.create([{
+                        'employee': awa.id, 'training': training.id,
+                        'date': TODAY - dt.timedelta(days=700),
+                        'expiry_date': TODAY + dt.timedelta(days=30),
+                        }, {
+                        'employee': moussa.id, 'training': training.id,
+                        'date': TODAY - dt.timedelta(days=600),
+                        'expiry_date': TODAY + dt.timedelta(days=120),
+                        }])
+            self.assertEqual(Certification.warn_expiring(TODAY), [soon])
+            self.assertEqual(Certification.warn_expiring(TODAY), [])
+            self.assertTrue(soon.warned)
+            self.assertEqual(
+                (soon.state, later.state), ('expiring', 'valid'))
+            self.assertEqual(
+                Certification.search([('state', '=', 'expiring')]), [soon])
+            self.assertEqual(
+                Certification.search([('state', '!=', 'expiring')]), [later])
+
+    @with_transaction()
+    def test_compliance(self):
+        "Sites short of Label Marianne agents or of qualified agents"
+        pool = Pool()
+        Compliance = pool.get('agent.compliance')
+        Certification = pool.get('agent.certification')
+        Procedure = pool.get('network.procedure')
+        Skill = pool.get('agent.skill')
+        company = create_company()
+        procedures = Procedure.search([])
+        with set_company(company):
+            agents = create_agents(company, "A", "B", "C")
+            for agent in agents:
+                assign(agent, 'ZIG', TODAY - dt.timedelta(days=10))
+            training = create_training()
+            Certification.create([{
+                        'employee': a.id, 'training': training.id,
+                        'date': TODAY - dt.timedelta(days=5),
+                        'expiry_date': TODAY + dt.timedelta(days=365),
+                        } for a in agents[:2]])
+            Skill.create([{
+                        'employee': agents[2].id, 'procedure': p.id}
+                    for p in procedures[1:]])
+            zig = site('ZIG')
+            rows = Compliance.search([('site', '=', zig.id)])
+            row, = rows
+            self.assertEqual(
+                (row.kind, row.procedure), ('procedure', procedures[0]))
+            self.assertIn(procedures[0].name, row.reason)
+            ths_rows = Compliance.search([('site', '=', site('THS').id)])
+            self.assertEqual(len(ths_rows), 1 + len(procedures))
+            marianne, = [r for r in ths_rows if r.kind == 'marianne']
+            self.assertEqual(marianne.certified, 0)
+            self.assertIn('2', marianne.reason)
+
+    @with_transaction()
+    def test_import_agents(self):
+        "Agents import from .xlsx and .xls only when every row is valid"
+        pool = Pool()
+        Employee = pool.get('company.employee')
+        company = create_company()
+        header = ['Matricule', 'Nom', 'Grade', 'Téléphone',
+            "Date d'embauche", 'Langues', 'Site']
+        bad = [header,
+            ['SN001', 'Awa Ndiaye', 'Agent', '77 123 45 67', '02/01/2024',
+                'Français, Wolof', 'ZIG'],
+            ['SN001', '', 'Agent', '123', 'demain', 'Klingon', 'XXX']]
+        with set_company(company):
+            with self.assertRaises(UserError) as cm:
+                run_wizard('agent.import', {'file_': xlsx(bad)},
+                    company=company.id)
+            message = str(cm.exception)
+            for text in ['Row 3', 'Matricule', 'Nom', 'Téléphone',
+                    "Date d'embauche", 'klingon', 'XXX']:
+                self.assertIn(text, message)
+            self.assertIn('6 errors', message)
+            self.assertFalse(Employee.search([('matricule', '!=', None)]))
+            good = [header,
+                ['SN001', 'Awa Ndiaye', 'Agent', '77 123 45 67',
+                    dt.datetime(2024, 1, 2), 'Français, Wolof', 'ZIG'],
+                ['SN002', 'Moussa Diatta', 'Chef', None, None, None, None]]
+            run_wizard('agent.import', {'file_': xlsx(good)},
+                company=company.id)
+            awa, = Employee.search([('matricule', '=', 'SN001')])
+            self.assertEqual(awa.languages, ('fr', 'wo'))
+            self.assertEqual(awa.hire_date, dt.date(2024, 1, 2))
+            self.assertEqual(awa.current_site, site('ZIG'))
+            self.assertEqual(awa.phone, '+221 77 123 45 67')
+            run_wizard('agent.import', {'file_': xls([header,
+                            ['SN003', 'Ibou Fall', 'Agent', '338211111',
+                                '15/09/2023', 'Pulaar', 'THS']])},
+                company=company.id)
+            ibou, = Employee.search([('matricule', '=', 'SN003')])
+            self.assertEqual(ibou.current_site, site('THS'))
+            with self.assertRaises(UserError):
+                run_wizard('agent.import', {'file_': b'not excel'},
+                    company=company.id)
+
+    @with_transaction()
+    def test_import_attendance(self):
+        "A session's attendance list imports with the scores"
+        pool = Pool()
+        Session = pool.get('agent.training.session')
+        company = create_company()
+        with set_company(company):
+            awa, moussa = create_agents(company, "Awa", "Moussa")
+            session = create_session(create_training())
+            Session.confirm([session])
+            first, second = enrol(session, [awa, moussa])
+            header = ['Matricule', 'Date', 'Présent', 'Note']
+            rows = [header,
+                ['M001', '02/03/2026', 'oui', 14],
+                ['M001', '03/03/2026', 'oui', 14],
+                ['M002', '02/03/2026', 'non', '8,5'],
+                ['M009', '09/03/2026', 'peut-être', 25]]
+            with self.assertRaises(UserError) as cm:
+                run_wizard('agent.training.attendance.import', {
+                        'session': session.id, 'file_': xlsx(rows)})
+            self.assertIn('4 errors', str(cm.exception))
+            self.assertFalse(first.attendances)
+            run_wizard('agent.training.attendance.import', {
+                    'session': session.id, 'file_': xlsx(rows[:-1])})
+            self.assertEqual(first.days_present, 2)
+            self.assertEqual(second.days_present, 0)
+            self.assertEqual(
+                (first.score, second.score), (Decimal(14), Decimal('8.5')))
+
+    @with_transaction()
+    def test_access(self):
+        "Staff see their sites' HR records; only HR reads grades and phones"
+        pool = Pool()
+        User = pool.get('res.user')
+        Employee = pool.get('company.employee')
+        Assignment = pool.get('agent.assignment')
+        Certification = pool.get('agent.certification')
+        ModelData = pool.get('ir.model.data')
+        company = create_company()
+
+        def group(name):
+            return ModelData.get_id('service_network', name)
+        with set_company(company):
+            fatou, awa, moussa = create_agents(
+                company, "Fatou", "Awa", "Moussa", grade="A2")
+            for agent, code in [(fatou, 'ZIG'), (awa, 'ZIG'),
+                    (moussa, 'THS')]:
+                assign(agent, code, TODAY)
+            training = create_training()
+            Certification.create([{
+                        'employee': e.id, 'training': training.id,
+                        'date': TODAY} for e in [fatou, awa, moussa]])
+            agent_user, manager_user = User.create([{
+                        'login': login, 'name': login,
+                        'groups': [('add', [group(g)])],
+                        'companies': [('add', [company.id])],
+                        'company': company.id,
+                        'employees': [('add', [e.id])], 'employee': e.id,
+                        } for login, g, e in [
+                        ('fatou', 'group_site_agent', fatou),
+                        ('awa', 'group_site_manager', awa)]])
+            for user, expected in [
+                    (agent_user, {fatou}), (manager_user, {fatou, awa})]:
+                with Transaction().set_user(user.id), \
+                        Transaction().set_context(_check_access=True):
+                    self.assertEqual(
+                        {c.employee for c in Certification.search([])},
+                        expected)
+                    self.assertEqual(
+                        {a.site.code for a in Assignment.search([])},
+                        {'ZIG'})
+                    # names stay readable to show the agent on any record
+                    self.assertEqual(len(Employee.search([])), 3)
+                    with self.assertRaises(AccessError):
+                        Employee.read([fatou.id], ['grade'])
+                    with self.assertRaises(AccessError):
+                        Employee.read([moussa.id], ['phone'])
+            User.write([manager_user], {'groups': [('add', [
+                                group('group_hr')])]})
+            with Transaction().set_user(manager_user.id), \
+                    Transaction().set_context(_check_access=True):
+                self.assertEqual(len(Certification.search([])), 3)
+                record, = Employee.read([moussa.id], ['grade'])
+                self.assertEqual(record['grade'], 'A2')
+
+
+class AgentHrFrenchTestCase(unittest.TestCase):
+    "Messages reach HR in French"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        activate_module('agent_hr', lang='fr')
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        # the next test restores its database under the same name
+        drop_db()
+
+    @with_transaction(context={'language': 'fr'})
+    def test_french_messages(self):
+        company = create_company()
+        with set_company(company):
+            fatou, = create_agents(company, "Fatou Sané")
+            assign(fatou, 'THS', dt.date(2025, 1, 1))
+            with self.assertRaises(ValidationError) as cm:
+                assign(fatou, 'ZIG', dt.date(2025, 6, 1))
+            self.assertIn('affecté', str(cm.exception))
+            with self.assertRaises(UserError) as cm:
+                run_wizard('agent.import', {'file_': xlsx([
+                                ['Matricule', 'Nom'], ['', 'X']])},
+                    company=company.id)
+            self.assertIn('Ligne 2', str(cm.exception))
