@@ -1,0 +1,8 @@
+# The daily work at a site: queue tickets, cases and their workflow, the
+# delay in working days, document checklists, fees and receipts,
+# notifications, satisfaction, complaints and indicators.
+# Models are registered in tryton.cfg; importing routes adds the public
+# satisfaction page to trytond's WSGI application.
+from . import routes
+
+__all__ = ['routes']

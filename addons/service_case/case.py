@@ -1,0 +1,583 @@
+"""Cases (dossiers): a citizen's request for a procedure, from the counter
+to the delivery of the document, with its delay in working days."""
+import datetime as dt
+import secrets
+from collections import defaultdict
+from decimal import Decimal
+
+from trytond.i18n import gettext
+from trytond.model import (
+    Index,
+    ModelSQL,
+    ModelView,
+    Unique,
+    Workflow,
+    fields,
+)
+from trytond.pool import Pool
+from trytond.pyson import Bool, Eval, Id
+
+from service_network.calendar import today
+from service_network.phone import check_sn_phone, format_sn_phone
+from service_network.procedure import XOF_DIGITS
+
+from .delay import CaseDelayMixin
+from .exceptions import CaseAccessError, CaseError, CaseValidationError
+from .workflow import OPEN_STATES, PAUSE_STATES, STATES, current_employee, \
+    transition
+
+FINISHED_STATES = ['delivered', 'rejected', 'cancelled']
+REASSIGN_GROUPS = ['group_site_manager', 'group_network_admin']
+
+
+class Case(CaseDelayMixin, Workflow, ModelSQL, ModelView):
+    "Case of a citizen for a procedure"
+    __name__ = 'case.case'
+    _draft = {'readonly': Eval('state') != 'draft'}
+
+    number = fields.Char(
+        "Number", readonly=True,
+        help="Given when the case is opened: site, year and a number "
+        "that is never reused.")
+    site = fields.Many2One(
+        'network.site', "Site", required=True, states=_draft,
+        domain=[('state', '=', 'open')])
+    citizen = fields.Many2One(
+        'party.party', "Citizen", required=True, states=_draft,
+        domain=[('partner_kind', '=', None)])
+    phone = fields.Char(
+        "Phone", states={
+            'readonly': Eval('state').in_(['delivered', 'rejected',
+                    'cancelled']),
+            },
+        help="Where the citizen is told the document is ready.")
+    procedure = fields.Many2One(
+        'network.procedure', "Procedure", required=True, states=_draft)
+    assignee = fields.Many2One(
+        'company.employee', "Assigned to",
+        states={
+            'readonly': (Eval('state').in_(FINISHED_STATES)
+                | ((Eval('id', -1) >= 0)
+                    & ~Id('service_network', 'group_site_manager').in_(
+                        Eval('context', {}).get('groups', []))
+                    & ~Id('service_network', 'group_network_admin').in_(
+                        Eval('context', {}).get('groups', [])))),
+            },
+        help="The agent who follows the case; only site managers "
+        "reassign it.")
+    channel = fields.Selection([
+            ('counter', "Counter"),
+            ('phone', "Phone"),
+            ('email', "Email"),
+            ('online', "Online"),
+            ], "Channel", required=True, states=_draft)
+    state = fields.Selection(
+        STATES, "State", readonly=True, required=True, sort=False)
+    state_string = state.translated('state')
+    documents = fields.One2Many(
+        'case.document', 'case', "Documents",
+        states={
+            'readonly': ~Eval('state').in_(['draft', 'waiting_citizen']),
+            })
+    fees = fields.One2Many('case.fee', 'case', "Fees", readonly=True)
+    total_fee = fields.Function(
+        fields.Numeric("Total (XOF)", digits=XOF_DIGITS), 'get_total_fee')
+    payment_method = fields.Selection([
+            (None, ""),
+            ('cash', "Cash"),
+            ('mobile_money', "Mobile Money"),
+            ], "Payment Method",
+        states={
+            'readonly': Bool(Eval('paid_at')),
+            'invisible': Eval('state') == 'draft',
+            })
+    payment_method_string = payment_method.translated('payment_method')
+    payment_reference = fields.Char(
+        "Payment Reference",
+        states={
+            'readonly': Bool(Eval('paid_at')),
+            'invisible': Eval('payment_method') != 'mobile_money',
+            'required': (Eval('payment_method') == 'mobile_money'),
+            },
+        help="The transaction id of the mobile-money payment.")
+    paid_at = fields.DateTime("Paid at", readonly=True)
+    submission_date = fields.Date("Submitted on", readonly=True)
+    due_date = fields.Date(
+        "Expected Delivery", readonly=True,
+        help="The opening date (then the submission date) plus the "
+        "procedure's legal delay in working days, pushed by the days spent "
+        "waiting for the citizen.")
+    paused_on = fields.Date("Paused on", readonly=True)
+    paused_state = fields.Selection(
+        [(None, "")] + STATES, "State before Pause", readonly=True)
+    sla_status = fields.Function(fields.Selection([
+                (None, ""),
+                ('on_time', "On Time"),
+                ('at_risk', "At Risk"),
+                ('late', "Late"),
+                ], "Delay Status"), 'get_sla_status')
+    late_flagged = fields.Boolean("Late Flagged", readonly=True)
+    delivery_date = fields.Date("Delivered on", readonly=True)
+    reason = fields.Text(
+        "Reason",
+        states={
+            'readonly': ~Eval('state').in_(
+                list(OPEN_STATES) + ['draft']),
+            },
+        help="Why the case is rejected, cancelled or paused: required to "
+        "reject or cancel it.")
+    rating = fields.Integer(
+        "Satisfaction",
+        states={
+            'readonly': Eval('state') != 'delivered',
+            'invisible': Eval('state') != 'delivered',
+            },
+        help="The citizen's satisfaction, from 1 (poor) to 5 (excellent).")
+    rating_comment = fields.Text(
+        "Comment", states={
+            'readonly': Eval('state') != 'delivered',
+            'invisible': Eval('state') != 'delivered',
+            })
+    rated_at = fields.DateTime("Rated at", readonly=True)
+    rating_token = fields.Char(
+        "Rating Token", readonly=True,
+        help="The secret of the satisfaction link sent to the citizen.")
+    history = fields.One2Many(
+        'case.history', 'case', "History", readonly=True)
+    notifications = fields.One2Many(
+        'case.notification', 'case', "Notifications", readonly=True)
+
+    del _draft
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints = [
+            ('number_unique', Unique(t, t.number),
+                'service_case.msg_case_number_unique'),
+            ('rating_token_unique', Unique(t, t.rating_token),
+                'service_case.msg_case_rating_token_unique'),
+            ]
+        cls._sql_indexes.update({
+                Index(t, (t.state, Index.Equality())),
+                Index(t, (t.due_date, Index.Range())),
+                Index(t, (t.assignee, Index.Range()),
+                    (t.state, Index.Equality())),
+                # The indicators per site and day
+                Index(t, (t.site, Index.Range()),
+                    (t.create_date, Index.Range())),
+                Index(t, (t.site, Index.Range()),
+                    (t.delivery_date, Index.Range())),
+                })
+        cls._order.insert(0, ('number', 'DESC NULLS FIRST'))
+        cls._transitions |= {
+            ('draft', 'submitted'),
+            ('submitted', 'transmitted'),
+            ('transmitted', 'at_partner'),
+            ('transmitted', 'ready'),
+            ('at_partner', 'ready'),
+            ('ready', 'delivered'),
+            ('submitted', 'waiting_citizen'),
+            ('transmitted', 'waiting_citizen'),
+            ('at_partner', 'waiting_citizen'),
+            ('transmitted', 'waiting_partner'),
+            ('at_partner', 'waiting_partner'),
+            ('submitted', 'rejected'),
+            ('transmitted', 'rejected'),
+            ('at_partner', 'rejected'),
+            ('waiting_partner', 'rejected'),
+            ('draft', 'cancelled'),
+            ('submitted', 'cancelled'),
+            ('waiting_citizen', 'cancelled'),
+            }
+        cls._buttons.update({
+                'submit': {
+                    'invisible': Eval('state') != 'draft',
+                    'depends': ['state'],
+                    },
+                'collect': {
+                    'invisible': (Eval('state').in_(
+                            ['draft', 'rejected', 'cancelled'])
+                        | Bool(Eval('paid_at'))),
+                    'depends': ['state', 'paid_at'],
+                    },
+                'transmit': {
+                    'invisible': Eval('state') != 'submitted',
+                    'depends': ['state'],
+                    },
+                'receive_at_partner': {
+                    'invisible': Eval('state') != 'transmitted',
+                    'depends': ['state'],
+                    },
+                'make_ready': {
+                    'invisible': ~Eval('state').in_(
+                        ['transmitted', 'at_partner']),
+                    'depends': ['state'],
+                    },
+                'deliver': {
+                    'invisible': Eval('state') != 'ready',
+                    'depends': ['state'],
+                    },
+                'wait_citizen': {
+                    'invisible': ~Eval('state').in_(
+                        ['submitted', 'transmitted', 'at_partner']),
+                    'depends': ['state'],
+                    },
+                'wait_partner': {
+                    'invisible': ~Eval('state').in_(
+                        ['transmitted', 'at_partner']),
+                    'depends': ['state'],
+                    },
+                'resume': {
+                    'invisible': ~Eval('state').in_(list(PAUSE_STATES)),
+                    'depends': ['state'],
+                    },
+                'reject': {
+                    'invisible': ~Eval('state').in_(
+                        ['submitted', 'transmitted', 'at_partner',
+                            'waiting_partner']),
+                    'depends': ['state'],
+                    },
+                'cancel': {
+                    'invisible': ~Eval('state').in_(
+                        ['draft', 'submitted', 'waiting_citizen']),
+                    'depends': ['state'],
+                    },
+                })
+
+    @classmethod
+    def default_state(cls):
+        return 'draft'
+
+    @classmethod
+    def default_channel(cls):
+        return 'counter'
+
+    @classmethod
+    def default_late_flagged(cls):
+        return False
+
+    @classmethod
+    def default_assignee(cls):
+        employee = current_employee()
+        return employee.id if employee else None
+
+    @classmethod
+    def default_site(cls):
+        pool = Pool()
+        User = pool.get('res.user')
+        sites = User.get_sites()
+        if len(sites) == 1:
+            return sites[0]
+
+    def get_rec_name(self, name):
+        return self.number or f'({self.id})'
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        _, operator, operand, *extra = clause
+        if operator.startswith('!') or operator.startswith('not '):
+            bool_op = 'AND'
+        else:
+            bool_op = 'OR'
+        return [bool_op,
+            ('number', operator, operand, *extra),
+            ('citizen', operator, operand, *extra),
+            ]
+
+    @fields.depends('citizen', 'phone')
+    def on_change_citizen(self):
+        if self.citizen and not self.phone:
+            self.phone = self.citizen.phone
+
+    def get_total_fee(self, name):
+        return sum((f.amount for f in self.fees), Decimal(0))
+
+    @classmethod
+    def create(cls, vlist):
+        # Numbers are reserved for the whole batch, one counter update per
+        # site instead of one per case: this needs the list, hence here and
+        # not in preprocess_values.
+        pool = Pool()
+        ModelAccess = pool.get('ir.model.access')
+        ModelAccess.check(cls.__name__, 'create')
+        vlist = [v.copy() for v in vlist]
+        cls.open_values(vlist)
+        return super().create(vlist)
+
+    @classmethod
+    def open_values(cls, vlist):
+        """Give each new case its number per site and year
+        (ZIG-2026-000123) and its due date from today"""
+        pool = Pool()
+        Numbering = pool.get('case.numbering')
+        Site = pool.get('network.site')
+        Procedure = pool.get('network.procedure')
+        opened = today()
+        to_number = defaultdict(list)
+        for values in vlist:
+            if not values.get('number') and values.get('site') is not None:
+                to_number[values['site']].append(values)
+        for site in Site.browse(list(to_number)):
+            numbers = Numbering.next_numbers(
+                site, f'case-{opened.year}', len(to_number[site.id]))
+            for values, number in zip(to_number[site.id], numbers):
+                values['number'] = f'{site.code}-{opened.year}-{number:06d}'
+        procedures = Procedure.browse(list({
+                    v['procedure'] for v in vlist
+                    if v.get('procedure') is not None
+                    and not v.get('due_date')}))
+        due_dates = cls.due_dates(opened, procedures)
+        for values in vlist:
+            procedure = values.get('procedure')
+            if procedure is not None and not values.get('due_date'):
+                values['due_date'] = due_dates[Procedure(procedure)]
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        values = super().preprocess_values(mode, values)
+        if values.get('rating') is not None and not values.get('rated_at'):
+            values['rated_at'] = dt.datetime.now()
+        if values.get('phone'):
+            values['phone'] = format_sn_phone(values['phone'])
+        return values
+
+    @classmethod
+    def validate_fields(cls, cases, field_names):
+        super().validate_fields(cases, field_names)
+        phone_field = cls.__names__('phone')['field']
+        for case in cases:
+            if field_names is None or 'phone' in field_names:
+                check_sn_phone(case.phone, phone_field, case.rec_name)
+            if field_names is None or {'rating', 'state'} & field_names:
+                case.check_rating()
+
+    def check_rating(self):
+        if self.rating is None:
+            return
+        if not 1 <= self.rating <= 5:
+            raise CaseValidationError(gettext(
+                    'service_case.msg_case_rating_range',
+                    case=self.rec_name, rating=self.rating))
+        if self.state != 'delivered':
+            raise CaseValidationError(gettext(
+                    'service_case.msg_case_rating_not_delivered',
+                    case=self.rec_name))
+
+    @classmethod
+    def on_modification(cls, mode, cases, field_names=None):
+        super().on_modification(mode, cases, field_names=field_names)
+        if mode == 'create':
+            cls.copy_checklist([c for c in cases if not c.documents])
+
+    @classmethod
+    def copy_checklist(cls, cases):
+        "Copy the documents required by the procedure into the cases"
+        pool = Pool()
+        Document = pool.get('case.document')
+        Document.save([
+                Document(
+                    case=case, sequence=d.sequence, name=d.name,
+                    mandatory=d.mandatory, provided=False)
+                for case in cases for d in case.procedure.documents])
+
+    @classmethod
+    def copy(cls, cases, default=None):
+        default = default.copy() if default is not None else {}
+        for name in ['number', 'fees', 'history', 'paid_at',
+                'submission_date', 'due_date', 'paused_on', 'paused_state',
+                'delivery_date', 'reason', 'rating', 'rating_comment',
+                'rated_at', 'rating_token', 'notifications',
+                'payment_method', 'payment_reference']:
+            default.setdefault(name, None)
+        default.setdefault('late_flagged', False)
+        return super().copy(cases, default=default)
+
+    @classmethod
+    def check_modification(cls, mode, cases, values=None, external=False):
+        super().check_modification(
+            mode, cases, values=values, external=external)
+        if (mode == 'write' and external and 'assignee' in values
+                and not cls.may_reassign(cases, values['assignee'])):
+            raise CaseAccessError(gettext(
+                    'service_case.msg_case_reassign',
+                    case=cases[0].rec_name if cases else ''))
+        if mode == 'delete':
+            for case in cases:
+                if case.state not in {'draft', 'cancelled'}:
+                    raise CaseError(gettext(
+                            'service_case.msg_case_delete_draft',
+                            case=case.rec_name))
+
+    @classmethod
+    def may_reassign(cls, cases, assignee):
+        """Site managers and network administrators reassign cases; an agent
+        only takes a case nobody follows"""
+        pool = Pool()
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        groups = set(User.get_groups())
+        if any(ModelData.get_id('service_network', g) in groups
+                for g in REASSIGN_GROUPS):
+            return True
+        employee = current_employee()
+        return (employee is not None and assignee == employee.id
+            and all(not c.assignee for c in cases))
+
+    @classmethod
+    def check_transition(cls, cases, state):
+        "Refuse the whole action if one case cannot reach state"
+        names = dict(cls.fields_get(['state'])['state']['selection'])
+        for case in cases:
+            if (case.state, state) not in cls._transitions:
+                raise CaseError(gettext(
+                        'service_case.msg_case_transition',
+                        case=case.rec_name, from_=case.state_string,
+                        to=names[state]))
+
+    @classmethod
+    def record_history(cls, cases, before):
+        "Add a history line for each case whose state changed"
+        pool = Pool()
+        History = pool.get('case.history')
+        employee = current_employee()
+        now = dt.datetime.now()
+        History.save([
+                History(
+                    case=case, from_state=before[case.id],
+                    to_state=case.state, date=now, employee=employee,
+                    note=case.reason if case.state in {
+                        'rejected', 'cancelled', 'waiting_citizen',
+                        'waiting_partner'} else None)
+                for case in cases if case.state != before[case.id]])
+
+    def check_documents(self):
+        missing = [d.name for d in self.documents
+            if d.mandatory and not d.provided]
+        if missing:
+            raise CaseError(gettext(
+                    'service_case.msg_case_missing_documents',
+                    case=self.rec_name, documents=', '.join(missing)))
+
+    @classmethod
+    def set_fees(cls, cases):
+        "Copy the fee components of the procedure into the cases"
+        pool = Pool()
+        Fee = pool.get('case.fee')
+        Fee.delete([f for c in cases for f in c.fees])
+        Fee.save([
+                Fee(
+                    case=case, sequence=f.sequence, label=f.label,
+                    kind=f.kind, amount=f.amount,
+                    beneficiary=f.beneficiary)
+                for case in cases for f in case.procedure.fees])
+
+    @classmethod
+    @ModelView.button
+    @transition('submitted')
+    def submit(cls, cases):
+        pool = Pool()
+        Notification = pool.get('case.notification')
+        for case in cases:
+            case.check_documents()
+        cls.set_fees(cases)
+        submitted = today()
+        due_dates = cls.due_dates(submitted, {c.procedure for c in cases})
+        for case in cases:
+            case.submission_date = submitted
+            case.due_date = due_dates[case.procedure]
+        cls.save(cases)
+        Notification.notify(cases, 'submitted')
+
+    @classmethod
+    @ModelView.button
+    def collect(cls, cases):
+        "Record that the fees were paid"
+        for case in cases:
+            if case.state in {'draft', 'rejected', 'cancelled'}:
+                raise CaseError(gettext(
+                        'service_case.msg_case_collect_state',
+                        case=case.rec_name))
+            if not case.payment_method:
+                raise CaseError(gettext(
+                        'service_case.msg_case_payment_method',
+                        case=case.rec_name))
+            if (case.payment_method == 'mobile_money'
+                    and not case.payment_reference):
+                raise CaseError(gettext(
+                        'service_case.msg_case_payment_reference',
+                        case=case.rec_name))
+        cls.write([c for c in cases if not c.paid_at], {
+                'paid_at': dt.datetime.now(),
+                })
+
+    @classmethod
+    @ModelView.button
+    @transition('transmitted')
+    def transmit(cls, cases):
+        for case in cases:
+            if case.total_fee and not case.paid_at:
+                raise CaseError(gettext(
+                        'service_case.msg_case_not_paid',
+                        case=case.rec_name))
+
+    @classmethod
+    @ModelView.button
+    @transition('at_partner')
+    def receive_at_partner(cls, cases):
+        pass
+
+    @classmethod
+    @ModelView.button
+    @transition('ready')
+    def make_ready(cls, cases):
+        pool = Pool()
+        Notification = pool.get('case.notification')
+        Notification.notify(cases, 'ready')
+
+    @classmethod
+    @ModelView.button
+    @transition('delivered')
+    def deliver(cls, cases):
+        pool = Pool()
+        Notification = pool.get('case.notification')
+        delivered = today()
+        for case in cases:
+            case.delivery_date = delivered
+            # The secret of the citizen's satisfaction link
+            case.rating_token = secrets.token_urlsafe(24)
+        cls.save(cases)
+        Notification.notify(cases, 'delivered')
+
+    @classmethod
+    def rate(cls, case, rating, comment=None):
+        "Record the citizen's satisfaction once; return False if already rated"
+        if case.rating is not None:
+            return False
+        cls.write([case], {
+                'rating': rating,
+                'rating_comment': comment or None,
+                'rated_at': dt.datetime.now(),
+                })
+        return True
+
+    @classmethod
+    def _check_reason(cls, cases):
+        for case in cases:
+            if not case.reason:
+                raise CaseError(gettext(
+                        'service_case.msg_case_reason_required',
+                        case=case.rec_name))
+
+    @classmethod
+    @ModelView.button
+    @transition('rejected')
+    def reject(cls, cases):
+        cls._check_reason(cases)
+
+    @classmethod
+    @ModelView.button
+    @transition('cancelled')
+    def cancel(cls, cases):
+        cls._check_reason(cases)

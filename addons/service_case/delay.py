@@ -1,0 +1,110 @@
+"""The delay of a case in working days: its due date, its status, the
+pauses while waiting for the citizen or the partner, and the late flag."""
+import logging
+
+from trytond.i18n import gettext
+from trytond.model import ModelView
+from trytond.pool import Pool
+
+from service_network.calendar import today
+
+from .exceptions import CaseError
+from .workflow import AT_RISK_SHARE, OPEN_STATES, PAUSE_STATES, transition
+
+logger = logging.getLogger(__name__)
+
+
+class CaseDelayMixin:
+    "The delay part of case.case"
+    __slots__ = ()
+
+    @classmethod
+    def due_dates(cls, start, procedures):
+        """Return {procedure: due date} for a case started on start: start
+        plus the procedure's legal delay in working days"""
+        pool = Pool()
+        Holiday = pool.get('network.holiday')
+        by_delay = {}
+        result = {}
+        for procedure in procedures:
+            delay = procedure.legal_delay or 0
+            if delay not in by_delay:
+                by_delay[delay] = Holiday.add_working_days(start, delay)
+            result[procedure] = by_delay[delay]
+        return result
+
+    def get_sla_status(self, name):
+        pool = Pool()
+        Holiday = pool.get('network.holiday')
+        if self.state not in OPEN_STATES or not self.due_date:
+            return None
+        # While waiting for the citizen the clock is stopped
+        reference = (self.paused_on if self.state == 'waiting_citizen'
+            else today())
+        if reference > self.due_date:
+            return 'late'
+        left = Holiday.count_working_days(reference, self.due_date)
+        if left < AT_RISK_SHARE * self.procedure.legal_delay:
+            return 'at_risk'
+        return 'on_time'
+
+    @classmethod
+    @ModelView.button
+    @transition('waiting_citizen')
+    def wait_citizen(cls, cases):
+        cls._pause(cases)
+
+    @classmethod
+    @ModelView.button
+    @transition('waiting_partner')
+    def wait_partner(cls, cases):
+        cls._pause(cases)
+
+    @classmethod
+    def _pause(cls, cases):
+        for case in cases:
+            case.paused_state = case.state
+            case.paused_on = today()
+        cls.save(cases)
+
+    @classmethod
+    @ModelView.button
+    def resume(cls, cases):
+        """Go back to the state before the pause; the days spent waiting for
+        the citizen push the expected delivery"""
+        pool = Pool()
+        Holiday = pool.get('network.holiday')
+        for case in cases:
+            if case.state not in PAUSE_STATES:
+                raise CaseError(gettext(
+                        'service_case.msg_case_not_paused',
+                        case=case.rec_name))
+        before = {c.id: c.state for c in cases}
+        resumed = today()
+        for case in cases:
+            if case.state == 'waiting_citizen' and case.due_date:
+                waited = Holiday.count_working_days(case.paused_on, resumed)
+                case.due_date = Holiday.add_working_days(
+                    case.due_date, waited)
+            case.state = case.paused_state
+            case.paused_state = None
+            case.paused_on = None
+        cls.save(cases)
+        cls.record_history(cases, before)
+
+    @classmethod
+    def flag_late(cls):
+        "Scheduled task: flag the open cases past their expected delivery"
+        cases = cls.search([
+                ('state', 'in', list(OPEN_STATES - {'waiting_citizen'})),
+                ('due_date', '<', today()),
+                ('late_flagged', '=', False),
+                ])
+        for case in cases:
+            manager = case.site.manager
+            logger.warning(
+                "case %s of site %s is late (expected %s), manager: %s",
+                case.number, case.site.code, case.due_date,
+                manager.rec_name if manager else '-')
+        cls.write(cases, {'late_flagged': True})
+        return cases

@@ -1,0 +1,167 @@
+"""Indicators per site and day, computed in SQL so that they stay fast on
+millions of tickets and cases: each source is grouped by site and day in
+its own subquery (using the indexes on site and date), then the subqueries
+are added up."""
+import datetime as dt
+
+from sql import Literal, Null, Union, Window
+from sql.aggregate import Count, Sum
+from sql.conditionals import Case as SqlCase
+from sql.conditionals import NullIf
+from sql.functions import CurrentTimestamp, Extract, RowNumber
+
+from trytond.model import ModelSQL, ModelView, fields
+from trytond.pool import Pool
+from trytond.pyson import Eval
+from trytond.transaction import Transaction
+
+from service_network.calendar import today
+
+DEFAULT_DAYS = 30
+
+
+def in_period(column, start, end, timestamp=False):
+    "The condition keeping column between the context's dates"
+    condition = Literal(True)
+    if start:
+        condition &= column >= (
+            dt.datetime.combine(start, dt.time()) if timestamp else start)
+    if end:
+        if timestamp:
+            condition &= column < dt.datetime.combine(
+                end + dt.timedelta(days=1), dt.time())
+        else:
+            condition &= column <= end
+    return condition
+
+
+class SiteDayContext(ModelView):
+    "Indicators Context"
+    __name__ = 'case.kpi.context'
+    from_date = fields.Date(
+        "From", domain=['OR',
+            ('from_date', '<=', Eval('to_date')),
+            ('to_date', '=', None),
+            ])
+    to_date = fields.Date("To")
+
+    @classmethod
+    def default_from_date(cls):
+        return today() - dt.timedelta(days=DEFAULT_DAYS)
+
+    @classmethod
+    def default_to_date(cls):
+        return today()
+
+
+class SiteDay(ModelSQL, ModelView):
+    "Indicators per Site and Day"
+    __name__ = 'case.kpi.site_day'
+    site = fields.Many2One('network.site', "Site")
+    date = fields.Date("Date")
+    visitors = fields.Integer("Visitors")
+    waiting_time = fields.Float(
+        "Average Waiting (min)", digits=(6, 1),
+        help="Between the arrival and the call of the tickets called.")
+    cases_opened = fields.Integer("Cases Opened")
+    cases_delivered = fields.Integer("Cases Delivered")
+    on_time = fields.Float(
+        "Delivered on Time (%)", digits=(3, 1),
+        help="The share of the cases delivered that day by their expected "
+        "delivery date.")
+    rating = fields.Float("Average Satisfaction", digits=(1, 2))
+    response_rate = fields.Float(
+        "Response Rate (%)", digits=(3, 1),
+        help="The share of the cases delivered that day that were rated.")
+    complaints = fields.Integer("Complaints")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('date', 'DESC'), ('site', 'ASC'), ('id', 'ASC')]
+
+    @classmethod
+    def table_query(cls):
+        pool = Pool()
+        Ticket = pool.get('case.ticket')
+        Case = pool.get('case.case')
+        Complaint = pool.get('case.complaint')
+        context = Transaction().context
+        start, end = context.get('from_date'), context.get('to_date')
+        ticket = Ticket.__table__()
+        case = Case.__table__()
+        delivered = Case.__table__()
+        complaint = Complaint.__table__()
+        zero = Literal(0)
+
+        def row(site, day, visitors=zero, wait=zero, waited=zero,
+                opened=zero, delivered=zero, on_time=zero, rating=zero,
+                rated=zero, complaints=zero):
+            return [site.as_('site'), day.as_('day'),
+                visitors.as_('visitors'), wait.as_('wait'),
+                waited.as_('waited'), opened.as_('opened'),
+                delivered.as_('delivered'), on_time.as_('on_time'),
+                rating.as_('rating'), rated.as_('rated'),
+                complaints.as_('complaints')]
+
+        wait = (Extract('EPOCH', ticket.called_at)
+            - Extract('EPOCH', ticket.arrived_at))
+        tickets = ticket.select(*row(ticket.site, ticket.date,
+                visitors=Count(Literal(1)),
+                wait=Sum(SqlCase((ticket.called_at != Null, wait),
+                        else_=0)),
+                waited=Count(ticket.called_at)),
+            where=in_period(ticket.date, start, end),
+            group_by=[ticket.site, ticket.date])
+        opened_day = cls.date.sql_cast(case.create_date)
+        opened = case.select(*row(case.site, opened_day,
+                opened=Count(Literal(1))),
+            where=in_period(case.create_date, start, end, timestamp=True),
+            group_by=[case.site, opened_day])
+        deliveries = delivered.select(*row(
+                delivered.site, delivered.delivery_date,
+                delivered=Count(Literal(1)),
+                on_time=Sum(SqlCase(
+                        (delivered.delivery_date <= delivered.due_date, 1),
+                        else_=0)),
+                rating=Sum(SqlCase(
+                        (delivered.rating != Null, delivered.rating),
+                        else_=0)),
+                rated=Count(delivered.rating)),
+            where=(delivered.delivery_date != Null)
+            & in_period(delivered.delivery_date, start, end),
+            group_by=[delivered.site, delivered.delivery_date])
+        complaints = complaint.select(*row(
+                complaint.site, complaint.opened_on,
+                complaints=Count(Literal(1))),
+            where=(complaint.opened_on != Null)
+            & in_period(complaint.opened_on, start, end),
+            group_by=[complaint.site, complaint.opened_on])
+        union = Union(tickets, opened, deliveries, complaints, all_=True)
+
+        def ratio(numerator, denominator, field, factor=1):
+            return (field.sql_cast(Sum(numerator)) * factor
+                / NullIf(Sum(denominator), 0))
+        return union.select(
+            RowNumber(window=Window([], order_by=[
+                        union.site.asc, union.day.asc])).as_('id'),
+            union.site.as_('site'),
+            union.day.as_('date'),
+            cls.visitors.sql_cast(Sum(union.visitors)).as_('visitors'),
+            (ratio(union.wait, union.waited, cls.waiting_time) / 60
+                ).as_('waiting_time'),
+            cls.cases_opened.sql_cast(Sum(union.opened)
+                ).as_('cases_opened'),
+            cls.cases_delivered.sql_cast(Sum(union.delivered)
+                ).as_('cases_delivered'),
+            ratio(union.on_time, union.delivered, cls.on_time, 100
+                ).as_('on_time'),
+            ratio(union.rating, union.rated, cls.rating).as_('rating'),
+            ratio(union.rated, union.delivered, cls.response_rate, 100
+                ).as_('response_rate'),
+            cls.complaints.sql_cast(Sum(union.complaints)).as_('complaints'),
+            Literal(0).as_('create_uid'),
+            CurrentTimestamp().as_('create_date'),
+            cls.write_uid.sql_cast(Literal(None)).as_('write_uid'),
+            cls.write_date.sql_cast(Literal(None)).as_('write_date'),
+            group_by=[union.site, union.day])

@@ -1,0 +1,823 @@
+import contextlib
+import datetime as dt
+import http.server
+import io
+import json
+import threading
+import unittest
+import zipfile
+from decimal import Decimal
+from unittest.mock import patch
+
+from trytond.exceptions import UserError
+from trytond.model.exceptions import SQLConstraintError, ValidationError
+from trytond.modules.company.tests import (
+    create_company,
+    create_employee,
+    set_company,
+)
+from trytond import backend
+from trytond.pool import Pool
+from trytond.tests import test_tryton
+from trytond.tests.test_tryton import DB_NAME, USER, with_transaction
+from trytond.transaction import Transaction, check_access
+
+from service_case.receipt import amount_in_words
+
+FRIDAY = dt.date(2026, 2, 6)
+MONDAY = dt.date(2026, 2, 9)
+WEDNESDAY = dt.date(2026, 2, 11)
+
+
+TODAY_USERS = ['service_case.case', 'service_case.delay']
+
+
+@contextlib.contextmanager
+def on(date):
+    "Pretend today is date in Dakar"
+    with contextlib.ExitStack() as stack:
+        for module in TODAY_USERS:
+            stack.enter_context(
+                patch(f'{module}.today', return_value=date))
+        yield
+
+
+def ref(xml_id, module='service_network'):
+    pool = Pool()
+    ModelData = pool.get('ir.model.data')
+    return ModelData.get_id(module, xml_id)
+
+
+class Gateway:
+    "A real local HTTP server answering the statuses it is given in turn"
+
+    def __init__(self, statuses):
+        self.statuses = list(statuses)
+        self.requests = []
+        gateway = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers['Content-Length'])
+                gateway.requests.append((
+                        dict(self.headers),
+                        json.loads(self.rfile.read(length))))
+                status = (gateway.statuses.pop(0)
+                    if gateway.statuses else 200)
+                self.send_response(status)
+                self.end_headers()
+                self.wfile.write(b'{}')
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(
+            ('127.0.0.1', 0), Handler)
+        self.url = 'http://127.0.0.1:%s/sms' % self.server.server_port
+
+    def __enter__(self):
+        self.thread = threading.Thread(target=self.server.serve_forever)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+def deliver(case):
+    pool = Pool()
+    Case = pool.get('case.case')
+    if case.state == 'draft':
+        Case.submit([case])
+    case.payment_method = 'cash'
+    case.save()
+    Case.collect([case])
+    Case.transmit([case])
+    Case.make_ready([case])
+    Case.deliver([case])
+
+
+def create_case(
+        procedure='procedure_criminal_record', provided=True,
+        site=None):
+    pool = Pool()
+    Party = pool.get('party.party')
+    Case = pool.get('case.case')
+    citizen, = Party.create([{'name': "Awa Diatta"}])
+    case, = Case.create([{
+                'site': site or ref('site_zig'),
+                'citizen': citizen.id,
+                'procedure': ref(procedure),
+                'phone': '77 123 45 67',
+                }])
+    if provided:
+        for document in case.documents:
+            document.provided = True
+        case.documents = case.documents
+        case.save()
+    return case
+
+
+class ServiceCaseTestCase(test_tryton.ModuleTestCase):
+    "Test Service Case module"
+    module = 'service_case'
+
+    @with_transaction()
+    def test_case_number(self):
+        "Cases are numbered per site and year when opened, never reused"
+        pool = Pool()
+        Case = pool.get('case.case')
+        with on(FRIDAY):
+            first, second = create_case(), create_case()
+        site, year, number = first.number.split('-')
+        self.assertEqual((site, year, len(number)), ('ZIG', '2026', 6))
+        self.assertEqual(
+            second.number, f'ZIG-2026-{int(number) + 1:06d}')
+        self.assertEqual(first.phone, '+221 77 123 45 67')
+        Case.delete([Case(second.id)])
+        with on(FRIDAY):
+            third = create_case()
+        self.assertEqual(third.number, f'ZIG-2026-{int(number) + 2:06d}')
+        copy, = Case.copy([first])
+        self.assertNotEqual(copy.number, first.number)
+        with self.assertRaises(SQLConstraintError):
+            Case.write([third], {'number': first.number})
+
+    @with_transaction()
+    def test_case_number_batch(self):
+        "A batch of cases at several sites gets consecutive numbers per site"
+        pool = Pool()
+        Case = pool.get('case.case')
+        Party = pool.get('party.party')
+        citizen, = Party.create([{'name': "Moussa Badji"}])
+        sites = [ref('site_zig'), ref('site_dkr'), ref('site_zig')]
+        with on(FRIDAY):
+            cases = Case.create([{
+                        'site': s, 'citizen': citizen.id,
+                        'procedure': ref('procedure_criminal_record'),
+                        } for s in sites])
+        zig1, dkr, zig2 = [c.number for c in cases]
+        self.assertTrue(dkr.startswith('DKR-2026-'))
+        self.assertEqual(int(zig2[-6:]), int(zig1[-6:]) + 1)
+
+    @with_transaction()
+    def test_case_due_date_at_opening(self):
+        "The due date is set when the case is opened and again when submitted"
+        pool = Pool()
+        Case = pool.get('case.case')
+        with on(FRIDAY):
+            case = create_case()
+        self.assertEqual(case.due_date, MONDAY)
+        self.assertIsNone(case.sla_status)
+        with on(MONDAY):
+            Case.submit([case])
+        self.assertEqual(case.due_date, dt.date(2026, 2, 10))
+
+    @with_transaction()
+    def test_case_assignee(self):
+        "A case is assigned to the agent who opens it; managers reassign"
+        pool = Pool()
+        Case = pool.get('case.case')
+        User = pool.get('res.user')
+        company = create_company()
+        with set_company(company):
+            fatou = create_employee(company, "Fatou Sané")
+            ibou = create_employee(company, "Ibrahima Fall")
+            agent, manager = User.create([{
+                        'name': "Agent", 'login': 'agent',
+                        'groups': [('add', [ref('group_site_agent')])],
+                        'sites': [('add', [ref('site_zig')])],
+                        'companies': [('add', [company.id])],
+                        'company': company.id,
+                        'employees': [('add', [fatou.id])],
+                        'employee': fatou.id,
+                        }, {
+                        'name': "Manager", 'login': 'manager',
+                        'groups': [('add', [ref('group_site_manager')])],
+                        'sites': [('add', [ref('site_zig')])],
+                        }])
+            with Transaction().set_user(agent.id), \
+                    Transaction().set_context(
+                        company=company.id, employee=fatou.id):
+                case = create_case()
+                self.assertEqual(case.assignee, fatou)
+                mine = Case.search([
+                        ('assignee', '=', fatou.id),
+                        ('state', 'not in', ['delivered', 'cancelled']),
+                        ], order=[('due_date', 'ASC')])
+                self.assertEqual(mine, [case])
+                with check_access(), self.assertRaises(UserError):
+                    Case.write([case], {'assignee': ibou.id})
+            with Transaction().set_user(manager.id), check_access():
+                Case.write([Case(case.id)], {'assignee': ibou.id})
+        self.assertEqual(Case(case.id).assignee, ibou)
+
+    @with_transaction()
+    def test_case_documents_copied_and_required(self):
+        "A case lacking a mandatory document cannot be submitted"
+        pool = Pool()
+        Case = pool.get('case.case')
+        case = create_case(provided=False)
+        self.assertEqual(
+            [(d.name, d.mandatory) for d in case.documents],
+            [("Pièce d'identité (CNI ou passeport)", True),
+                ("Extrait de naissance", False)])
+        with self.assertRaises(UserError) as cm:
+            Case.submit([case])
+        self.assertIn("Pièce d'identité (CNI ou passeport)",
+            cm.exception.message)
+        self.assertNotIn("Extrait de naissance", cm.exception.message)
+        self.assertEqual(case.state, 'draft')
+
+    @with_transaction()
+    def test_case_submit_fees_due_date_history(self):
+        "Submission copies the fees, sets the due date and the history"
+        pool = Pool()
+        Case = pool.get('case.case')
+        User = pool.get('res.user')
+        company = create_company()
+        with set_company(company):
+            employee = create_employee(company, "Fatou Sané")
+            User.write([User(Transaction().user)], {
+                    'employees': [('add', [employee.id])],
+                    'employee': employee.id,
+                    })
+            case = create_case()
+            with on(FRIDAY):
+                Case.submit([case])
+        self.assertEqual(case.total_fee, Decimal(400))
+        self.assertEqual([f.label for f in case.fees],
+            ["Timbre fiscal", "Frais de délivrance"])
+        self.assertEqual(case.submission_date, FRIDAY)
+        self.assertEqual(case.due_date, MONDAY)
+        step, = case.history
+        self.assertEqual((step.from_state, step.to_state),
+            ('draft', 'submitted'))
+        self.assertEqual(step.employee, employee)
+
+    @with_transaction()
+    def test_case_due_date_holiday(self):
+        "The due date skips the weekend and public holidays"
+        pool = Pool()
+        Case = pool.get('case.case')
+        Holiday = pool.get('network.holiday')
+        Holiday.create([{'date': MONDAY, 'name': "Jour férié local"}])
+        case = create_case()
+        with on(FRIDAY):
+            Case.submit([case])
+        self.assertEqual(case.due_date, dt.date(2026, 2, 10))
+
+    @with_transaction()
+    def test_case_pause_resume(self):
+        "Waiting for the citizen pushes the due date by the days waited"
+        pool = Pool()
+        Case = pool.get('case.case')
+        Procedure = pool.get('network.procedure')
+        Procedure.write([Procedure(ref('procedure_criminal_record'))], {
+                'legal_delay': 5,
+                })
+        case = create_case()
+        with on(FRIDAY):
+            Case.submit([case])
+        self.assertEqual(case.due_date, dt.date(2026, 2, 13))
+        with on(MONDAY):
+            case.reason = "Extrait de naissance illisible"
+            case.save()
+            Case.wait_citizen([case])
+        self.assertEqual(case.state, 'waiting_citizen')
+        self.assertEqual(case.paused_on, MONDAY)
+        with on(WEDNESDAY):
+            Case.resume([case])
+        self.assertEqual(case.state, 'submitted')
+        self.assertEqual(case.due_date, dt.date(2026, 2, 17))
+        self.assertEqual(
+            [(h.from_state, h.to_state) for h in reversed(case.history)],
+            [('draft', 'submitted'), ('submitted', 'waiting_citizen'),
+                ('waiting_citizen', 'submitted')])
+        with self.assertRaises(UserError):
+            Case.resume([case])
+
+    @with_transaction()
+    def test_case_sla_status(self):
+        "The status follows the share of the legal delay left"
+        pool = Pool()
+        Case = pool.get('case.case')
+        Procedure = pool.get('network.procedure')
+        Procedure.write([Procedure(ref('procedure_criminal_record'))], {
+                'legal_delay': 5,
+                })
+        case = create_case()
+        with on(FRIDAY):
+            Case.submit([case])
+            self.assertEqual(case.sla_status, 'on_time')
+        with on(dt.date(2026, 2, 13)):
+            self.assertEqual(Case(case.id).sla_status, 'at_risk')
+        with on(dt.date(2026, 2, 16)):
+            self.assertEqual(Case(case.id).sla_status, 'late')
+            flagged = Case.flag_late()
+        self.assertEqual(flagged, [case])
+        self.assertTrue(case.late_flagged)
+
+    @with_transaction()
+    def test_case_workflow_refusals(self):
+        "Submitting twice, delivering early, rejecting without reason"
+        pool = Pool()
+        Case = pool.get('case.case')
+        case = create_case()
+        Case.submit([case])
+        with self.assertRaises(UserError):
+            Case.submit([case])
+        with self.assertRaises(UserError):
+            Case.deliver([case])
+        with self.assertRaises(UserError):
+            Case.transmit([case])  # fees not collected
+        with self.assertRaises(UserError):
+            Case.reject([case])  # no reason
+        case.payment_method = 'mobile_money'
+        with self.assertRaises(ValidationError):
+            case.save()  # no reference
+        with self.assertRaises(UserError):
+            Case.collect([case])  # no reference
+        case.payment_reference = 'WAVE-123'
+        case.save()
+        Case.collect([case])
+        Case.transmit([case])
+        self.assertEqual(case.state, 'transmitted')
+
+    @with_transaction()
+    def test_case_rating(self):
+        "Only a delivered case is rated, from 1 to 5"
+        pool = Pool()
+        Case = pool.get('case.case')
+        case, other = create_case(), create_case()
+        Case.submit([case, other])
+        case.payment_method = 'cash'
+        case.save()
+        Case.collect([case])
+        Case.transmit([case])
+        Case.receive_at_partner([case])
+        Case.make_ready([case])
+        Case.deliver([case])
+        for rating in [0, 6]:
+            with self.assertRaises(ValidationError) as cm:
+                Case.write([case], {'rating': rating})
+            self.assertIn(str(rating), cm.exception.message)
+        Case.write([case], {'rating': 5})
+        self.assertEqual(case.rating, 5)
+        with self.assertRaises(ValidationError):
+            Case.write([other], {'rating': 4})  # not delivered
+
+    @with_transaction()
+    def test_case_phone_invalid(self):
+        "The citizen's phone must be a Senegal number"
+        pool = Pool()
+        Case = pool.get('case.case')
+        case = create_case()
+        with self.assertRaises(ValidationError):
+            Case.write([case], {'phone': '+33 1 23 45 67 89'})
+
+    @with_transaction()
+    def test_receipt(self):
+        "The receipt prints the total in words"
+        pool = Pool()
+        Case = pool.get('case.case')
+        Receipt = pool.get('case.receipt', type='report')
+        self.assertEqual(amount_in_words(Decimal(1200)),
+            "mille deux cents francs CFA")
+        self.assertEqual(amount_in_words(400), "quatre cents francs CFA")
+        case = create_case()
+        Case.submit([case])
+        extension, content, _, name = Receipt.execute([case.id], {})
+        self.assertEqual(extension, 'odt')
+        with zipfile.ZipFile(io.BytesIO(content)) as odt:
+            text = odt.read('content.xml').decode('utf-8')
+        self.assertIn(case.number, text)
+        self.assertIn("quatre cents francs CFA", text)
+        self.assertIn("Timbre fiscal", text)
+
+    @with_transaction()
+    def test_agent_sees_own_site(self):
+        "An agent only sees the cases of the sites where they work"
+        pool = Pool()
+        Case = pool.get('case.case')
+        User = pool.get('res.user')
+        Site = pool.get('network.site')
+        other_site, = Site.search([('code', '!=', 'ZIG')], limit=1)
+        ours = create_case()
+        create_case(site=other_site.id)
+        agent, = User.create([{
+                    'name': "Agent", 'login': 'agent',
+                    'groups': [('add', [ref('group_site_agent')])],
+                    'sites': [('add', [ref('site_zig')])],
+                    }])
+        with Transaction().set_user(agent.id), check_access():
+            self.assertEqual(Case.search([]), [ours])
+
+    @with_transaction()
+    def test_ticket_queue(self):
+        "Tickets are numbered per sector and called oldest first"
+        pool = Pool()
+        Ticket = pool.get('case.ticket')
+        Counter = pool.get('network.counter')
+        site, justice = ref('site_zig'), ref('sector_justice')
+        counter, = Counter.create([{
+                    'site': site, 'name': "Guichet 2", 'sector': justice,
+                    }])
+        now = dt.datetime.now()
+        first, second, other = Ticket.create([
+                {'site': site, 'sector': justice,
+                    'arrived_at': now - dt.timedelta(minutes=20)},
+                {'site': site, 'sector': justice,
+                    'arrived_at': now - dt.timedelta(minutes=5)},
+                {'site': site, 'sector': ref('sector_civil_status')},
+                ])
+        # On PostgreSQL the day's counters of earlier tests were committed
+        self.assertTrue(first.number.startswith('J-'))
+        self.assertEqual(
+            second.number, f'J-{int(first.number[2:]) + 1:03d}')
+        self.assertTrue(other.number.startswith('C-'))
+        self.assertEqual(Ticket.call_next(counter), first)
+        self.assertEqual(first.state, 'called')
+        self.assertEqual(first.counter, counter)
+        self.assertGreaterEqual(first.waiting_time, 19)
+        with self.assertRaises(UserError):
+            Ticket.done([first])
+        first.outcome = 'information'
+        first.save()
+        Ticket.done([first])
+        self.assertEqual(first.state, 'done')
+        self.assertEqual(first.service_time, 0)
+        Counter.call_next([counter])
+        self.assertEqual(second.state, 'called')
+        self.assertIsNone(Ticket.call_next(counter))
+        with self.assertRaises(SQLConstraintError):
+            Ticket.write([second], {'number': first.number})
+
+    @with_transaction()
+    def test_finance_hr_no_personal_data(self):
+        "Finance and HR users read neither cases nor citizens' identity"
+        pool = Pool()
+        Case = pool.get('case.case')
+        Ticket = pool.get('case.ticket')
+        Document = pool.get('case.document')
+        History = pool.get('case.history')
+        Party = pool.get('party.party')
+        User = pool.get('res.user')
+        case = create_case()
+        citizen = case.citizen
+        Party.write([citizen], {'national_id': '1751199001234'})
+        finance, hr, agent = User.create([{
+                    'name': "Finance", 'login': 'finance',
+                    'groups': [('add', [ref('group_finance')])],
+                    }, {
+                    'name': "HR", 'login': 'hr',
+                    'groups': [('add', [ref('group_hr')])],
+                    }, {
+                    'name': "Agent", 'login': 'agent',
+                    'groups': [('add', [ref('group_site_agent')])],
+                    'sites': [('add', [ref('site_zig')])],
+                    }])
+        for user in [finance, hr]:
+            with Transaction().set_user(user.id), check_access():
+                for Model in [Case, Ticket, Document, History]:
+                    with self.assertRaises(UserError):
+                        Model.search([])
+                self.assertEqual(
+                    Party.read([citizen.id], ['name'])[0]['name'],
+                    "Awa Diatta")
+                with self.assertRaises(UserError):
+                    Party.read([citizen.id], ['national_id'])
+        with Transaction().set_user(agent.id), check_access():
+            self.assertEqual(
+                Party.read([citizen.id], ['national_id'])[0]['national_id'],
+                '1751199001234')
+            self.assertEqual(
+                Case.read([case.id], ['phone'])[0]['phone'],
+                '+221 77 123 45 67')
+
+    @with_transaction()
+    def test_attachment_size_limit(self):
+        "Scans larger than the configured limit are refused on cases only"
+        pool = Pool()
+        Attachment = pool.get('ir.attachment')
+        Configuration = pool.get('case.configuration')
+        config = Configuration(1)
+        self.assertEqual(config.attachment_max_size, 5)
+        config.attachment_max_size = 1
+        config.save()
+        case = create_case()
+        big = b'x' * (1024 * 1024 + 1)
+        small, = Attachment.create([{
+                    'name': 'cni.pdf', 'resource': str(case),
+                    'data': b'x' * 1000,
+                    }])
+        with self.assertRaises(ValidationError) as cm:
+            Attachment.create([{
+                        'name': 'acte.pdf', 'resource': str(case),
+                        'data': big,
+                        }])
+        self.assertIn('acte.pdf', cm.exception.message)
+        self.assertIn('1 MB', cm.exception.message)
+        with self.assertRaises(ValidationError):
+            Attachment.write([small], {'data': big})
+        Attachment.create([{
+                    'name': 'statuts.pdf', 'resource': str(case.citizen),
+                    'data': big,
+                    }])
+
+    @with_transaction()
+    def test_notifications_log_sender(self):
+        "Submitting, ready and delivered queue a message sent by the cron"
+        pool = Pool()
+        Notification = pool.get('case.notification')
+        Party = pool.get('party.party')
+        case = create_case()
+        Party.write([case.citizen], {
+                'contact_mechanisms': [('create', [{
+                                'type': 'email', 'value': 'awa@example.sn',
+                                }])],
+                })
+        deliver(case)
+        self.assertEqual(
+            [(n.event, n.channel) for n in sorted(
+                    case.notifications, key=lambda n: n.id)],
+            [('submitted', 'sms'), ('submitted', 'email'),
+                ('ready', 'sms'), ('ready', 'email'),
+                ('delivered', 'sms'), ('delivered', 'email')])
+        submitted = min(case.notifications, key=lambda n: n.id)
+        self.assertIn(case.number, submitted.text)
+        self.assertEqual(submitted.recipient, '+221 77 123 45 67')
+        delivered = max(case.notifications, key=lambda n: n.id)
+        self.assertIn(
+            f'/service_case/rate/{case.rating_token}', delivered.text)
+        self.assertEqual(len(Notification.send_pending()), 6)
+        self.assertEqual(
+            {n.state for n in Notification.browse(case.notifications)},
+            {'sent'})
+        self.assertEqual(Notification.send_pending(), [])
+
+    @with_transaction()
+    def test_notifications_template(self):
+        "A configured template replaces the standard text"
+        pool = Pool()
+        Configuration = pool.get('case.configuration')
+        Configuration.write([Configuration(1)], {
+                'template_submitted': "Dossier %(number)s %(unknown)s",
+                })
+        case = create_case()
+        pool.get('case.case').submit([case])
+        notification, = case.notifications
+        self.assertEqual(notification.text, f"Dossier {case.number} ")
+
+    @with_transaction()
+    def test_notifications_http_sender(self):
+        "The HTTP sender retries a 500 with backoff, then succeeds"
+        pool = Pool()
+        Case = pool.get('case.case')
+        Configuration = pool.get('case.configuration')
+        Notification = pool.get('case.notification')
+        case = create_case()
+        with Gateway([500, 200]) as gateway:
+            Configuration.write([Configuration(1)], {
+                    'notification_sender': 'http',
+                    'sms_gateway_url': gateway.url,
+                    'sms_gateway_timeout': 5,
+                    'notification_retry_delay': 5,
+                    })
+            Case.submit([case])
+            notification, = case.notifications
+            before = dt.datetime.now().replace(microsecond=0)
+            Notification.send_pending()
+            self.assertEqual(notification.state, 'pending')
+            self.assertEqual(notification.attempts, 1)
+            self.assertIn('500', notification.last_error)
+            self.assertGreaterEqual(
+                notification.next_attempt,
+                before + dt.timedelta(minutes=5))
+            self.assertEqual(Notification.send_pending(), [])  # not due
+            Notification.write([notification], {
+                    'next_attempt': dt.datetime.now()})
+            Notification.send_pending()
+            self.assertEqual(notification.state, 'sent')
+            self.assertEqual(notification.attempts, 2)
+        self.assertEqual(len(gateway.requests), 2)
+        headers, payload = gateway.requests[-1]
+        self.assertEqual(payload['recipient'], '+221 77 123 45 67')
+        self.assertEqual(payload['case'], case.number)
+        self.assertEqual(
+            headers['Idempotency-Key'],
+            f'case-notification-{notification.id}')
+
+    @with_transaction()
+    def test_notifications_give_up(self):
+        "After the last attempt or a 4xx the notification stays failed"
+        pool = Pool()
+        Case = pool.get('case.case')
+        Configuration = pool.get('case.configuration')
+        Notification = pool.get('case.notification')
+        first, second = create_case(), create_case()
+        with Gateway([500, 400, 500]) as gateway:
+            Configuration.write([Configuration(1)], {
+                    'notification_sender': 'http',
+                    'sms_gateway_url': gateway.url,
+                    'notification_max_attempts': 2,
+                    })
+            Case.submit([first, second])
+            Notification.send_pending()
+            (one,), (two,) = first.notifications, second.notifications
+            self.assertEqual((one.state, two.state), ('pending', 'failed'))
+            self.assertIn('400', two.last_error)
+            Notification.write([one], {'next_attempt': dt.datetime.now()})
+            Notification.send_pending()
+            self.assertEqual((one.state, one.attempts), ('failed', 2))
+            self.assertIsNone(one.next_attempt)
+            Notification.retry([one])
+            self.assertEqual((one.state, one.attempts), ('pending', 0))
+            Notification.send_pending()
+            self.assertEqual(one.state, 'sent')
+        Configuration.write([Configuration(1)], {
+                'sms_gateway_url': 'http://127.0.0.1:9/closed',
+                'sms_gateway_timeout': 1,
+                })
+        Notification.retry([two])
+        Notification.send_pending()
+        self.assertIn('ConnectionError', two.last_error)
+        self.assertEqual(two.state, 'pending')
+
+    def test_rating_page(self):
+        "The citizen rates the delivered case once through the SMS link"
+        from werkzeug.test import Client
+
+        from trytond.wsgi import app
+        with Transaction().start(DB_NAME, USER) as transaction:
+            case = create_case(site=ref('site_kdg'))
+            deliver(case)
+            token, case_id = case.rating_token, case.id
+            transaction.commit()
+        client = Client(app)
+        url = f'/{DB_NAME}/service_case/rate/{token}'
+        try:
+            response = client.get(url)
+            self.assertEqual(response.status_code, 200)
+            text = response.get_data(as_text=True)
+            self.assertIn('name="rating"', text)
+            self.assertIn('Êtes-vous satisfait', text)
+            response = client.post(url, data={'rating': '9'})
+            self.assertEqual(response.status_code, 400)
+            response = client.post(
+                url, data={'rating': '4', 'comment': "Accueil rapide"})
+            self.assertEqual(response.status_code, 200)
+            self.assertIn('Merci', response.get_data(as_text=True))
+            response = client.post(url, data={'rating': '1'})
+            self.assertIn('déjà', response.get_data(as_text=True))
+            self.assertEqual(client.get(
+                    f'/{DB_NAME}/service_case/rate/unknown').status_code,
+                404)
+            with Transaction().start(DB_NAME, USER):
+                case = Pool().get('case.case')(case_id)
+                self.assertEqual(
+                    (case.rating, case.rating_comment),
+                    (4, "Accueil rapide"))
+                self.assertTrue(case.rated_at)
+        finally:
+            with Transaction().start(DB_NAME, USER) as transaction:
+                pool = Pool()
+                Case = pool.get('case.case')
+                Party = pool.get('party.party')
+                case = Case(case_id)
+                citizen = case.citizen
+                Case.write([case], {'state': 'cancelled', 'rating': None})
+                Case.delete([case])
+                Party.delete([citizen])
+                transaction.commit()
+
+    @with_transaction()
+    def test_complaint(self):
+        "A complaint is answered within its delay in working days"
+        pool = Pool()
+        Complaint = pool.get('case.complaint')
+        case = create_case()
+        complaint, = Complaint.create([{
+                    'site': ref('site_zig'), 'case': case.id,
+                    'citizen': case.citizen.id, 'channel': 'phone',
+                    'description': "Personne ne répond au téléphone",
+                    }])
+        with patch('service_case.complaint.today', return_value=FRIDAY):
+            Complaint.open([complaint])
+        self.assertEqual(complaint.state, 'open')
+        self.assertTrue(complaint.number.startswith('REC-ZIG-2026-'))
+        self.assertEqual(complaint.opened_on, FRIDAY)
+        self.assertEqual(complaint.due_date, dt.date(2026, 2, 20))
+        with patch('service_case.complaint.today',
+                return_value=dt.date(2026, 2, 23)):
+            self.assertTrue(Complaint(complaint.id).late)
+            self.assertEqual(
+                Complaint.search([('late', '=', True)]), [complaint])
+            with self.assertRaises(UserError):
+                Complaint.do_answer([complaint])
+            complaint.answer = "Une ligne directe a été ouverte."
+            complaint.save()
+            Complaint.do_answer([complaint])
+        self.assertEqual(complaint.answered_on, dt.date(2026, 2, 23))
+        self.assertTrue(complaint.late)
+        self.assertEqual(Complaint.search([('late', '=', False)]), [])
+        Complaint.close([complaint])
+        self.assertEqual(complaint.state, 'closed')
+
+    @with_transaction()
+    def test_kpi_site_day(self):
+        "The indicators add up tickets, cases, ratings and complaints"
+        pool = Pool()
+        Case = pool.get('case.case')
+        Ticket = pool.get('case.ticket')
+        Complaint = pool.get('case.complaint')
+        SiteDay = pool.get('case.kpi.site_day')
+        site = ref('site_zig')
+        now = dt.datetime.now()
+        first, second = create_case(), create_case()
+        for case in [first, second]:
+            deliver(case)
+        Case.write([first], {'rating': 4})
+        Case.write([second], {'due_date': dt.date(2000, 1, 3)})  # late
+        ticket, _ = Ticket.create([
+                {'site': site, 'sector': ref('sector_justice'),
+                    'arrived_at': now - dt.timedelta(minutes=30)},
+                {'site': site, 'sector': ref('sector_justice')},
+                ])
+        Ticket.write([ticket], {
+                'state': 'called', 'called_at': now - dt.timedelta(
+                    minutes=10)})
+        complaint, = Complaint.create([{
+                    'site': site, 'description': "Attente trop longue",
+                    }])
+        Complaint.open([complaint])
+        with Transaction().set_context(
+                from_date=first.delivery_date, to_date=first.delivery_date):
+            day, = SiteDay.search([('site', '=', site)])
+            self.assertEqual(day.date, first.delivery_date)
+            self.assertEqual(day.visitors, 2)
+            self.assertAlmostEqual(day.waiting_time, 20, delta=1)
+            self.assertEqual(day.cases_opened, 2)
+            self.assertEqual(day.cases_delivered, 2)
+            self.assertEqual(day.on_time, 50)
+            self.assertEqual(day.rating, 4)
+            self.assertEqual(day.response_rate, 50)
+            self.assertEqual(day.complaints, 1)
+            self.assertEqual(SiteDay.search([('site', '!=', site)]), [])
+        with Transaction().set_context(
+                from_date=first.delivery_date + dt.timedelta(days=1)):
+            self.assertEqual(SiteDay.search([]), [])
+
+    @unittest.skipIf(
+        backend.name != 'postgresql', "concurrent numbering needs PostgreSQL")
+    def test_case_number_concurrent(self):
+        "20 agents opening cases at one site at the same time"
+        agents = 20
+        with Transaction().start(DB_NAME, USER) as transaction:
+            pool = Pool()
+            Party = pool.get('party.party')
+            citizen, = Party.create([{'name': "Kadiatou Keita"}])
+            values = {
+                'site': ref('site_kdg'),
+                'citizen': citizen.id,
+                'procedure': ref('procedure_criminal_record'),
+                }
+            transaction.commit()
+        barrier = threading.Barrier(agents, timeout=60)
+        numbers, errors = [], []
+
+        def open_case():
+            try:
+                with Transaction().start(DB_NAME, USER) as transaction:
+                    Case = Pool().get('case.case')
+                    Case.search([], limit=1)  # the snapshot is taken
+                    barrier.wait()
+                    case, = Case.create([values])
+                    numbers.append(case.number)
+                    transaction.commit()
+            except Exception as exception:
+                errors.append(exception)
+        threads = [threading.Thread(target=open_case) for _ in range(agents)]
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            self.assertEqual(errors, [])
+            serials = sorted(int(n[-6:]) for n in numbers)
+            self.assertEqual(
+                serials, list(range(serials[0], serials[0] + agents)))
+            self.assertTrue(all(n.startswith('KDG-') for n in numbers))
+        finally:
+            with Transaction().start(DB_NAME, USER) as transaction:
+                pool = Pool()
+                Case = pool.get('case.case')
+                Numbering = pool.get('case.numbering')
+                Party = pool.get('party.party')
+                Case.delete(Case.search([('site', '=', values['site'])]))
+                Numbering.delete(Numbering.search([
+                            ('site', '=', values['site'])]))
+                Party.delete([Party(values['citizen'])])
+                transaction.commit()

@@ -1,0 +1,217 @@
+"""Queue tickets: a visitor takes a ticket for a sector, a counter of that
+sector calls the oldest waiting one."""
+import datetime as dt
+
+from trytond.i18n import gettext
+from trytond.model import Index, ModelSQL, ModelView, Unique, Workflow, fields
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
+
+from service_network.calendar import today
+
+from .workflow import current_employee
+from .exceptions import TicketError
+
+
+def minutes_between(start, end):
+    if not start or not end:
+        return None
+    return int((end - start).total_seconds() // 60)
+
+
+class Ticket(Workflow, ModelSQL, ModelView):
+    "Queue ticket"
+    __name__ = 'case.ticket'
+    _waiting = {'readonly': Eval('state') != 'waiting'}
+
+    site = fields.Many2One(
+        'network.site', "Site", required=True, states=_waiting)
+    sector = fields.Many2One(
+        'network.sector', "Sector", required=True, states=_waiting)
+    date = fields.Date("Date", required=True, readonly=True)
+    number = fields.Char("Number", readonly=True)
+    arrived_at = fields.DateTime("Arrived at", required=True, readonly=True)
+    called_at = fields.DateTime("Called at", readonly=True)
+    counter = fields.Many2One(
+        'network.counter', "Counter", readonly=True)
+    agent = fields.Many2One('company.employee', "Agent", readonly=True)
+    done_at = fields.DateTime("Done at", readonly=True)
+    outcome = fields.Selection([
+            (None, ""),
+            ('information', "Information Given"),
+            ('oriented', "Oriented Elsewhere"),
+            ('case', "Case Opened"),
+            ], "Outcome",
+        states={
+            'readonly': Eval('state') != 'called',
+            'required': Eval('state') == 'done',
+            })
+    oriented_to = fields.Many2One(
+        'party.party', "Oriented to",
+        states={
+            'readonly': Eval('state') != 'called',
+            'invisible': Eval('outcome') != 'oriented',
+            'required': (Eval('state') == 'done')
+            & (Eval('outcome') == 'oriented'),
+            },
+        help="The administration or office the visitor was sent to.")
+    case = fields.Many2One(
+        'case.case', "Case",
+        domain=[('site', '=', Eval('site', -1))],
+        states={
+            'readonly': Eval('state') != 'called',
+            'invisible': Eval('outcome') != 'case',
+            'required': (Eval('state') == 'done')
+            & (Eval('outcome') == 'case'),
+            })
+    waiting_time = fields.Function(
+        fields.Integer("Waiting Time (min)"), 'get_waiting_time')
+    service_time = fields.Function(
+        fields.Integer("Service Time (min)"), 'get_service_time')
+    state = fields.Selection([
+            ('waiting', "Waiting"),
+            ('called', "Called"),
+            ('done', "Done"),
+            ], "State", readonly=True, required=True, sort=False)
+
+    del _waiting
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints = [
+            ('number_unique', Unique(t, t.site, t.date, t.number),
+                'service_case.msg_ticket_number_unique'),
+            ]
+        cls._sql_indexes.add(Index(t,
+                (t.site, Index.Range()),
+                (t.sector, Index.Range()),
+                (t.state, Index.Equality()),
+                (t.arrived_at, Index.Range())))
+        cls._order[0:0] = [('date', 'DESC'), ('arrived_at', 'DESC')]
+        cls._transitions |= {
+            ('waiting', 'called'),
+            ('called', 'done'),
+            }
+        cls._buttons.update({
+                'done': {
+                    'invisible': Eval('state') != 'called',
+                    'depends': ['state'],
+                    },
+                })
+
+    @classmethod
+    def default_state(cls):
+        return 'waiting'
+
+    @classmethod
+    def default_date(cls):
+        return today()
+
+    @classmethod
+    def default_arrived_at(cls):
+        return dt.datetime.now()
+
+    @classmethod
+    def default_site(cls):
+        pool = Pool()
+        User = pool.get('res.user')
+        sites = User.get_sites()
+        if len(sites) == 1:
+            return sites[0]
+
+    def get_rec_name(self, name):
+        return self.number or f'({self.id})'
+
+    def get_waiting_time(self, name):
+        return minutes_between(self.arrived_at, self.called_at)
+
+    def get_service_time(self, name):
+        return minutes_between(self.called_at, self.done_at)
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        pool = Pool()
+        Numbering = pool.get('case.numbering')
+        Site = pool.get('network.site')
+        Sector = pool.get('network.sector')
+        values = super().preprocess_values(mode, values)
+        if (mode == 'create' and not values.get('number')
+                and values.get('site') and values.get('sector')):
+            site = Site(values['site'])
+            sector = Sector(values['sector'])
+            date = values.get('date') or cls.default_date()
+            values['date'] = date
+            values['arrived_at'] = (
+                values.get('arrived_at') or cls.default_arrived_at())
+            number = Numbering.next_number(
+                site, f'ticket-{date.isoformat()}-{sector.code}')
+            values['number'] = f'{sector.code}-{number:03d}'
+        return values
+
+    @classmethod
+    def copy(cls, tickets, default=None):
+        default = default.copy() if default is not None else {}
+        for name in ['number', 'date', 'arrived_at', 'called_at', 'counter',
+                'agent', 'done_at', 'outcome', 'oriented_to', 'case']:
+            default.setdefault(name, None)
+        return super().copy(tickets, default=default)
+
+    @classmethod
+    def call_next(cls, counter):
+        """Call at counter the oldest ticket waiting for its sector at its
+        site; return the ticket, or None when nobody waits"""
+        tickets = cls.search([
+                ('site', '=', counter.site.id),
+                ('sector', '=', counter.sector.id),
+                ('state', '=', 'waiting'),
+                ('date', '=', today()),
+                ], order=[('arrived_at', 'ASC'), ('id', 'ASC')], limit=1)
+        if not tickets:
+            return None
+        ticket, = tickets
+        cls.call([ticket], counter)
+        return ticket
+
+    @classmethod
+    @Workflow.transition('called')
+    def call(cls, tickets, counter):
+        cls.write(tickets, {
+                'called_at': dt.datetime.now(),
+                'counter': counter.id,
+                'agent': getattr(current_employee(), 'id', None),
+                })
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('done')
+    def done(cls, tickets):
+        for ticket in tickets:
+            if not ticket.outcome:
+                raise TicketError(gettext(
+                        'service_case.msg_ticket_outcome',
+                        ticket=ticket.rec_name))
+        cls.write(tickets, {'done_at': dt.datetime.now()})
+
+
+class Counter(metaclass=PoolMeta):
+    __name__ = 'network.counter'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._buttons.update({
+                'call_next': {
+                    'invisible': ~Eval('active', True),
+                    'depends': ['active'],
+                    },
+                })
+
+    @classmethod
+    @ModelView.button
+    def call_next(cls, counters):
+        pool = Pool()
+        Ticket = pool.get('case.ticket')
+        for counter in counters:
+            Ticket.call_next(counter)

@@ -1,0 +1,214 @@
+"""Demo data of service_case: two months of activity at Ziguinchor, Dakar
+and Thiès — queue tickets, about 200 cases in every state, ratings and a
+few complaints.
+
+The records go through the real workflow with proteus (batched clicks);
+a last step spreads their dates over the past 60 days in SQL, since
+opening and delivery dates are set by the server to today.
+"""
+import datetime as dt
+import random
+from collections import defaultdict
+
+from proteus import Model
+from proteus import config as pconfig
+
+ORDER = 110
+SITES = ['ZIG', 'DKR', 'THS']
+CASES_PER_SITE = 70
+TICKETS_PER_SITE = 120
+DAYS = 60
+FIRST_NAMES = [
+    'Awa', 'Moussa', 'Fatou', 'Ibrahima', 'Aminata', 'Cheikh', 'Mariama',
+    'Ousmane', 'Khady', 'Abdoulaye', 'Ndeye', 'Mamadou', 'Astou', 'Lamine',
+    'Coumba', 'Babacar', 'Seynabou', 'Modou', 'Aïssatou', 'Pape']
+LAST_NAMES = [
+    'Diatta', 'Ndiaye', 'Sané', 'Fall', 'Diop', 'Sarr', 'Ba', 'Badji',
+    'Mendy', 'Sow', 'Gueye', 'Faye', 'Cissé', 'Diallo', 'Thiam', 'Coly',
+    'Manga', 'Seck', 'Kane', 'Mbaye']
+# Share of the cases stopping at each state (the rest are delivered)
+STOPS = [
+    ('draft', 0.05), ('submitted', 0.10), ('transmitted', 0.10),
+    ('waiting_citizen', 0.05), ('ready', 0.10), ('cancelled', 0.03)]
+COMMENTS = [
+    "Accueil chaleureux, merci.", "Un peu d'attente mais service rapide.",
+    "Très bien expliqué.", "Il faudrait plus de guichets le lundi.", None]
+COMPLAINTS = [
+    ('ZIG', 'phone', "Mon extrait de casier judiciaire n'est toujours pas "
+        "arrivé alors que la date annoncée est passée."),
+    ('DKR', 'counter', "Attente de plus d'une heure sans explication."),
+    ('THS', 'email', "Le SMS de disponibilité est arrivé deux jours après "
+        "le retrait du document."),
+    ]
+
+
+def phone(rng):
+    return f'+221 77 {rng.randint(100, 999)} {rng.randint(10, 99)} ' \
+        f'{rng.randint(10, 99)}'
+
+
+def click(records, button):
+    if records:
+        records[0].__class__.click(records, button)
+
+
+def load(company):
+    rng = random.Random(2026)
+    Party = Model.get('party.party')
+    Site = Model.get('network.site')
+    Sector = Model.get('network.sector')
+    Procedure = Model.get('network.procedure')
+    Case = Model.get('case.case')
+    Ticket = Model.get('case.ticket')
+    Complaint = Model.get('case.complaint')
+
+    sites = {s.code: s for s in Site.find([('code', 'in', SITES)])}
+    sectors = Sector.find([])
+    procedures = [p for p in Procedure.find([]) if p.documents]
+
+    citizens = [Party(
+            name=f'{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}')
+        for _ in range(180)]
+    for citizen in citizens:
+        citizen.contact_mechanisms.new(type='mobile', value=phone(rng))
+    Party.save(citizens)
+
+    tickets = [Ticket(site=sites[code], sector=rng.choice(sectors))
+        for code in SITES for _ in range(TICKETS_PER_SITE)]
+    Ticket.save(tickets)
+
+    cases = []
+    for code in SITES:
+        for _ in range(CASES_PER_SITE):
+            citizen = rng.choice(citizens)
+            cases.append(Case(
+                    site=sites[code], citizen=citizen,
+                    procedure=rng.choice(procedures),
+                    channel=rng.choice(
+                        ['counter'] * 6 + ['phone', 'email', 'online']),
+                    phone=phone(rng)))
+    Case.save(cases)
+    stops = {}
+    for case in cases:
+        draw, state = rng.random(), 'delivered'
+        for stop, share in STOPS:
+            if draw < share:
+                state = stop
+                break
+            draw -= share
+        stops[case.id] = state
+    for case in cases:
+        for document in case.documents:
+            document.provided = True
+    Case.save(cases)
+
+    def at(*states):
+        return [c for c in cases if stops[c.id] in states]
+    cancelled = at('cancelled')
+    for case in cancelled:
+        case.reason = "Le citoyen a renoncé à sa demande."
+    Case.save(cancelled)
+    click(cancelled, 'cancel')
+    moving = [c for c in cases if stops[c.id] not in {'draft', 'cancelled'}]
+    click(moving, 'submit')
+    paid = [c for c in moving if stops[c.id] != 'submitted']
+    for case in paid:
+        case.payment_method = rng.choice(['cash', 'mobile_money'])
+        if case.payment_method == 'mobile_money':
+            case.payment_reference = f'WAVE-{rng.randint(10**7, 10**8)}'
+    Case.save(paid)
+    click(paid, 'collect')
+    click(paid, 'transmit')
+    waiting = at('waiting_citizen')
+    for case in waiting:
+        case.reason = "Extrait de naissance illisible : nouvelle copie."
+    Case.save(waiting)
+    click(waiting, 'wait_citizen')
+    ready = at('ready', 'delivered')
+    click(ready, 'make_ready')
+    delivered = at('delivered')
+    click(delivered, 'deliver')
+    rated = [c for c in delivered if rng.random() < 0.6]
+    for case in rated:
+        case.rating = rng.choices([5, 4, 3, 2, 1], [45, 30, 13, 7, 5])[0]
+        case.rating_comment = rng.choice(COMMENTS)
+    Case.save(rated)
+
+    complaints = []
+    for code, channel, description in COMPLAINTS:
+        about = next((c for c in cases if c.site.code == code
+                and stops[c.id] == 'submitted'), None)
+        complaints.append(Complaint(
+                site=sites[code], case=about,
+                citizen=about.citizen if about else None,
+                channel=channel, description=description))
+    Complaint.save(complaints)
+    click(complaints, 'open')
+    answered = complaints[1]
+    answered.answer = ("Nous vous présentons nos excuses: un agent "
+        "supplémentaire est affecté à l'accueil le lundi matin.")
+    answered.save()
+    click([answered], 'do_answer')
+
+    spread_dates(rng, [c.id for c in cases], [t.id for t in tickets])
+    print(f"  {len(tickets)} tickets, {len(cases)} cases "
+        f"({len(delivered)} delivered, {len(rated)} rated), "
+        f"{len(complaints)} complaints")
+
+
+def spread_dates(rng, case_ids, ticket_ids):
+    """Move the demo records back over the past DAYS days, keeping each
+    case's dates in order"""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    database = pconfig.get_config().database_name
+    today = dt.date.today()
+    with Transaction().start(database, 0) as transaction:
+        pool = Pool()
+        Case = pool.get('case.case')
+        Ticket = pool.get('case.ticket')
+        Holiday = pool.get('network.holiday')
+        case_table = Case.__table__()
+        ticket_table = Ticket.__table__()
+        cursor = transaction.connection.cursor()
+        for case in Case.browse(case_ids):
+            opened = today - dt.timedelta(days=rng.randint(0, DAYS))
+            columns = [case_table.create_date]
+            values = [dt.datetime.combine(
+                    opened, dt.time(rng.randint(8, 16), rng.randint(0, 59)))]
+            if case.submission_date:
+                columns += [case_table.submission_date, case_table.due_date]
+                values += [opened, Holiday.add_working_days(
+                        opened, case.procedure.legal_delay)]
+            if case.delivery_date:
+                columns.append(case_table.delivery_date)
+                values.append(min(today, opened + dt.timedelta(
+                            days=case.procedure.legal_delay
+                            + rng.choice([0, 0, 1, 2, 3, 5]))))
+            cursor.execute(*case_table.update(
+                    columns, values, where=case_table.id == case.id))
+        # Tickets are numbered again per site, day and sector once moved
+        cursor.execute(*ticket_table.update(
+                [ticket_table.number], [None],
+                where=ticket_table.id.in_(ticket_ids)))
+        queues = defaultdict(list)
+        for ticket in Ticket.browse(ticket_ids):
+            day = today - dt.timedelta(days=rng.randint(0, DAYS))
+            arrived = dt.datetime.combine(
+                day, dt.time(rng.randint(8, 16), rng.randint(0, 59)))
+            queues[ticket.site.id, day, ticket.sector.code].append(
+                (arrived, ticket.id))
+        for (_, day, sector), queue in queues.items():
+            for rank, (arrived, ticket_id) in enumerate(sorted(queue), 1):
+                called = arrived + dt.timedelta(minutes=rng.randint(2, 45))
+                done = called + dt.timedelta(minutes=rng.randint(3, 20))
+                cursor.execute(*ticket_table.update([
+                            ticket_table.date, ticket_table.number,
+                            ticket_table.arrived_at, ticket_table.called_at,
+                            ticket_table.done_at, ticket_table.state,
+                            ticket_table.outcome],
+                        [day, f'{sector}-{rank:03d}', arrived, called, done,
+                            'done', 'information'],
+                        where=ticket_table.id == ticket_id))
+        transaction.commit()
