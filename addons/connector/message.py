@@ -1,0 +1,293 @@
+"""The outbox: every call to a partner system is a message written in the
+transaction of the business change, sent after commit with retries, and
+kept with its outcome for a person to read and retry."""
+import datetime as dt
+import logging
+from collections import defaultdict
+
+from sql import Null
+
+from trytond.i18n import gettext
+from trytond.model import Index, ModelSQL, ModelView, Unique, fields
+from trytond.pool import Pool
+from trytond.pyson import Eval
+
+from .transport import TransportError, retry_delay, scrub
+
+logger = logging.getLogger(__name__)
+
+STATES = [
+    ('pending', "Pending"),
+    ('sent', "Sent"),
+    ('acknowledged', "Acknowledged"),
+    ('failed', "Failed"),
+    ('dead', "Dead"),
+    ]
+SENDABLE = {'pending', 'failed'}
+# Errors are stored in the language of the network's staff
+ERROR_LANGUAGE = 'fr'
+# Temporary failures in a row after which an endpoint rests until next run
+BREAKER = 5
+# SQLite refuses one insert of many rows checked by a unique constraint
+CREATE_CHUNK = 500
+
+
+class Message(ModelSQL, ModelView):
+    "Connector Message"
+    __name__ = 'connector.message'
+    endpoint = fields.Many2One(
+        'connector.endpoint', "Endpoint", required=True, readonly=True,
+        ondelete='RESTRICT')
+    operation = fields.Char("Operation", required=True, readonly=True)
+    payload = fields.Dict(None, "Payload", readonly=True)
+    idempotency_key = fields.Char(
+        "Idempotency Key", required=True, readonly=True,
+        help="Sent with every attempt so the partner acts only once.")
+    state = fields.Selection(
+        STATES, "State", required=True, readonly=True, sort=False,
+        help="Sent: the partner has the message and will confirm it; "
+        "acknowledged: the partner confirmed it; dead: no more attempts.")
+    attempts = fields.Integer("Attempts", readonly=True)
+    next_attempt = fields.DateTime("Next Attempt", readonly=True)
+    sent_at = fields.DateTime("Last Attempt", readonly=True)
+    acknowledged_at = fields.DateTime("Acknowledged at", readonly=True)
+    last_error = fields.Text("Last Error", readonly=True)
+    partner_reference = fields.Char("Partner Reference", readonly=True)
+    partner_status = fields.Char("Partner Status", readonly=True)
+    origin = fields.Reference(
+        "Origin", selection='get_origins', readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints = [
+            ('idempotency_key_unique', Unique(t, t.idempotency_key),
+                'connector.msg_message_idempotency_key_unique'),
+            ]
+        cls._sql_indexes.update({
+                Index(t, (t.state, Index.Equality()),
+                    (t.next_attempt, Index.Range())),
+                Index(t, (t.partner_reference, Index.Equality()),
+                    where=t.partner_reference != Null),
+                Index(t, (t.origin, Index.Equality())),
+                })
+        cls._order.insert(0, ('create_date', 'DESC'))
+        cls._buttons.update({
+                'retry': {
+                    'invisible': ~Eval('state').in_(['failed', 'dead']),
+                    'depends': ['state'],
+                    },
+                })
+
+    @classmethod
+    def default_state(cls):
+        return 'pending'
+
+    @classmethod
+    def default_attempts(cls):
+        return 0
+
+    @classmethod
+    def default_next_attempt(cls):
+        return dt.datetime.now()
+
+    @classmethod
+    def _get_origins(cls):
+        "Return the models a message may come from"
+        return []
+
+    @classmethod
+    def get_origins(cls):
+        pool = Pool()
+        IrModel = pool.get('ir.model')
+        models = cls._get_origins()
+        return [(None, '')] + [
+            (m, IrModel.get_name(m)) for m in models]
+
+    def get_rec_name(self, name):
+        return self.idempotency_key
+
+    @classmethod
+    def on_modification(cls, mode, messages, field_names=None):
+        super().on_modification(mode, messages, field_names=field_names)
+        if mode == 'create':
+            # ir.queue commits with this transaction: the send runs after
+            cls.__queue__.send(messages)
+
+    @classmethod
+    def outbox(cls, vlist):
+        """Write the messages of vlist, skipping the idempotency keys
+        already written: the same business change never sends twice"""
+        keys = [v['idempotency_key'] for v in vlist]
+        existing = set()
+        for i in range(0, len(keys), CREATE_CHUNK):
+            existing.update(m.idempotency_key for m in cls.search([
+                        ('idempotency_key', 'in', keys[i:i + CREATE_CHUNK]),
+                        ]))
+        vlist = [v for v in vlist if v['idempotency_key'] not in existing]
+        messages = []
+        for i in range(0, len(vlist), CREATE_CHUNK):
+            messages.extend(cls.create(vlist[i:i + CREATE_CHUNK]))
+        return messages
+
+    @classmethod
+    def find(cls, endpoint, idempotency_key=None, reference=None):
+        "Return the message of endpoint by key or partner reference"
+        for name, value in [
+                ('idempotency_key', idempotency_key),
+                ('partner_reference', reference)]:
+            if value:
+                messages = cls.search([
+                        ('endpoint', '=', endpoint.id),
+                        (name, '=', str(value)),
+                        ], limit=1)
+                if messages:
+                    return messages[0]
+
+    @classmethod
+    def send_due(cls, limit=1000):
+        "Send the pending and failed messages whose attempt is due"
+        messages = cls.search([
+                ('state', 'in', list(SENDABLE)),
+                ('next_attempt', '<=', dt.datetime.now()),
+                ], order=[('next_attempt', 'ASC'), ('id', 'ASC')],
+            limit=limit)
+        cls.send(messages)
+        return messages
+
+    @classmethod
+    def send(cls, messages):
+        """Send each message still waiting to be sent and store its outcome.
+
+        The rows are locked first so that the queue and the scheduler never
+        send the same message at once. After BREAKER failures in a row that
+        may pass, an endpoint is left alone until the next run: a partner
+        that is down is not called once per waiting message."""
+        messages = cls.browse([m.id for m in messages])
+        cls.lock(messages)
+        messages = [m for m in messages if m.state in SENDABLE]
+        clients, failures = {}, defaultdict(int)
+        attempted, done, statuses = [], [], []
+        for message in messages:
+            endpoint = message.endpoint
+            if failures[endpoint] >= BREAKER:
+                continue
+            attempted.append(message)
+            message.attempts = (message.attempts or 0) + 1
+            message.sent_at = dt.datetime.now()
+            try:
+                if endpoint not in clients:
+                    clients[endpoint] = endpoint.get_client()
+                result = clients[endpoint].call(
+                    message.operation, dict(message.payload or {}),
+                    message.idempotency_key)
+            except TransportError as error:
+                message.fail(error)
+                failures[endpoint] = (
+                    failures[endpoint] + 1 if error.temporary else 0)
+                continue
+            failures[endpoint] = 0
+            message.succeed(result)
+            done.append(message)
+            if result.get('status'):
+                statuses.append((message, result['status'], result))
+        cls.save(attempted)
+        if statuses:
+            cls.apply_statuses(statuses)
+        return done
+
+    def succeed(self, result):
+        "Record the partner's answer to a call"
+        reference = result.get('reference')
+        if reference:
+            self.partner_reference = str(reference)
+            self.state = 'acknowledged'
+            self.acknowledged_at = dt.datetime.now()
+        else:
+            self.state = 'sent'
+        self.next_attempt = None
+        self.last_error = None
+
+    def fail(self, error):
+        "Record a failed attempt and plan the next one, if any"
+        endpoint = self.endpoint
+        text = self.error_text(error)
+        logger.info(
+            "message %s attempt %s: %s", self.id, self.attempts,
+            scrub(str(error), endpoint.secrets))
+        if error.temporary and self.attempts < endpoint.max_attempts:
+            self.state = 'failed'
+            self.next_attempt = dt.datetime.now() + dt.timedelta(
+                seconds=retry_delay(endpoint.retry_delay, self.attempts))
+        else:
+            self.state = 'dead'
+            self.next_attempt = None
+        self.last_error = gettext(
+            'connector.msg_error_attempt', ERROR_LANGUAGE,
+            attempt=self.attempts, max=endpoint.max_attempts, error=text)
+
+    def error_text(self, error):
+        "The error in plain words for the staff, without any secret"
+        return gettext(
+            f'connector.msg_error_{error.code}', ERROR_LANGUAGE,
+            timeout=self.endpoint.timeout,
+            detail=scrub(error.detail, self.endpoint.secrets))
+
+    @classmethod
+    def apply_statuses(cls, statuses):
+        """Record the partner's status of each (message, status, data) and
+        pass it to the origin, which follows it"""
+        now = dt.datetime.now()
+        by_model = defaultdict(list)
+        for message, status, data in statuses:
+            message.partner_status = status[:64]
+            if data.get('reference') and not message.partner_reference:
+                message.partner_reference = str(data['reference'])
+            if message.state != 'acknowledged':
+                message.state = 'acknowledged'
+                message.acknowledged_at = now
+                message.next_attempt = None
+            if message.origin:
+                by_model[message.origin.__name__].append(
+                    (message.origin, status, data))
+        cls.save([m for m, _, _ in statuses])
+        pool = Pool()
+        for model, items in by_model.items():
+            Origin = pool.get(model)
+            follow = getattr(Origin, 'follow_partner_statuses', None)
+            if follow:
+                follow(items)
+
+    @classmethod
+    @ModelView.button
+    def retry(cls, messages):
+        "Send the messages again from the first attempt"
+        cls.write([m for m in messages if m.state in {'failed', 'dead'}], {
+                'state': 'pending',
+                'attempts': 0,
+                'next_attempt': dt.datetime.now(),
+                })
+        cls.__queue__.send(messages)
+
+
+class CallbackEvent(ModelSQL, ModelView):
+    "Connector Callback Event"
+    __name__ = 'connector.callback.event'
+    endpoint = fields.Many2One(
+        'connector.endpoint', "Endpoint", required=True, readonly=True,
+        ondelete='CASCADE')
+    event_id = fields.Char("Event", required=True, readonly=True)
+    status = fields.Char("Status", readonly=True)
+    message = fields.Many2One(
+        'connector.message', "Message", readonly=True, ondelete='CASCADE')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints = [
+            ('event_unique', Unique(t, t.endpoint, t.event_id),
+                'connector.msg_callback_event_unique'),
+            ]
+        cls._order.insert(0, ('create_date', 'DESC'))
