@@ -52,6 +52,8 @@ def admin(database, *args):
 
 
 def main(database):
+    # the demo runs on SQLite unless told otherwise
+    os.environ.setdefault('TRYTOND_DATABASE__URI', 'sqlite://')
     db_dir = pathlib.Path(
         os.environ.get('TRYTOND_DATABASE__PATH') or ROOT / 'var' / 'db')
     db_dir.mkdir(parents=True, exist_ok=True)

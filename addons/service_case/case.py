@@ -164,11 +164,12 @@ class Case(CaseDelayMixin, Workflow, ModelSQL, ModelView):
                 Index(t, (t.due_date, Index.Range())),
                 Index(t, (t.assignee, Index.Range()),
                     (t.state, Index.Equality())),
-                # The indicators per site and day
-                Index(t, (t.site, Index.Range()),
-                    (t.create_date, Index.Range())),
-                Index(t, (t.site, Index.Range()),
-                    (t.delivery_date, Index.Range())),
+                # The indicators per site and day: the network-wide
+                # dashboard filters on dates first
+                Index(t, (t.create_date, Index.Range()),
+                    (t.site, Index.Equality())),
+                Index(t, (t.delivery_date, Index.Range()),
+                    (t.site, Index.Equality())),
                 })
         cls._order.insert(0, ('number', 'DESC NULLS FIRST'))
         cls._transitions |= {
