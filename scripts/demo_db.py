@@ -11,6 +11,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import tempfile
 import tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -38,17 +39,15 @@ def fingerprint():
 
 def admin(database, *args):
     env = dict(os.environ)
-    passfile = ROOT / 'var' / 'admin-password'
-    passfile.write_text(ADMIN_PASSWORD)
-    env['TRYTONPASSFILE'] = str(passfile)
-    try:
+    with tempfile.NamedTemporaryFile('w', suffix='.password') as passfile:
+        passfile.write(ADMIN_PASSWORD)
+        passfile.flush()
+        env['TRYTONPASSFILE'] = passfile.name
         subprocess.run([
                 str(VENV_BIN / 'trytond-admin'),
                 '-c', env['TRYTOND_CONFIG'], '-d', database,
                 '--activate-dependencies', '-l', 'fr', *args],
             check=True, env=env)
-    finally:
-        passfile.unlink()
 
 
 def main(database):
