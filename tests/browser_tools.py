@@ -146,3 +146,24 @@ class Client:
         text = self.page.locator('body').inner_text()
         missing = [label for label in expected if label not in text]
         assert not missing, f"{name}: {missing} not shown"
+
+    # -- helpers to work in the current tab --
+
+    @property
+    def pane(self):
+        "The content of the active tab"
+        return self.page.locator('#tabcontent .tab-pane.active')
+
+    def toolbar(self, button_id):
+        "Click a button of the active tab's toolbar (switch_, new_, save, print...)"
+        self.pane.locator(f'button#{button_id}').first.click()
+        self.wait_idle()
+
+    def click_button(self, label):
+        "Click the button of the form labelled label"
+        self.pane.locator('button:visible', has_text=re.compile(
+                rf'^\s*{re.escape(label)}\s*$')).first.click()
+        self.wait_idle()
+
+    def field_value(self, name):
+        return self.pane.locator(f'input[name="{name}"]').first.input_value()

@@ -1,0 +1,18 @@
+from trytond.exceptions import UserError
+from trytond.model.exceptions import ValidationError
+
+
+class AgreementValidationError(ValidationError):
+    pass
+
+
+class AgreementError(UserError):
+    pass
+
+
+class BillingRunError(UserError):
+    pass
+
+
+class RemittanceError(UserError):
+    pass

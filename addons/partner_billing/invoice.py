@@ -1,0 +1,82 @@
+"""Invoices of the billing runs: the run, the procedure, site and cases
+behind each line, and the total in words on the printed invoice."""
+from trytond.model import fields
+from trytond.pool import PoolMeta
+from trytond.pyson import Bool, Eval
+from trytond.report import Report
+
+from service_case.receipt import amount_in_words, format_xof
+
+from .agreement import BASES
+
+
+class Invoice(metaclass=PoolMeta):
+    __name__ = 'account.invoice'
+    billing_run = fields.Many2One(
+        'billing.run', "Billing Run", readonly=True, ondelete='RESTRICT',
+        states={'invisible': ~Eval('billing_run')})
+
+    @classmethod
+    def copy(cls, invoices, default=None):
+        default = default.copy() if default is not None else {}
+        default.setdefault('billing_run', None)
+        return super().copy(invoices, default=default)
+
+
+class InvoiceLine(metaclass=PoolMeta):
+    __name__ = 'account.invoice.line'
+    _billing = {'invisible': ~Bool(Eval('billing_basis'))}
+
+    billing_agreement_line = fields.Many2One(
+        'billing.agreement.line', "Agreement Line", readonly=True,
+        ondelete='RESTRICT', states=_billing)
+    billing_basis = fields.Selection(
+        [(None, "")] + BASES, "Billing Basis", readonly=True,
+        states=_billing)
+    billing_procedure = fields.Many2One(
+        'network.procedure', "Procedure", readonly=True, states=_billing)
+    billing_site = fields.Many2One(
+        'network.site', "Site", readonly=True, states=_billing)
+    billing_credited_line = fields.Many2One(
+        'account.invoice.line', "Credited Line", readonly=True,
+        ondelete='RESTRICT',
+        states={'invisible': ~Eval('billing_credited_line')})
+    billing_cases = fields.One2Many(
+        'billing.line.case', 'invoice_line', "Cases Billed", readonly=True,
+        states=_billing)
+    billing_credited_cases = fields.One2Many(
+        'billing.line.case', 'credit_line', "Cases Credited", readonly=True,
+        states={'invisible': ~Eval('billing_credited_line')})
+
+    del _billing
+
+    @classmethod
+    def copy(cls, lines, default=None):
+        default = default.copy() if default is not None else {}
+        for name in ['billing_agreement_line', 'billing_basis',
+                'billing_procedure', 'billing_site', 'billing_credited_line',
+                'billing_cases', 'billing_credited_cases']:
+            default.setdefault(name, None)
+        return super().copy(lines, default=default)
+
+
+class InvoiceReport(metaclass=PoolMeta):
+    __name__ = 'account.invoice'
+
+    @classmethod
+    def get_context(cls, records, header, data):
+        context = super().get_context(records, header, data)
+        context['amount_in_words'] = amount_in_words
+        return context
+
+
+class BillingInvoiceReport(Report):
+    "Invoice of partner fees, with its total in words"
+    __name__ = 'billing.invoice'
+
+    @classmethod
+    def get_context(cls, records, header, data):
+        context = super().get_context(records, header, data)
+        context['amount_in_words'] = amount_in_words
+        context['format_xof'] = format_xof
+        return context

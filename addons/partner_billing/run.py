@@ -1,0 +1,450 @@
+"""Billing runs: bill a period to the partners, one draft customer invoice
+per partner, with the cases behind each line kept."""
+import datetime as dt
+from collections import defaultdict
+
+from dateutil.relativedelta import relativedelta
+
+from trytond.i18n import gettext
+from trytond.model import (
+    Index, ModelSQL, ModelView, Unique, Workflow, fields)
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval, PYSONEncoder
+from trytond.transaction import Transaction, without_check_access
+from trytond.wizard import Button, StateAction, StateView, Wizard
+
+from service_network.calendar import today
+
+from .agreement import BASES, CASE_BASES
+from .events import (
+    active_sites, aggregate_events, insert_links, mark_credited,
+    pending_credits)
+from .exceptions import BillingRunError
+
+AMOUNT_DIGITS = (16, 2)
+
+
+class Run(Workflow, ModelSQL, ModelView):
+    "Billing run of partner fees for a period"
+    __name__ = 'billing.run'
+    _draft = {'readonly': Eval('state') != 'draft'}
+
+    company = fields.Many2One(
+        'company.company', "Company", required=True, states=_draft)
+    start_date = fields.Date("From", required=True, states=_draft)
+    end_date = fields.Date(
+        "To", required=True, states=_draft,
+        domain=[('end_date', '>=', Eval('start_date'))])
+    partner = fields.Many2One(
+        'party.party', "Partner", states=_draft,
+        domain=[('partner_kind', '!=', None)],
+        help="Leave empty to bill every partner with an active agreement.")
+    state = fields.Selection([
+            ('draft', "Draft"),
+            ('done', "Done"),
+            ], "State", readonly=True, required=True, sort=False)
+    invoices = fields.One2Many(
+        'account.invoice', 'billing_run', "Invoices", readonly=True)
+
+    del _draft
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order.insert(0, ('start_date', 'DESC'))
+        cls._transitions |= {('draft', 'done')}
+        cls._buttons.update({
+                'process': {
+                    'invisible': Eval('state') != 'draft',
+                    'depends': ['state'],
+                    },
+                })
+
+    @classmethod
+    def default_company(cls):
+        return Transaction().context.get('company')
+
+    @classmethod
+    def default_state(cls):
+        return 'draft'
+
+    def get_rec_name(self, name):
+        name = f'{self.start_date:%d/%m/%Y} - {self.end_date:%d/%m/%Y}'
+        if self.partner:
+            name += f' {self.partner.rec_name}'
+        return name
+
+    @classmethod
+    def check_modification(cls, mode, runs, values=None, external=False):
+        super().check_modification(
+            mode, runs, values=values, external=external)
+        if mode == 'delete':
+            for run in runs:
+                if run.state != 'draft':
+                    raise BillingRunError(gettext(
+                            'partner_billing.msg_run_delete_done',
+                            run=run.rec_name))
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('done')
+    def process(cls, runs):
+        # Two runs billing the same cases collide on the (case, basis)
+        # uniqueness, so the second fails whole. No table lock: Tryton
+        # acquires it by restarting the transaction, which replayed the
+        # wizard's creation of the run.
+        for run in runs:
+            run.check_period()
+            run.check_overlap()
+        with without_check_access():
+            for run in runs:
+                run.bill()
+
+    def check_period(self):
+        if self.end_date >= today():
+            raise BillingRunError(gettext(
+                    'partner_billing.msg_run_period_not_closed',
+                    run=self.rec_name))
+
+    def check_overlap(self):
+        "Refuse a run overlapping another one still in progress"
+        domain = [
+            ('id', '!=', self.id),
+            ('company', '=', self.company.id),
+            ('state', '=', 'draft'),
+            ('start_date', '<=', self.end_date),
+            ('end_date', '>=', self.start_date),
+            ]
+        if self.partner:
+            domain.append(['OR',
+                    ('partner', '=', None),
+                    ('partner', '=', self.partner.id),
+                    ])
+        others = self.search(domain, limit=1)
+        if others:
+            other, = others
+            raise BillingRunError(gettext(
+                    'partner_billing.msg_run_overlap',
+                    run=self.rec_name, other=other.rec_name))
+
+    def bill(self):
+        "Create the invoices of the run and link the cases to their lines"
+        pool = Pool()
+        Agreement = pool.get('billing.agreement')
+        Invoice = pool.get('account.invoice')
+        LineMonth = pool.get('billing.line.month')
+        agreements = defaultdict(list)
+        for agreement in Agreement.active_for(
+                self.company, self.start_date, self.end_date, self.partner):
+            agreements[agreement.partner].append(agreement)
+        invoices, links, months = [], [], []
+        for partner in sorted(agreements, key=lambda p: p.rec_name):
+            invoice = self._get_invoice(partner)
+            lines = []
+            for agreement in agreements[partner]:
+                start = max(self.start_date, agreement.start_date)
+                end = min(self.end_date, agreement.end_date or self.end_date)
+                for agreement_line in agreement.lines:
+                    if agreement_line.basis in CASE_BASES:
+                        new = self._case_lines(agreement_line, start, end)
+                        if new:
+                            links.append(
+                                (agreement_line, start, end, invoice))
+                    else:
+                        new = self._monthly_lines(
+                            agreement_line, start, end, months)
+                    lines.extend(new)
+            lines.extend(self._credit_lines(partner))
+            if lines:
+                invoice.lines = lines
+                invoices.append(invoice)
+        Invoice.save(invoices)
+        Invoice.update_taxes(invoices)
+        insert_links(links)
+        for invoice in invoices:
+            mark_credited(invoice)
+        # The saved lines are read back: the instances built before the
+        # save did not get their ids
+        monthly_lines = {
+            (line.billing_agreement_line, line.billing_site): line
+            for invoice in invoices for line in invoice.lines
+            if line.billing_basis == 'monthly'
+            and not line.billing_credited_line}
+        LineMonth.save([
+                LineMonth(
+                    invoice_line=monthly_lines[agreement_line, site],
+                    agreement_line=agreement_line, site=site, month=month)
+                for agreement_line, site, month in months])
+        return invoices
+
+    def _get_invoice(self, partner):
+        pool = Pool()
+        Invoice = pool.get('account.invoice')
+        with Transaction().set_context(company=self.company.id):
+            partner = partner.__class__(partner.id)
+            invoice = Invoice(
+                company=self.company, type='out', party=partner,
+                currency=self.company.currency, invoice_date=self.end_date,
+                account=partner.account_receivable_used,
+                invoice_address=partner.address_get(type='invoice'),
+                payment_term=partner.customer_payment_term,
+                billing_run=self)
+        invoice.set_journal()
+        invoice.description = gettext(
+            'partner_billing.msg_invoice_description',
+            start=self.start_date.strftime('%d/%m/%Y'),
+            end=self.end_date.strftime('%d/%m/%Y'))
+        if not invoice.account:
+            raise BillingRunError(gettext(
+                    'partner_billing.msg_run_partner_receivable',
+                    partner=partner.rec_name))
+        if not invoice.invoice_address:
+            raise BillingRunError(gettext(
+                    'partner_billing.msg_run_partner_address',
+                    partner=partner.rec_name))
+        return invoice
+
+    def _new_line(self, agreement_line, **values):
+        "Return a new invoice line of the run for agreement_line"
+        pool = Pool()
+        InvoiceLine = pool.get('account.invoice.line')
+        Configuration = pool.get('billing.configuration')
+        account = Configuration(1).revenue_account
+        if not account:
+            raise BillingRunError(gettext(
+                    'partner_billing.msg_run_no_revenue_account'))
+        if agreement_line:
+            values.setdefault(
+                'taxes', [agreement_line.tax] if agreement_line.tax else [])
+            values.setdefault('billing_basis', agreement_line.basis)
+        return InvoiceLine(
+            type='line', company=self.company,
+            currency=self.company.currency, account=account,
+            billing_agreement_line=agreement_line, **values)
+
+    def _case_lines(self, agreement_line, start, end):
+        "Return the invoice lines of the cases, one per procedure and site"
+        pool = Pool()
+        Procedure = pool.get('network.procedure')
+        Site = pool.get('network.site')
+        currency = self.company.currency
+        lines = []
+        for procedure, site, count, total in aggregate_events(
+                agreement_line, start, end):
+            procedure, site = Procedure(procedure), Site(site)
+            if agreement_line.basis == 'collected':
+                quantity, unit_price = 1, currency.round(total)
+            else:
+                quantity, unit_price = count, agreement_line.amount
+            lines.append(self._new_line(
+                    agreement_line,
+                    description=gettext(
+                        'partner_billing.msg_invoice_line_cases',
+                        procedure=procedure.rec_name, site=site.name,
+                        basis=agreement_line.basis_string, count=count),
+                    quantity=quantity, unit_price=unit_price,
+                    billing_procedure=procedure, billing_site=site))
+        return lines
+
+    def _monthly_lines(self, agreement_line, start, end, months):
+        """Return the lines of the fixed monthly fee of the sites active in
+        the months that start in the period and are not billed yet"""
+        pool = Pool()
+        LineMonth = pool.get('billing.line.month')
+        Site = pool.get('network.site')
+        billed = {(m.site.id, m.month) for m in LineMonth.search([
+                    ('agreement_line', '=', agreement_line.id),
+                    ])}
+        per_site = defaultdict(list)
+        month = start.replace(day=1)
+        if month < start:
+            month += relativedelta(months=1)
+        while month <= end:
+            month_end = month + relativedelta(months=1, days=-1)
+            for site in active_sites(agreement_line, month, month_end):
+                if (site, month) not in billed:
+                    per_site[site].append(month)
+            month += relativedelta(months=1)
+        lines = []
+        for site, site_months in sorted(per_site.items()):
+            site = Site(site)
+            line = self._new_line(
+                agreement_line,
+                description=gettext(
+                    'partner_billing.msg_invoice_line_monthly',
+                    site=site.name, months=', '.join(
+                        m.strftime('%m/%Y') for m in site_months)),
+                quantity=len(site_months), unit_price=agreement_line.amount,
+                billing_procedure=agreement_line.procedure,
+                billing_site=site)
+            lines.append(line)
+            months.extend((agreement_line, site, m) for m in site_months)
+        return lines
+
+    def _credit_lines(self, partner):
+        "Return the credit lines of the billed cases cancelled since"
+        pool = Pool()
+        InvoiceLine = pool.get('account.invoice.line')
+        currency = self.company.currency
+        lines = []
+        for line_id, count, total in pending_credits(
+                self.company, partner):
+            billed = InvoiceLine(line_id)
+            if billed.billing_basis == 'collected':
+                quantity, unit_price = -1, currency.round(total)
+            else:
+                quantity, unit_price = -count, billed.unit_price
+            lines.append(self._new_line(
+                    billed.billing_agreement_line,
+                    description=gettext(
+                        'partner_billing.msg_invoice_line_credit',
+                        line=billed.description, count=count),
+                    quantity=quantity, unit_price=unit_price,
+                    taxes=list(billed.taxes),
+                    billing_basis=billed.billing_basis,
+                    billing_procedure=billed.billing_procedure,
+                    billing_site=billed.billing_site,
+                    billing_credited_line=billed))
+        return lines
+
+    @classmethod
+    def bill_last_month(cls):
+        "Bill the previous month to every partner (scheduled task)"
+        first = today().replace(day=1)
+        start = first - relativedelta(months=1)
+        end = first - dt.timedelta(days=1)
+        if cls.search([
+                    ('start_date', '=', start), ('end_date', '=', end),
+                    ('partner', '=', None), ('state', '=', 'done'),
+                    ]):
+            return []
+        run = cls(start_date=start, end_date=end)
+        run.save()
+        cls.process([run])
+        return [run]
+
+
+class LineCase(ModelSQL, ModelView):
+    "Case billed on an invoice line"
+    __name__ = 'billing.line.case'
+    case = fields.Many2One(
+        'case.case', "Case", required=True, ondelete='RESTRICT')
+    basis = fields.Selection(BASES, "Basis", required=True)
+    invoice_line = fields.Many2One(
+        'account.invoice.line', "Invoice Line", required=True,
+        ondelete='CASCADE')
+    agreement_line = fields.Many2One(
+        'billing.agreement.line', "Agreement Line", ondelete='SET NULL')
+    amount = fields.Numeric("Amount (XOF)", digits=AMOUNT_DIGITS)
+    credit_line = fields.Many2One(
+        'account.invoice.line', "Credit Line", ondelete='SET NULL',
+        help="The line that credited the case after it was cancelled.")
+    procedure = fields.Function(
+        fields.Many2One('network.procedure', "Procedure"), 'get_case_field')
+    site = fields.Function(
+        fields.Many2One('network.site', "Site"), 'get_case_field')
+    case_state = fields.Function(
+        fields.Selection('get_case_states', "Case State"), 'get_case_field')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints = [
+            ('case_basis_unique', Unique(t, t.case, t.basis),
+                'partner_billing.msg_line_case_unique'),
+            ]
+        cls._sql_indexes.update({
+                Index(t, (t.invoice_line, Index.Range())),
+                Index(t, (t.credit_line, Index.Range())),
+                })
+
+    @classmethod
+    def get_case_states(cls):
+        pool = Pool()
+        Case = pool.get('case.case')
+        return Case.fields_get(['state'])['state']['selection']
+
+    def get_rec_name(self, name):
+        return self.case.rec_name
+
+    def get_case_field(self, name):
+        value = getattr(self.case, name.replace('case_', ''))
+        return value.id if hasattr(value, 'id') else value
+
+
+class LineMonth(ModelSQL, ModelView):
+    "Month of a site billed on an invoice line"
+    __name__ = 'billing.line.month'
+    invoice_line = fields.Many2One(
+        'account.invoice.line', "Invoice Line", required=True,
+        ondelete='CASCADE')
+    agreement_line = fields.Many2One(
+        'billing.agreement.line', "Agreement Line", required=True,
+        ondelete='RESTRICT')
+    site = fields.Many2One(
+        'network.site', "Site", required=True, ondelete='RESTRICT')
+    month = fields.Date("Month", required=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints = [
+            ('month_unique', Unique(t, t.agreement_line, t.site, t.month),
+                'partner_billing.msg_line_month_unique'),
+            ]
+
+
+class RunStart(ModelView):
+    "Bill Partners"
+    __name__ = 'billing.run.start'
+    start_date = fields.Date("From", required=True)
+    end_date = fields.Date(
+        "To", required=True,
+        domain=[('end_date', '>=', Eval('start_date'))])
+    partner = fields.Many2One(
+        'party.party', "Partner", domain=[('partner_kind', '!=', None)],
+        help="Leave empty to bill every partner.")
+
+    @classmethod
+    def default_start_date(cls):
+        return today().replace(day=1) - relativedelta(months=1)
+
+    @classmethod
+    def default_end_date(cls):
+        return today().replace(day=1) - dt.timedelta(days=1)
+
+
+class RunWizard(Wizard):
+    "Bill Partners"
+    __name__ = 'billing.run.wizard'
+    start = StateView(
+        'billing.run.start', 'partner_billing.run_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Bill", 'bill', 'tryton-ok', default=True),
+            ])
+    bill = StateAction('account_invoice.act_invoice_out_form')
+
+    def do_bill(self, action):
+        pool = Pool()
+        Run = pool.get('billing.run')
+        run = Run(
+            start_date=self.start.start_date, end_date=self.start.end_date,
+            partner=self.start.partner)
+        run.save()
+        Run.process([run])
+        action['pyson_domain'] = PYSONEncoder().encode(
+            [('billing_run', '=', run.id)])
+        action['pyson_search_value'] = PYSONEncoder().encode([])
+        return action, {}
+
+
+class Cron(metaclass=PoolMeta):
+    __name__ = 'ir.cron'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.method.selection.append(
+            ('billing.run|bill_last_month', "Bill Partners for Last Month"))

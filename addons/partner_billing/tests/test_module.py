@@ -1,0 +1,380 @@
+import datetime as dt
+import io
+import zipfile
+from decimal import Decimal
+from unittest.mock import patch
+
+from trytond.exceptions import UserError
+from trytond.model.exceptions import SQLConstraintError, ValidationError
+from trytond.modules.account.tests.test_module import create_chart
+from trytond.modules.company.tests import create_company, set_company
+from trytond.pool import Pool
+from trytond.tests import test_tryton
+from trytond.tests.test_tryton import with_transaction
+
+from service_case.receipt import amount_in_words
+
+# A closed month, billed on the first day of the next one
+MONTH_START = dt.date(2026, 3, 1)
+MONTH_END = dt.date(2026, 3, 31)
+BILLING_DAY = dt.date(2026, 4, 1)
+
+
+def ref(xml_id, module='service_network'):
+    pool = Pool()
+    ModelData = pool.get('ir.model.data')
+    return ModelData.get_id(module, xml_id)
+
+
+def account(code, company):
+    pool = Pool()
+    Account = pool.get('account.account')
+    found, = Account.search([
+            ('code', '=', code), ('company', '=', company.id)])
+    return found
+
+
+def setup_books():
+    "Create the XOF company on the SYSCOHADA chart with billing settings"
+    pool = Pool()
+    Configuration = pool.get('billing.configuration')
+    Currency = pool.get('currency.currency')
+    Tax = pool.get('account.tax')
+    Party = pool.get('party.party')
+    company = create_company(currency=Currency(ref('currency_xof')))
+    with set_company(company):
+        create_chart(company, chart='account_syscohada.root_2016_fr')
+        vat, = Tax.create([{
+                    'name': "TVA 18 %", 'description': "TVA 18 %",
+                    'type': 'percentage', 'rate': Decimal('0.18'),
+                    'invoice_account': account('4431', company).id,
+                    'credit_note_account': account('4431', company).id,
+                    }])
+        Configuration.write([Configuration(1)], {
+                'revenue_account': account('7061', company).id,
+                })
+    Party.write([Party(ref(p)) for p in [
+                'party_justice', 'party_laposte',
+                'party_commune_ziguinchor']], {
+            'addresses': [('create', [{'city': "Dakar"}])],
+            })
+    return company, vat
+
+
+def create_agreement(partner, lines, start=MONTH_START, activate=True):
+    pool = Pool()
+    Agreement = pool.get('billing.agreement')
+    agreement, = Agreement.create([{
+                'partner': ref(partner),
+                'start_date': start,
+                'lines': [('create', lines)],
+                }])
+    if activate:
+        Agreement.activate([agreement])
+    return agreement
+
+
+def create_cases(procedure, sites, state, day=dt.date(2026, 3, 10)):
+    """Create cases of procedure at sites, already in state on day, as the
+    workflow would have left them"""
+    pool = Pool()
+    Case = pool.get('case.case')
+    Fee = pool.get('case.fee')
+    History = pool.get('case.history')
+    Party = pool.get('party.party')
+    Procedure = pool.get('network.procedure')
+    procedure = Procedure(ref(procedure))
+    citizen, = Party.create([{'name': "Awa Diatta"}])
+    at = dt.datetime.combine(day, dt.time(10))
+    cases = Case.create([{
+                'site': ref(site), 'citizen': citizen.id,
+                'procedure': procedure.id, 'state': state,
+                'submission_date': day, 'paid_at': at,
+                'delivery_date': day if state == 'delivered' else None,
+                } for site in sites])
+    Fee.create([{
+                'case': case.id, 'label': fee.label, 'kind': fee.kind,
+                'amount': fee.amount, 'beneficiary': fee.beneficiary.id,
+                } for case in cases for fee in procedure.fees])
+    History.create([{
+                'case': case.id, 'from_state': 'submitted',
+                'to_state': 'transmitted', 'date': at,
+                } for case in cases])
+    return cases
+
+
+def bill(company, start=MONTH_START, end=MONTH_END, on=BILLING_DAY,
+        partner=None):
+    pool = Pool()
+    Run = pool.get('billing.run')
+    run, = Run.create([{
+                'company': company.id, 'start_date': start, 'end_date': end,
+                'partner': partner,
+                }])
+    with patch('partner_billing.run.today', return_value=on):
+        Run.process([run])
+    return run
+
+
+class PartnerBillingTestCase(test_tryton.ModuleTestCase):
+    "Test Partner Billing module"
+    module = 'partner_billing'
+    # The SYSCOHADA chart is loaded only in a French database
+    language = 'fr'
+
+    @with_transaction()
+    def test_agreement_line_negative(self):
+        "A negative amount or rate is refused with the field's name"
+        company, _ = setup_books()
+        with set_company(company):
+            for line in [
+                    {'basis': 'delivered', 'amount': Decimal(-1)},
+                    {'basis': 'collected', 'rate': Decimal(-5)},
+                    ]:
+                with self.assertRaises(ValidationError) as cm:
+                    create_agreement('party_justice', [line])
+                self.assertIn('négatif', cm.exception.message)
+            with self.assertRaises(ValidationError):
+                create_agreement('party_justice', [{'basis': 'collected'}])
+
+    @with_transaction()
+    def test_agreement_activation(self):
+        "No activation without a fee line; no overlapping agreements"
+        pool = Pool()
+        Agreement = pool.get('billing.agreement')
+        company, _ = setup_books()
+        with set_company(company):
+            empty = create_agreement('party_justice', [], activate=False)
+            with self.assertRaises(UserError):
+                Agreement.activate([empty])
+            line = {'basis': 'delivered', 'amount': Decimal(500)}
+            create_agreement('party_justice', [line])
+            earlier = create_agreement('party_justice', [line],
+                start=dt.date(2025, 1, 1), activate=False)
+            earlier.end_date = MONTH_START - dt.timedelta(days=1)
+            earlier.save()
+            Agreement.activate([earlier])
+            later = create_agreement('party_justice', [line],
+                start=dt.date(2026, 6, 1), activate=False)
+            with self.assertRaises(ValidationError) as cm:
+                Agreement.activate([later])
+            self.assertIn('chevauche', cm.exception.message)
+            with self.assertRaises(ValidationError):
+                Agreement.write([empty], {'commission_rate': Decimal(120)})
+
+    @with_transaction()
+    def test_run_refusals(self):
+        "Open period, overlapping run in progress, no receivable account"
+        pool = Pool()
+        Run = pool.get('billing.run')
+        company, _ = setup_books()
+        with set_company(company):
+            with self.assertRaises(UserError) as cm:
+                bill(company, on=MONTH_END)
+            self.assertIn("n'est pas close", cm.exception.message)
+            pending, = Run.create([{
+                        'company': company.id,
+                        'start_date': dt.date(2026, 3, 15),
+                        'end_date': dt.date(2026, 4, 15),
+                        }])
+            with self.assertRaises(UserError) as cm:
+                bill(company)
+            self.assertIn('encore en cours', cm.exception.message)
+            Run.delete([pending])
+        other = create_company(name="Sans plan comptable")
+        with set_company(other):
+            create_agreement('party_laposte', [
+                    {'basis': 'transmitted', 'amount': Decimal(300)}])
+            with self.assertRaises(UserError) as cm:
+                bill(other)
+            self.assertIn('compte à recevoir', cm.exception.message)
+
+    @with_transaction()
+    def test_billing_run(self):
+        "Cases billed once per basis, grouped by procedure and site"
+        pool = Pool()
+        LineCase = pool.get('billing.line.case')
+        company, vat = setup_books()
+        with set_company(company):
+            create_agreement('party_justice', [{
+                        'procedure': ref('procedure_criminal_record'),
+                        'basis': 'delivered', 'amount': Decimal(500),
+                        'tax': vat.id,
+                        }, {
+                        'basis': 'collected', 'rate': Decimal(10),
+                        }])
+            delivered = create_cases(
+                'procedure_criminal_record',
+                ['site_zig', 'site_zig', 'site_dkr'], 'delivered')
+            create_cases('procedure_criminal_record', ['site_zig'],
+                'delivered', day=dt.date(2026, 4, 2))
+            run = bill(company)
+            invoice, = run.invoices
+            self.assertEqual(run.state, 'done')
+            lines = {(line.billing_basis, line.billing_site.code):
+                (line.quantity, line.amount) for line in invoice.lines}
+            self.assertEqual(lines, {
+                    ('delivered', 'ZIG'): (2, Decimal(1000)),
+                    ('delivered', 'DKR'): (1, Decimal(500)),
+                    # 10 % of the 400 FCFA collected per case
+                    ('collected', 'ZIG'): (1, Decimal(80)),
+                    ('collected', 'DKR'): (1, Decimal(40)),
+                    })
+            self.assertEqual(invoice.tax_amount, Decimal(270))
+            self.assertEqual(invoice.total_amount, Decimal(1890))
+            self.assertEqual(
+                {c.case for c in LineCase.search([
+                            ('basis', '=', 'delivered'),
+                            ('invoice_line.invoice', '=', invoice.id),
+                            ])},
+                set(delivered))
+            again = bill(company)
+            self.assertEqual(again.invoices, ())
+            # Last: on PostgreSQL the error aborts the transaction
+            with self.assertRaises(SQLConstraintError):
+                LineCase.create([{
+                            'case': delivered[0].id, 'basis': 'delivered',
+                            'invoice_line': invoice.lines[0].id,
+                            }])
+
+    @with_transaction()
+    def test_credit_after_cancellation(self):
+        "A billed case cancelled later is credited by the next run"
+        pool = Pool()
+        Case = pool.get('case.case')
+        company, _ = setup_books()
+        with set_company(company):
+            create_agreement('party_laposte', [
+                    {'basis': 'transmitted', 'amount': Decimal(300)}])
+            cases = create_cases(
+                'procedure_money_order', ['site_ths', 'site_ths'],
+                'transmitted')
+            first, = bill(company).invoices
+            self.assertEqual(first.total_amount, Decimal(600))
+            Case.write(cases[:1], {'state': 'cancelled'})
+            credit, = bill(company, dt.date(2026, 4, 1),
+                dt.date(2026, 4, 30), dt.date(2026, 5, 1)).invoices
+            line, = credit.lines
+            self.assertEqual(line.billing_credited_line, first.lines[0])
+            self.assertEqual(
+                [c.case for c in line.billing_credited_cases], cases[:1])
+            self.assertEqual(credit.total_amount, Decimal(-300))
+            self.assertEqual(bill(company, dt.date(2026, 5, 1),
+                    dt.date(2026, 5, 31), dt.date(2026, 6, 1)).invoices, ())
+
+    @with_transaction()
+    def test_monthly_fee(self):
+        "The monthly fee is billed once per active site and month"
+        company, _ = setup_books()
+        with set_company(company):
+            create_agreement('party_laposte', [
+                    {'basis': 'monthly', 'amount': Decimal(5000)}],
+                start=dt.date(2026, 1, 1))
+            create_cases('procedure_money_order', ['site_ths', 'site_zig'],
+                'transmitted')
+            create_cases('procedure_money_order', ['site_ths'],
+                'transmitted', day=dt.date(2026, 2, 3))
+            invoice, = bill(company, dt.date(2026, 1, 1)).invoices
+            self.assertEqual(
+                sorted((line.billing_site.code, line.quantity)
+                    for line in invoice.lines),
+                [('THS', 2), ('ZIG', 1)])
+            self.assertEqual(invoice.total_amount, Decimal(15000))
+            self.assertEqual(bill(company).invoices, ())
+
+    @with_transaction()
+    def test_invoice_report_in_words(self):
+        "The partner invoice prints its total in French words"
+        pool = Pool()
+        Report = pool.get('billing.invoice', type='report')
+        self.assertEqual(amount_in_words(Decimal(2360)),
+            "deux mille trois cent soixante francs CFA")
+        company, vat = setup_books()
+        with set_company(company):
+            create_agreement('party_justice', [{
+                        'basis': 'delivered', 'amount': Decimal(1000),
+                        'tax': vat.id,
+                        }])
+            create_cases('procedure_criminal_record', ['site_zig'] * 2,
+                'delivered')
+            invoice, = bill(company).invoices
+            self.assertEqual(invoice.total_amount, Decimal(2360))
+            _, content, _, _ = Report.execute([invoice.id], {})
+        with zipfile.ZipFile(io.BytesIO(content)) as odt:
+            text = odt.read('content.xml').decode('utf-8')
+        self.assertIn("deux mille trois cent soixante francs CFA", text)
+
+    @with_transaction()
+    def test_remittance(self):
+        "Fees collected on behalf are listed case by case, once"
+        pool = Pool()
+        Remittance = pool.get('billing.remittance')
+        company, _ = setup_books()
+        with set_company(company):
+            # February: the cases of the other tests are in March
+            february, february_end = dt.date(2026, 2, 1), dt.date(2026, 2, 28)
+            agreement = create_agreement('party_justice', [
+                    {'basis': 'delivered', 'amount': Decimal(500)}],
+                start=february, activate=False)
+            agreement.commission_rate = Decimal('12.5')
+            agreement.save()
+            agreement.activate([agreement])
+            cases = create_cases('procedure_criminal_record',
+                ['site_zig', 'site_dkr', 'site_ths'], 'delivered',
+                day=dt.date(2026, 2, 10))
+            create_cases('procedure_criminal_record', ['site_zig'],
+                'cancelled', day=dt.date(2026, 2, 10))
+            remittance, other = Remittance.create([{
+                        'partner': ref('party_justice'),
+                        'start_date': february, 'end_date': february_end,
+                        }] * 2)
+            Remittance.compute([remittance])
+            self.assertEqual(
+                sorted(line.case.id for line in remittance.lines),
+                sorted(c.id for c in cases))
+            self.assertEqual(
+                (remittance.collected, remittance.commission,
+                    remittance.net_due),
+                (Decimal(600), Decimal(75), Decimal(525)))
+            Remittance.compute([other])
+            self.assertEqual(other.lines, ())
+            with self.assertRaises(UserError):
+                Remittance.post([other])
+            treasury, = Remittance.create([{
+                        'partner': ref('party_treasury'),
+                        'start_date': february, 'end_date': february_end,
+                        }])
+            with self.assertRaises(UserError):
+                Remittance.compute([treasury])  # no agreement
+
+    @with_transaction()
+    def test_finance_views(self):
+        "Billed and collected amounts per partner and month"
+        pool = Pool()
+        PartnerMonth = pool.get('billing.partner.month')
+        Revenue = pool.get('billing.revenue')
+        company, _ = setup_books()
+        with set_company(company):
+            # The commune, alone on its birth certificates, is billed in
+            # January only here
+            january = dt.date(2026, 1, 1)
+            create_agreement('party_commune_ziguinchor', [
+                    {'basis': 'delivered', 'amount': Decimal(500)}],
+                start=january)
+            create_cases('procedure_birth_certificate',
+                ['site_zig', 'site_dkr'], 'delivered', day=january)
+            bill(company, january, dt.date(2026, 1, 31))
+            row, = PartnerMonth.search([
+                    ('partner', '=', ref('party_commune_ziguinchor')),
+                    ('month', '=', '2026-01'),
+                    ])
+            self.assertEqual(
+                (row.billed, row.collected, row.remitted, row.outstanding),
+                (Decimal(1000), Decimal(400), Decimal(0), Decimal(400)))
+            revenue = Revenue.search([
+                    ('partner', '=', ref('party_commune_ziguinchor')),
+                    ('month', '=', '2026-01'),
+                    ])
+            self.assertEqual(
+                sorted((r.site.code, r.amount) for r in revenue),
+                [('DKR', Decimal(500)), ('ZIG', Decimal(500))])
