@@ -1,8 +1,10 @@
 """Agents are Tryton employees with a staff number, a grade, the languages
 they speak, a phone and the history of their site assignments."""
-from service_network.phone import check_sn_phone, format_sn_phone
 from trytond.model import Unique, fields
 from trytond.pool import Pool, PoolMeta
+
+from service_network.phone import check_sn_phone, format_sn_phone
+from service_network.search import search_fields
 
 LANGUAGES = [
     ('fr', "French"),
@@ -52,15 +54,9 @@ class Employee(metaclass=PoolMeta):
 
     @classmethod
     def search_rec_name(cls, name, clause):
-        _, operator, operand, *extra = clause
-        if operator.startswith('!') or operator.startswith('not '):
-            bool_op = 'AND'
-        else:
-            bool_op = 'OR'
-        return [bool_op,
-            super().search_rec_name(name, clause),
-            ('matricule', operator, operand, *extra),
-            ]
+        domain = search_fields(clause, ['matricule'])
+        domain.append(super().search_rec_name(name, clause))
+        return domain
 
     @classmethod
     def get_current_site(cls, employees, name):

@@ -20,6 +20,7 @@ from trytond.pyson import Bool, Eval, Id
 from service_network.calendar import today
 from service_network.phone import check_sn_phone, format_sn_phone
 from service_network.procedure import XOF_DIGITS
+from service_network.search import search_fields
 
 from .delay import CaseDelayMixin
 from .exceptions import CaseAccessError, CaseError, CaseValidationError
@@ -277,15 +278,7 @@ class Case(CaseDelayMixin, Workflow, ModelSQL, ModelView):
 
     @classmethod
     def search_rec_name(cls, name, clause):
-        _, operator, operand, *extra = clause
-        if operator.startswith('!') or operator.startswith('not '):
-            bool_op = 'AND'
-        else:
-            bool_op = 'OR'
-        return [bool_op,
-            ('number', operator, operand, *extra),
-            ('citizen', operator, operand, *extra),
-            ]
+        return search_fields(clause, ['number', 'citizen'])
 
     @fields.depends('citizen', 'phone')
     def on_change_citizen(self):

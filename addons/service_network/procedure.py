@@ -3,9 +3,9 @@ from decimal import Decimal
 from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin, ModelSQL, ModelView, Unique, fields, sequence_ordered)
-from trytond.pyson import Eval
 
 from .exceptions import ProcedureValidationError
+from .search import search_fields
 
 XOF_DIGITS = (16, 0)
 
@@ -54,15 +54,7 @@ class Procedure(DeactivableMixin, ModelSQL, ModelView):
 
     @classmethod
     def search_rec_name(cls, name, clause):
-        _, operator, operand, *extra = clause
-        if operator.startswith('!') or operator.startswith('not '):
-            bool_op = 'AND'
-        else:
-            bool_op = 'OR'
-        return [bool_op,
-            ('code', operator, operand, *extra),
-            ('name', operator, operand, *extra),
-            ]
+        return search_fields(clause, ['code', 'name'])
 
     def get_total_fee(self, name):
         return sum((f.amount for f in self.fees), Decimal(0))

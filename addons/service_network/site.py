@@ -10,6 +10,7 @@ from trytond.pyson import Eval
 from .calendar import today
 from .exceptions import SiteStateError, SiteValidationError
 from .phone import check_sn_phone, format_sn_phone
+from .search import search_fields
 
 WEEKDAYS = [
     ('0', "Monday"),
@@ -162,15 +163,7 @@ class Site(DeactivableMixin, Workflow, ModelSQL, ModelView):
 
     @classmethod
     def search_rec_name(cls, name, clause):
-        _, operator, operand, *extra = clause
-        if operator.startswith('!') or operator.startswith('not '):
-            bool_op = 'AND'
-        else:
-            bool_op = 'OR'
-        return [bool_op,
-            ('code', operator, operand, *extra),
-            ('name', operator, operand, *extra),
-            ]
+        return search_fields(clause, ['code', 'name'])
 
     @classmethod
     def preprocess_values(cls, mode, values):

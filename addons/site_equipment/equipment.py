@@ -10,6 +10,8 @@ from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.transaction import Transaction, without_check_access
 
+from service_network.search import search_fields
+
 from .exceptions import EquipmentValidationError
 
 STATES = [
@@ -158,17 +160,8 @@ class Equipment(ModelSQL, ModelView):
 
     @classmethod
     def search_rec_name(cls, name, clause):
-        _, operator, operand, *extra = clause
-        if operator.startswith('!') or operator.startswith('not '):
-            bool_op = 'AND'
-        else:
-            bool_op = 'OR'
-        return [bool_op,
-            ('asset_tag', operator, operand, *extra),
-            ('serial_number', operator, operand, *extra),
-            ('brand', operator, operand, *extra),
-            ('model', operator, operand, *extra),
-            ]
+        return search_fields(
+            clause, ['asset_tag', 'serial_number', 'brand', 'model'])
 
     def get_quantity(self, name):
         return 1
