@@ -1,2 +1,4 @@
 # Agents of the network: staff records, site assignments, skills, trainings,
-# certifications and compliance. Models are registered in tryton.cfg.
+# certifications, attendance at work and compliance; with service_case, the
+# workload per agent and the qualified agents proposed first on cases.
+# Models are registered in tryton.cfg.

@@ -2,7 +2,9 @@
 
 A site needs at least MIN_MARIANNE agents currently assigned with a valid
 Label Marianne certification, and for every active procedure at least one
-qualified agent currently assigned."""
+qualified agent currently assigned. A site that records the attendance of
+its agents (someone assigned there clocked in or out that day) needs that
+qualified agent present: clocked in that day."""
 from sql import Cast, Literal, Null
 from sql.aggregate import Count
 from sql.conditionals import Coalesce
@@ -34,6 +36,9 @@ class Compliance(ModelSQL, ModelView):
         "Certified Agents", readonly=True,
         help="Agents currently assigned with a valid Label Marianne "
         "certification.")
+    absent = fields.Boolean(
+        "Qualified Agents Absent", readonly=True,
+        help="Qualified agents are assigned but none clocked in that day.")
     reason = fields.Function(fields.Char("Reason"), 'get_reason')
 
     @classmethod
@@ -90,6 +95,7 @@ class Compliance(ModelSQL, ModelView):
                 Literal('marianne').as_('kind'),
                 Cast(Null, 'INTEGER').as_('procedure'),
                 count.as_('certified'),
+                Literal(False).as_('absent'),
                 where=cls._site_condition(site) & (count < MIN_MARIANNE)))
 
     @classmethod
@@ -105,12 +111,17 @@ class Compliance(ModelSQL, ModelView):
         skill = Skill.__table__()
         date = context_date()
 
-        qualified = (assignment
-            .join(skill, condition=skill.employee == assignment.employee)
-            .select(Literal(1),
-                where=(assignment.site == site.id)
-                & (skill.procedure == procedure.id)
-                & running_condition(assignment, date)))
+        assigned_condition = ((assignment.site == site.id)
+            & (skill.procedure == procedure.id)
+            & running_condition(assignment, date))
+        skilled = (assignment
+            .join(skill, condition=skill.employee == assignment.employee))
+        # qualified agents assigned, and those of them present
+        assigned_qualified = skilled.select(
+            Literal(1), where=assigned_condition)
+        present_qualified = skilled.select(Literal(1),
+            where=assigned_condition
+            & cls._presence_condition(site, assignment, date))
         return (site.join(procedure, 'CROSS')
             .select(
                 (site.id * ID_STRIDE + procedure.id).as_('id'),
@@ -119,9 +130,32 @@ class Compliance(ModelSQL, ModelView):
                 Literal('procedure').as_('kind'),
                 procedure.id.as_('procedure'),
                 Cast(Null, 'INTEGER').as_('certified'),
+                Exists(assigned_qualified).as_('absent'),
                 where=cls._site_condition(site)
                 & (procedure.active == Literal(True))
-                & ~Exists(qualified)))
+                & ~Exists(present_qualified)))
+
+    @classmethod
+    def _presence_condition(cls, site, assignment, date):
+        """SQL condition: the agent of assignment clocked in at date, or
+        nobody assigned to site recorded an attendance at date"""
+        pool = Pool()
+        Assignment = pool.get('agent.assignment')
+        Attendance = pool.get('attendance.line')
+        line = Attendance.__table__()
+        recorder = Assignment.__table__()
+        recorded_line = Attendance.__table__()
+        present = line.select(Literal(1),
+            where=(line.employee == assignment.employee)
+            & (line.date == date) & (line.type == 'in'))
+        recorded = (recorded_line
+            .join(recorder,
+                condition=recorder.employee == recorded_line.employee)
+            .select(Literal(1),
+                where=(recorder.site == site.id)
+                & running_condition(recorder, date)
+                & (recorded_line.date == date)))
+        return Exists(present) | ~Exists(recorded)
 
     @classmethod
     def _site_condition(cls, site):
@@ -131,5 +165,10 @@ class Compliance(ModelSQL, ModelView):
         if self.kind == 'marianne':
             return gettext('agent_hr.msg_compliance_marianne',
                 minimum=MIN_MARIANNE, count=self.certified)
+        if self.absent:
+            lang = Pool().get('ir.lang').get()
+            return gettext('agent_hr.msg_compliance_procedure_absent',
+                procedure=self.procedure.rec_name,
+                date=lang.strftime(context_date()))
         return gettext('agent_hr.msg_compliance_procedure',
             procedure=self.procedure.rec_name)

@@ -1,10 +1,19 @@
 """Agents are Tryton employees with a staff number, a grade, the languages
 they speak, a phone and the history of their site assignments."""
+from sql import Literal
+from sql.conditionals import Case
+from sql.operators import Exists
+
 from trytond.model import Unique, fields
 from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
+from trytond.tools import grouped_slice, reduce_ids
+from trytond.transaction import Transaction
 
 from service_network.phone import check_sn_phone, format_sn_phone
 from service_network.search import search_fields
+
+from .assignment import context_date, running_condition
 
 LANGUAGES = [
     ('fr', "French"),
@@ -36,6 +45,12 @@ class Employee(metaclass=PoolMeta):
     skills = fields.One2Many('agent.skill', 'employee', "Skills")
     certifications = fields.One2Many(
         'agent.certification', 'employee', "Certifications", readonly=True)
+    qualified = fields.Function(
+        fields.Boolean(
+            "Qualified",
+            help="Skilled for the procedure and currently assigned to the "
+            "site of the record being edited (a case)."),
+        'get_qualified', searcher='search_qualified')
 
     @classmethod
     def __setup__(cls):
@@ -44,6 +59,15 @@ class Employee(metaclass=PoolMeta):
         cls._sql_constraints += [
             ('matricule_unique', Unique(t, t.matricule),
                 'agent_hr.msg_employee_matricule_unique'),
+            ]
+
+    @classmethod
+    def view_attributes(cls):
+        # The column shows only where a procedure is given (choosing the
+        # agent of a case)
+        return super().view_attributes() + [
+            ('//field[@name="qualified"]', 'tree_invisible',
+                ~Eval('qualified_for_procedure')),
             ]
 
     def get_rec_name(self, name):
@@ -79,6 +103,77 @@ class Employee(metaclass=PoolMeta):
                     ('site', operator, operand, *extra),
                     Assignment.current_domain(),
                     ])]
+
+    @classmethod
+    def _qualification(cls):
+        """Return the procedure and site ids the context asks the agents to
+        be qualified for (context keys qualified_for_procedure and
+        qualified_at_site), or None when no procedure is given"""
+        context = Transaction().context
+        procedure = context.get('qualified_for_procedure')
+        site = context.get('qualified_at_site')
+        if not isinstance(procedure, int) or procedure < 0:
+            return None
+        if not isinstance(site, int) or site < 0:
+            site = None
+        return procedure, site
+
+    @classmethod
+    def _qualified_condition(cls, employee, procedure, site):
+        "SQL condition of the employees skilled for procedure working at site"
+        pool = Pool()
+        Skill = pool.get('agent.skill')
+        Assignment = pool.get('agent.assignment')
+        skill = Skill.__table__()
+        assignment = Assignment.__table__()
+        condition = Exists(skill.select(Literal(1),
+                where=(skill.employee == employee.id)
+                & (skill.procedure == procedure)))
+        if site is not None:
+            condition &= Exists(assignment.select(Literal(1),
+                    where=(assignment.employee == employee.id)
+                    & (assignment.site == site)
+                    & running_condition(assignment, context_date())))
+        return condition
+
+    @classmethod
+    def get_qualified(cls, employees, name):
+        qualification = cls._qualification()
+        ids = [e.id for e in employees]
+        qualified = set()
+        if qualification is not None:
+            employee = cls.__table__()
+            cursor = Transaction().connection.cursor()
+            for sub_ids in grouped_slice(ids):
+                cursor.execute(*employee.select(employee.id,
+                        where=reduce_ids(employee.id, sub_ids)
+                        & cls._qualified_condition(
+                            employee, *qualification)))
+                qualified.update(i for i, in cursor)
+        return {i: i in qualified for i in ids}
+
+    @classmethod
+    def search_qualified(cls, name, clause):
+        _, operator, value = clause
+        wanted = (operator == '=') == bool(value)
+        qualification = cls._qualification()
+        if qualification is None:
+            # without a procedure nobody is qualified
+            return [('id', '=', -1)] if wanted else []
+        employee = cls.__table__()
+        query = employee.select(employee.id,
+            where=cls._qualified_condition(employee, *qualification))
+        return [('id', 'in' if wanted else 'not in', query)]
+
+    @classmethod
+    def order_qualified(cls, tables):
+        table, _ = tables[None]
+        qualification = cls._qualification()
+        if qualification is None:
+            return [Literal(0)]
+        return [Case(
+                (cls._qualified_condition(table, *qualification), 1),
+                else_=0)]
 
     @classmethod
     def preprocess_values(cls, mode, values):

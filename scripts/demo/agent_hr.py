@@ -1,12 +1,15 @@
 """Demo data of agent_hr: agents with staff numbers at a few sites, their
 assignments, the Label Marianne training with a past session and its
-certifications, a procedure training giving skills."""
+certifications, a procedure training giving skills, a week of attendance
+at work at Ziguinchor and, with service_case, the tickets and cases of its
+demo shared among the agents of their sites (the workload per agent)."""
 import datetime as dt
 from decimal import Decimal
 
 from proteus import Model
 
-ORDER = 50
+# after service_case (110), whose tickets and cases the agents take
+ORDER = 120
 # name, site, grade, phone, languages
 AGENTS = [
     ("Ndeye Fatou Diallo", 'ZIG', "Agent d'accueil", '77 451 12 01',
@@ -97,7 +100,15 @@ def load(company):
     marianne = _marianne_session(employees, sites, today)
     _procedure_training(employees, employee_sites[0], today)
     _expiring_certification(employees[9], marianne, today)
-    print(f"  {len(employees)} agents, {len(assignments)} assignments")
+    lines = _attendance(
+        [e for e, s in zip(employees, employee_sites) if s.code == 'ZIG'],
+        company, today)
+    print(f"  {len(employees)} agents, {len(assignments)} assignments, "
+        f"{lines} attendance lines")
+    Module = Model.get('ir.module')
+    if Module.find([('name', '=', 'service_case'),
+                ('state', '=', 'activated')]):
+        _share_work(employees, employee_sites)
 
 
 def _session(training, site, start, employees, scores, trainer=None):
@@ -171,3 +182,55 @@ def _expiring_certification(employee, training, today):
         expiry_date=today + dt.timedelta(days=30)).save()
     cron, = Cron.find([('method', '=', 'agent.certification|warn_expiring')])
     cron.click('run_once')
+
+
+def _attendance(employees, company, today):
+    """The agents clock in and out on the last five working days and clock
+    in today; return the number of lines"""
+    Attendance = Model.get('attendance.line')
+    days = []
+    day = today
+    while len(days) < 5:
+        day -= dt.timedelta(days=1)
+        if day.weekday() < 5:
+            days.append(day)
+    lines = []
+    for i, employee in enumerate(employees):
+        for day in days:
+            arrival = dt.datetime.combine(day, dt.time(7, 50 + i))
+            departure = dt.datetime.combine(day, dt.time(17, i))
+            lines.append(Attendance(employee=employee, company=company,
+                    at=arrival, type='in'))
+            lines.append(Attendance(employee=employee, company=company,
+                    at=departure, type='out'))
+        lines.append(Attendance(employee=employee, company=company,
+                at=dt.datetime.combine(today, dt.time(7, 50 + i)),
+                type='in'))
+    Attendance.save(lines)
+    return len(lines)
+
+
+def _share_work(employees, employee_sites):
+    """Give the served tickets and the cases of each site to the agents
+    currently assigned there, in turn"""
+    Ticket = Model.get('case.ticket')
+    Case = Model.get('case.case')
+    config = Ticket._config
+    agents = {}
+    for employee, site in zip(employees, employee_sites):
+        agents.setdefault(site.id, []).append(employee)
+    shared = 0
+    for Record, field, domain in [
+            (Ticket, 'agent', [('state', '!=', 'waiting')]),
+            (Case, 'assignee', [])]:
+        work = {}
+        for record in Record.find([
+                    ('site', 'in', list(agents)), *domain],
+                order=[('id', 'ASC')]):
+            site_agents = agents[record.site.id]
+            agent = site_agents[record.id % len(site_agents)]
+            work.setdefault(agent.id, []).append(record)
+        for agent_id, records in work.items():
+            Record.write(records, {field: agent_id}, config.context)
+            shared += len(records)
+    print(f"  {shared} tickets and cases shared among the agents")

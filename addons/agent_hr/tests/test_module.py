@@ -10,6 +10,7 @@ from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError, ValidationError
 from trytond.modules.company.tests import create_company, set_company
 from trytond.pool import Pool
+from trytond.pyson import PYSONDecoder
 from trytond.tests import test_tryton
 from trytond.tests.test_tryton import (
     activate_module, drop_db, with_transaction)
@@ -115,6 +116,7 @@ def run_wizard(name, values, **context):
 class AgentHrTestCase(test_tryton.ModuleTestCase):
     "Test Agent HR module"
     module = 'agent_hr'
+    extras = ['service_case']
 
     @with_transaction()
     def test_employee_fields(self):
@@ -439,6 +441,247 @@ class AgentHrTestCase(test_tryton.ModuleTestCase):
                 self.assertEqual(len(Certification.search([])), 3)
                 record, = Employee.read([moussa.id], ['grade'])
                 self.assertEqual(record['grade'], 'A2')
+
+
+    @with_transaction()
+    def test_qualified_first(self):
+        "The agent of a case is chosen among the qualified agents first"
+        pool = Pool()
+        Case = pool.get('case.case')
+        Employee = pool.get('company.employee')
+        Procedure = pool.get('network.procedure')
+        Skill = pool.get('agent.skill')
+        company = create_company()
+        procedure, = Procedure.search([('code', '=', 'CJ-B3')])
+        with set_company(company):
+            anta, binta, zeynab = create_agents(
+                company, "Anta", "Binta", "Zeynab")
+            assign(anta, 'ZIG', TODAY)
+            assign(binta, 'THS', TODAY)
+            assign(zeynab, 'ZIG', TODAY)
+            # Binta is qualified at another site, Anta is not qualified
+            Skill.create([{
+                        'employee': e.id, 'procedure': procedure.id}
+                    for e in [binta, zeynab]])
+            # what the client sends when it searches the agent of a case
+            field = Case.fields_get(['assignee'])['assignee']
+            record = {'procedure': procedure.id, 'site': site('ZIG').id}
+            decoder = PYSONDecoder(record)
+            context = decoder.decode(field['search_context'])
+            order = decoder.decode(field['search_order'])
+            with Transaction().set_context(context):
+                proposed = Employee.autocomplete('', [], 10, order)
+                self.assertEqual(
+                    [p['id'] for p in proposed],
+                    [zeynab.id, anta.id, binta.id])
+                self.assertEqual(
+                    [e.qualified for e in Employee.browse(
+                            [anta, binta, zeynab])],
+                    [False, False, True])
+                self.assertEqual(
+                    Employee.search([('qualified', '=', True)]), [zeynab])
+            # without a procedure nobody is qualified and the order is kept
+            with Transaction().set_context(qualified_for_procedure=''):
+                self.assertFalse(Employee(zeynab.id).qualified)
+                self.assertEqual(
+                    Employee.search([('qualified', '=', True)]), [])
+            # the column shows in the search window of a case only
+            view = Employee.fields_view_get(view_type='tree')
+            self.assertIn('tree_invisible', view['arch'])
+
+    @with_transaction()
+    def test_workload(self):
+        "Tickets served and cases handled per agent, site and period"
+        pool = Pool()
+        Case = pool.get('case.case')
+        Ticket = pool.get('case.ticket')
+        Party = pool.get('party.party')
+        Procedure = pool.get('network.procedure')
+        Sector = pool.get('network.sector')
+        Workload = pool.get('agent.workload')
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        company = create_company()
+        procedure, = Procedure.search([('code', '=', 'CJ-B3')])
+        sector, = Sector.search([('code', '=', 'J')])
+        zig, ths = site('ZIG'), site('THS')
+        now = dt.datetime.now()
+        with set_company(company):
+            awa, moussa = create_agents(company, "Awa", "Moussa")
+            tickets = Ticket.create([{
+                        'site': s.id, 'sector': sector.id,
+                        'arrived_at': now - dt.timedelta(minutes=60)}
+                    for s in [zig, zig, zig, ths]])
+            for ticket, agent, minutes in zip(
+                    tickets, [awa, awa, moussa, moussa], [10, 20, 5, 7]):
+                Ticket.write([ticket], {
+                        'state': 'done', 'agent': agent.id,
+                        'outcome': 'information',
+                        'called_at': now - dt.timedelta(minutes=30),
+                        'done_at': now - dt.timedelta(minutes=30 - minutes),
+                        })
+            # a ticket still at the counter is not served yet
+            waiting, = Ticket.create([{
+                        'site': zig.id, 'sector': sector.id}])
+            Ticket.write([waiting], {
+                    'state': 'called', 'agent': awa.id, 'called_at': now})
+            citizen, = Party.create([{'name': "Citoyen"}])
+            Case.create([{
+                        'site': zig.id, 'citizen': citizen.id,
+                        'procedure': procedure.id, 'assignee': a.id}
+                    for a in [awa, awa, moussa]])
+
+            def figures():
+                return sorted(
+                    (w.employee.party.name, w.site.code, w.tickets_served,
+                        w.service_time, w.cases_handled, w.cases_delivered)
+                    for w in Workload.search([]))
+            with Transaction().set_context(
+                    from_date=TODAY, to_date=TODAY):
+                self.assertEqual(figures(), [
+                        ('Awa', 'ZIG', 2, 15.0, 2, 0),
+                        ('Moussa', 'THS', 1, 7.0, 0, 0),
+                        ('Moussa', 'ZIG', 1, 5.0, 1, 0),
+                        ])
+            with Transaction().set_context(
+                    from_date=TODAY, to_date=TODAY, site=ths.id):
+                self.assertEqual(figures(), [
+                        ('Moussa', 'THS', 1, 7.0, 0, 0)])
+            with Transaction().set_context(
+                    from_date=TODAY - dt.timedelta(days=10),
+                    to_date=TODAY - dt.timedelta(days=1)):
+                self.assertEqual(figures(), [])
+
+            manager, = User.create([{
+                        'login': 'manager.ths', 'name': "Manager",
+                        'groups': [('add', [ModelData.get_id(
+                                        'service_network',
+                                        'group_site_manager')])],
+                        'sites': [('add', [ths.id])],
+                        }])
+            with Transaction().set_user(manager.id), \
+                    Transaction().set_context(
+                        _check_access=True, from_date=TODAY, to_date=TODAY):
+                self.assertEqual(figures(), [
+                        ('Moussa', 'THS', 1, 7.0, 0, 0)])
+
+    @with_transaction()
+    def test_compliance_presence(self):
+        "Where attendance is recorded, a qualified agent must be present"
+        pool = Pool()
+        Compliance = pool.get('agent.compliance')
+        Procedure = pool.get('network.procedure')
+        Skill = pool.get('agent.skill')
+        Attendance = pool.get('attendance.line')
+        company = create_company()
+        procedure, = Procedure.search([('code', '=', 'CJ-B3')])
+        zig = site('ZIG')
+        with set_company(company):
+            qualified, other = create_agents(company, "Awa", "Moussa")
+            for agent in [qualified, other]:
+                assign(agent, 'ZIG', TODAY - dt.timedelta(days=10))
+            Skill.create([{
+                        'employee': qualified.id,
+                        'procedure': procedure.id}])
+
+            def shortfall():
+                return Compliance.search([
+                        ('site', '=', zig.id),
+                        ('procedure', '=', procedure.id)])
+            # no attendance recorded at the site: being assigned is enough
+            self.assertEqual(shortfall(), [])
+            now = dt.datetime.combine(TODAY, dt.time(8, 30))
+            Attendance.create([{
+                        'company': company.id, 'employee': other.id,
+                        'at': now, 'date': TODAY, 'type': 'in'}])
+            row, = shortfall()
+            self.assertTrue(row.absent)
+            self.assertIn('did not clock in', row.reason)
+            Attendance.create([{
+                        'company': company.id, 'employee': qualified.id,
+                        'at': now + dt.timedelta(minutes=5), 'date': TODAY,
+                        'type': 'in'}])
+            self.assertEqual(shortfall(), [])
+            # another day without attendance: assignments count again
+            with Transaction().set_context(
+                    date=TODAY - dt.timedelta(days=1)):
+                self.assertEqual(shortfall(), [])
+
+    @with_transaction()
+    def test_attendance_access(self):
+        "Agents see their attendance, managers their sites', HR everyone's"
+        pool = Pool()
+        User = pool.get('res.user')
+        Attendance = pool.get('attendance.line')
+        Sheet = pool.get('attendance.sheet')
+        ModelData = pool.get('ir.model.data')
+        company = create_company()
+
+        def group(name):
+            return ModelData.get_id('service_network', name)
+        with set_company(company):
+            fatou, awa, moussa, hr = create_agents(
+                company, "Fatou", "Awa", "Moussa", "RH")
+            for agent, code in [(fatou, 'ZIG'), (awa, 'ZIG'),
+                    (moussa, 'THS')]:
+                assign(agent, code, TODAY)
+            start = dt.datetime.combine(TODAY, dt.time(8))
+            Attendance.create([{
+                        'company': company.id, 'employee': e.id,
+                        'at': start + dt.timedelta(hours=h), 'date': TODAY,
+                        'type': t}
+                    for e in [fatou, awa, moussa]
+                    for h, t in [(0, 'in'), (9, 'out')]])
+            users = User.create([{
+                        'login': login, 'name': login,
+                        'groups': [('add', [group(g)])],
+                        'companies': [('add', [company.id])],
+                        'company': company.id,
+                        'employees': [('add', [e.id])], 'employee': e.id,
+                        } for login, g, e in [
+                        ('fatou', 'group_site_agent', fatou),
+                        ('awa', 'group_site_manager', awa),
+                        ('rh', 'group_hr', hr)]])
+            for user, expected in zip(users, [
+                        {fatou}, {fatou, awa}, {fatou, awa, moussa}]):
+                with Transaction().set_user(user.id), \
+                        Transaction().set_context(
+                            _check_access=True, company=company.id):
+                    self.assertEqual(
+                        {a.employee for a in Attendance.search([])},
+                        expected)
+                    self.assertEqual(
+                        {s.employee for s in Sheet.search([])}, expected)
+            # an agent records their own attendance only
+            with Transaction().set_user(users[0].id), \
+                    Transaction().set_context(
+                        _check_access=True, company=company.id):
+                Attendance.create([{
+                            'company': company.id, 'employee': fatou.id,
+                            'at': start + dt.timedelta(hours=10),
+                            'date': TODAY, 'type': 'in'}])
+                with self.assertRaises(AccessError):
+                    Attendance.create([{
+                                'company': company.id,
+                                'employee': moussa.id,
+                                'at': start + dt.timedelta(hours=10),
+                                'date': TODAY, 'type': 'in'}])
+            # a site manager records the attendance of the site's agents
+            with Transaction().set_user(users[1].id), \
+                    Transaction().set_context(
+                        _check_access=True, company=company.id):
+                Attendance.create([{
+                            'company': company.id, 'employee': fatou.id,
+                            'at': start + dt.timedelta(hours=11),
+                            'date': TODAY, 'type': 'out'}])
+                with self.assertRaises(AccessError):
+                    Attendance.create([{
+                                'company': company.id,
+                                'employee': moussa.id,
+                                'at': start + dt.timedelta(hours=11),
+                                'date': TODAY, 'type': 'out'}])
+            sheet, = Sheet.search([('employee', '=', fatou.id)])
+            self.assertEqual(sheet.duration, dt.timedelta(hours=10))
 
 
 class AgentHrFrenchTestCase(unittest.TestCase):
