@@ -10,13 +10,15 @@ cd "$(dirname "$0")/.."
 
 # The browser tests drive Debian's Chromium: install it when missing (the
 # tests skip themselves where it cannot be installed)
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        echo "== Installing Debian's chromium and chromium-driver"
-        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-            apt-get install -y -qq chromium chromium-driver) >/dev/null \
-            || echo "!! chromium could not be installed: browser tests skip"
-    fi
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
+if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] \
+        && command -v apt-get >/dev/null; then
+    echo "== Installing Debian's ${missing[*]}"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq "${missing[@]}") >/dev/null \
+        || echo "!! ${missing[*]} could not be installed: browser tests skip"
 fi
 
 # assert statements must run in tests

@@ -26,11 +26,13 @@ def free_port():
 
 
 class DemoServer:
-    "The demo database built by scripts/demo_db.py, served by trytond"
+    """The demo database built by scripts/demo_db.py, served by trytond from
+    a fresh copy so that every session starts from the same demo data"""
     database = 'ess_browser'
 
     def __init__(self):
         self.path = ROOT / 'var' / 'browser-db'
+        self.run_path = self.path / 'run'
         self.port = free_port()
         self.url = f'http://127.0.0.1:{self.port}'
         self.env = dict(os.environ)
@@ -51,9 +53,15 @@ class DemoServer:
         subprocess.run(
             [BIN / 'python', ROOT / 'scripts' / 'demo_db.py', self.database],
             env=self.env, check=True, stdout=subprocess.DEVNULL)
-        self.log = open(self.path / 'server.log', 'w')
+        shutil.rmtree(self.run_path, ignore_errors=True)
+        self.run_path.mkdir()
+        shutil.copyfile(
+            self.path / f'{self.database}.sqlite',
+            self.run_path / f'{self.database}.sqlite')
+        self.log = open(self.run_path / 'server.log', 'w')
         self.process = subprocess.Popen(
-            [BIN / 'trytond', '-d', self.database], env=self.env,
+            [BIN / 'trytond', '-d', self.database],
+            env={**self.env, 'TRYTOND_DATABASE__PATH': str(self.run_path)},
             stdout=self.log, stderr=subprocess.STDOUT)
         end = time.monotonic() + 120
         while time.monotonic() < end:
@@ -95,7 +103,7 @@ class Client:
 
     def open_menu(self, *path):
         "Expand the menu along path and open its last entry"
-        for label, child in zip(path, path[1:]):
+        for label, child in zip(path, path[1:], strict=False):
             if not self.menu_cell(child).is_visible():
                 self.menu_row(label).locator('.expander').click()
             self.menu_cell(child).wait_for(timeout=15000)
@@ -143,8 +151,10 @@ class Client:
         page's DOM, not just that it loaded"""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(SCREENSHOTS / f'{name}.png'))
+        # buttons show their labels in capitals
         text = self.page.locator('body').inner_text()
-        missing = [label for label in expected if label not in text]
+        missing = [label for label in expected
+            if label not in text and label.upper() not in text]
         assert not missing, f"{name}: {missing} not shown"
 
     # -- helpers to work in the current tab --
@@ -155,7 +165,8 @@ class Client:
         return self.page.locator('#tabcontent .tab-pane.active')
 
     def toolbar(self, button_id):
-        "Click a button of the active tab's toolbar (switch_, new_, save, print...)"
+        """Click a button of the active tab's toolbar (switch_, new_, save,
+        reload...)"""
         self.pane.locator(f'button#{button_id}').first.click()
         self.wait_idle()
 
@@ -167,3 +178,92 @@ class Client:
 
     def field_value(self, name):
         return self.pane.locator(f'input[name="{name}"]').first.input_value()
+
+    def assert_no_dialog(self):
+        "Check that no error or warning dialog is open"
+        dialogs = self.page.locator('.modal-dialog:visible')
+        assert not dialogs.count(), dialogs.first.inner_text()
+
+    def selection_text(self, name):
+        "The label shown by the selection field name"
+        return self.pane.locator(f'select[name="{name}"]').first.evaluate(
+            'el => el.options[el.selectedIndex].text')
+
+    def new_record(self):
+        "Create a record in the current tab and wait for its defaults"
+        self.toolbar('new_')
+        self.page.wait_for_function(
+            'el => !el.textContent.trim().startsWith("_")',
+            arg=self.pane.locator('.badge').first.element_handle())
+        self.wait_idle()
+
+    def _many2one(self, name):
+        box = self.pane.locator(f'input[name="{name}"]').first
+        box.click()
+        return box, self.pane.locator(
+            f'.form-many2one:has(input[name="{name}"])').first
+
+    def set_many2one(self, name, text, choice=None):
+        """Type text in the many2one field name and pick the completion
+        showing choice (text by default)"""
+        box, field = self._many2one(name)
+        box.fill(text)
+        field.locator('li.completion a', has_text=choice or text).first.click()
+        self.wait_idle()
+        return box.input_value()
+
+    def create_many2one(self, name, text):
+        """Type text in the many2one field name and create the record with
+        that name from the pop-up form"""
+        box, field = self._many2one(name)
+        box.fill(text)
+        field.locator('li.action-create a').click()
+        dialog = self.page.locator('.modal-dialog:visible').last
+        dialog.locator('input[name="name"]').wait_for()
+        dialog.locator('button', has_text="Enregistrer").click()
+        dialog.wait_for(state='hidden')
+        self.wait_idle()
+        return box.input_value()
+
+    def select(self, name, label):
+        "Choose label in the selection field name"
+        self.pane.locator(f'select[name="{name}"]').first.select_option(
+            label=label)
+        self.wait_idle()
+
+    def open_page(self, label):
+        "Open the notebook page labelled label"
+        self.pane.locator('.nav-tabs a', has_text=label).first.click()
+
+    def tick_column(self, title):
+        "Tick every box of the list column titled title"
+        boxes = self.pane.locator(
+            f'td[data-title^="{title}"] input[type=checkbox]:visible')
+        for index in range(boxes.count()):
+            if not boxes.nth(index).is_checked():
+                boxes.nth(index).click()
+                self.wait_idle()
+        return boxes
+
+    def switch_tab(self, title):
+        "Bring the tab titled title to the front"
+        self.page.locator(
+            f'li[id^="nav-tab-"] span[title$="{title}"]').first.click()
+        self.wait_tab(title)
+
+    def open_print_menu(self):
+        "Open the print menu of the toolbar; return its entries"
+        self.pane.locator('button#print').first.click()
+        menu = self.pane.locator('ul[aria-labelledby="print"]').first
+        menu.locator('a').first.wait_for()
+        return menu
+
+    def print_report(self, label):
+        "Print the report labelled label; return the downloaded file"
+        menu = self.pane.locator('ul[aria-labelledby="print"]').first
+        if not menu.is_visible():
+            menu = self.open_print_menu()
+        with self.page.expect_download() as download:
+            menu.locator('a', has_text=label).first.click()
+        self.wait_idle()
+        return download.value

@@ -1,5 +1,8 @@
 from num2words import num2words
+from trytond.pool import Pool
 from trytond.report import Report
+
+from service_network.calendar import TIMEZONE
 
 
 def amount_in_words(amount):
@@ -8,12 +11,13 @@ def amount_in_words(amount):
 
 
 def format_xof(amount):
-    "Return a whole XOF amount with thin groups: 1 200"
+    "Return a whole XOF amount with French digit groups: 1 200"
     return f'{int(amount or 0):,}'.replace(',', '\u00a0')
 
 
 class Receipt(Report):
-    "Receipt of the fees paid for a case"
+    """Receipt of a case's filing and fees, given to the citizen: an HTML
+    template rendered to PDF by weasyprint"""
     __name__ = 'case.receipt'
 
     @classmethod
@@ -21,4 +25,14 @@ class Receipt(Report):
         context = super().get_context(records, header, data)
         context['amount_in_words'] = amount_in_words
         context['format_xof'] = format_xof
+        context['format_dakar'] = cls.format_dakar
         return context
+
+    @classmethod
+    def format_dakar(cls, value):
+        "Return a stored (UTC) date-time as the date and minute in Dakar"
+        pool = Pool()
+        Lang = pool.get('ir.lang')
+        lang = Lang.get()
+        return cls.format_datetime(
+            value, lang, format=lang.date + ' %H:%M', timezone=TIMEZONE)

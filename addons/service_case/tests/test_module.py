@@ -5,9 +5,10 @@ import io
 import json
 import threading
 import unittest
-import zipfile
 from decimal import Decimal
 from unittest.mock import patch
+
+from pypdf import PdfReader
 
 from trytond.exceptions import UserError
 from trytond.model.exceptions import SQLConstraintError, ValidationError
@@ -22,7 +23,7 @@ from trytond.tests import test_tryton
 from trytond.tests.test_tryton import DB_NAME, USER, with_transaction
 from trytond.transaction import Transaction, check_access
 
-from service_case.receipt import amount_in_words
+from service_case.receipt import amount_in_words, format_xof
 
 FRIDAY = dt.date(2026, 2, 6)
 MONDAY = dt.date(2026, 2, 9)
@@ -97,6 +98,12 @@ def deliver(case):
     Case.transmit([case])
     Case.make_ready([case])
     Case.deliver([case])
+
+
+def pdf_pages(content):
+    "The text of each page of a PDF, its lines and spaces joined"
+    reader = PdfReader(io.BytesIO(content))
+    return [' '.join(page.extract_text().split()) for page in reader.pages]
 
 
 def create_case(
@@ -380,22 +387,52 @@ class ServiceCaseTestCase(test_tryton.ModuleTestCase):
 
     @with_transaction()
     def test_receipt(self):
-        "The receipt prints the total in words"
+        "The receipt is a PDF with the case, its fees and the total in words"
         pool = Pool()
         Case = pool.get('case.case')
         Receipt = pool.get('case.receipt', type='report')
         self.assertEqual(amount_in_words(Decimal(1200)),
             "mille deux cents francs CFA")
         self.assertEqual(amount_in_words(400), "quatre cents francs CFA")
+        self.assertEqual(format_xof(Decimal(1250000)), "1\u00a0250\u00a0000")
         case = create_case()
         Case.submit([case])
+        case.payment_method = 'mobile_money'
+        case.payment_reference = 'WAVE-2026-0001'
+        case.save()
+        Case.collect([case])
+
         extension, content, _, name = Receipt.execute([case.id], {})
-        self.assertEqual(extension, 'odt')
-        with zipfile.ZipFile(io.BytesIO(content)) as odt:
-            text = odt.read('content.xml').decode('utf-8')
-        self.assertIn(case.number, text)
-        self.assertIn("quatre cents francs CFA", text)
-        self.assertIn("Timbre fiscal", text)
+
+        self.assertEqual(extension, 'pdf')
+        self.assertTrue(content.startswith(b'%PDF'))
+        pages = pdf_pages(content)
+        self.assertEqual(len(pages), 1)
+        text, = pages
+        for expected in [
+                case.number, "Awa Diatta", "quatre cents francs CFA",
+                "Timbre fiscal", "Frais de délivrance",
+                case.procedure.partner.rec_name, "WAVE-2026-0001",
+                "Mobile Money", case.documents[0].name]:
+            self.assertIn(expected, text)
+        self.assertNotIn("Not paid yet", text)
+
+    @with_transaction()
+    def test_receipt_unpaid(self):
+        "A receipt printed before payment says so, one page per case"
+        pool = Pool()
+        Case = pool.get('case.case')
+        Receipt = pool.get('case.receipt', type='report')
+        cases = [create_case(), create_case()]
+        Case.submit(cases)
+
+        _, content, _, _ = Receipt.execute([c.id for c in cases], {})
+
+        pages = pdf_pages(content)
+        self.assertEqual(len(pages), 2)
+        for case, text in zip(cases, pages, strict=True):
+            self.assertIn(case.number, text)
+            self.assertIn("Not paid yet", text)
 
     @with_transaction()
     def test_agent_sees_own_site(self):
