@@ -32,7 +32,7 @@ def addons():
 def fingerprint():
     digest = hashlib.sha256()
     for path in sorted((ROOT / 'addons').rglob('*')):
-        if path.suffix in {'.py', '.xml', '.cfg', '.po', '.fodt'}:
+        if path.suffix in {'.py', '.xml', '.cfg', '.po', '.fodt', '.html'}:
             digest.update(path.read_bytes())
     return digest.hexdigest()
 

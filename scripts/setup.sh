@@ -33,3 +33,25 @@ if [ ! -f var/sao/index.html ] || [ ! -f var/sao/node_modules/jquery/dist/jquery
     (cd var/sao && npm install --omit=dev --ignore-scripts --no-audit --legacy-peer-deps \
         --no-fund --no-package-lock --silent)
 fi
+
+# Receipts and reports are printed to PDF by WeasyPrint, which needs Pango,
+# HarfBuzz and a font: install Debian's packages when they are missing
+missing=()
+libraries=$(ldconfig -p 2>/dev/null || true)
+for library in libpango-1.0-0:libpango-1.0.so.0 \
+        libpangoft2-1.0-0:libpangoft2-1.0.so.0 \
+        libharfbuzz-subset0:libharfbuzz-subset.so.0; do
+    [[ $libraries == *"${library#*:}"* ]] || missing+=("${library%%:*}")
+done
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] \
+    || missing+=(fonts-dejavu-core)
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "== Installing Debian's ${missing[*]} (PDF printing)"
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+            apt-get install -y -qq "${missing[@]}") >/dev/null \
+            || echo "!! ${missing[*]} could not be installed: PDF printing fails"
+    else
+        echo "!! PDF printing needs ${missing[*]}: install them as root"
+    fi
+fi
