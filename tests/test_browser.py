@@ -63,7 +63,7 @@ def test_network_admin_browses_the_network(client):
     client.login('reseau', PASSWORD)
     client.open_menu("Réseau des services", "Sites")
     # what the agents do not see (test_agent_menu_limited_to_role)
-    assert {"Configuration", "Connecteurs", "Facturation"} <= set(
+    assert {"Configuration", "Connecteurs", "Facturation", "Produits"} <= set(
         client.menu_entries())
     client.search("Ziguinchor")
     client.screenshot('02-admin-sites', [
@@ -83,7 +83,9 @@ def test_agent_menu_limited_to_role(client):
     client.login('agent.zig', PASSWORD)
     entries = client.menu_entries()
     assert "Réseau des services" in entries
+    # products (the fees billed to partners) are finance's
     assert "Administration" not in entries
+    assert "Produits" not in entries
     client.menu_row("Réseau des services").locator('.expander').click()
     client.menu_cell("Sites").wait_for()
     entries = client.menu_entries()
