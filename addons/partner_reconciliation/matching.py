@@ -1,0 +1,199 @@
+"""Matching of statement lines to the network's records, in memory.
+
+The records of the partner and period are read with one SQL query, indexed
+in dictionaries, and every line is matched by hash look-ups: first by case
+number or reference, then by the profile's rules on what is left. Nothing
+here touches the ORM row by row; ``store`` writes the result in one batch.
+"""
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import NamedTuple
+
+from sql import Null
+from sql.aggregate import Min, Sum
+
+from trytond.pool import Pool
+from trytond.transaction import Transaction
+
+from partner_billing.events import ON_BEHALF_KINDS
+
+from .parser import normalize
+
+
+class Record(NamedTuple):
+    "A case of the partner in the period, as the network recorded it"
+    case: int
+    number: str
+    payment_reference: str
+    date: dt.date
+    citizen: str
+    amount: Decimal
+    billed_line: int
+
+
+class Outcome(NamedTuple):
+    status: str
+    rule: str
+    record: Record
+
+
+def _key(text):
+    return ' '.join(str(text).upper().split()) if text else None
+
+
+def network_records(partner, start, end, basis, cases=None):
+    """Return the Records of the partner's cases paid (or submitted, when
+    unpaid) from start to end, at any date without them; only the given
+    cases if any. With basis 'billed', only the billed cases with the
+    amount billed, else the fees collected on its behalf"""
+    pool = Pool()
+    Case = pool.get('case.case')
+    Fee = pool.get('case.fee')
+    LineCase = pool.get('billing.line.case')
+    Party = pool.get('party.party')
+    Procedure = pool.get('network.procedure')
+    case, procedure = Case.__table__(), Procedure.__table__()
+    citizen, fee = Party.__table__(), Fee.__table__()
+    link = LineCase.__table__()
+    cursor = Transaction().connection.cursor()
+    collected = fee.select(
+        fee.case.as_('case'), Sum(fee.amount).as_('amount'),
+        where=(fee.beneficiary == partner.id)
+        & fee.kind.in_(ON_BEHALF_KINDS),
+        group_by=[fee.case])
+    billed = link.select(
+        link.case.as_('case'), Sum(link.amount).as_('amount'),
+        Min(link.id).as_('line'),
+        where=link.credit_line == Null,
+        group_by=[link.case])
+    where = ((procedure.partner == partner.id)
+        & ~case.state.in_(['draft', 'cancelled']))
+    if start and end:
+        start_at = dt.datetime.combine(start, dt.time())
+        end_at = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
+        where &= (((case.paid_at >= start_at) & (case.paid_at < end_at))
+            | ((case.paid_at == Null)
+                & (case.submission_date >= start)
+                & (case.submission_date <= end)))
+    if cases is not None:
+        where &= case.id.in_(list(cases) or [-1])
+    join = 'INNER' if basis == 'billed' else 'LEFT'
+    query = (case
+        .join(procedure, condition=case.procedure == procedure.id)
+        .join(citizen, condition=case.citizen == citizen.id)
+        .join(collected, 'LEFT', condition=collected.case == case.id)
+        .join(billed, join, condition=billed.case == case.id)
+        .select(
+            case.id, case.number, case.payment_reference, case.paid_at,
+            case.submission_date, citizen.name,
+            collected.amount, billed.amount,
+            billed.line,
+            where=where, order_by=[case.number]))
+    cursor.execute(*query)
+    records = []
+    for (case_id, number, reference, paid_at, submitted, name, collected,
+            billed_amount, line) in cursor:
+        if isinstance(paid_at, str):
+            paid_at = dt.datetime.fromisoformat(paid_at)
+        if isinstance(submitted, str):
+            submitted = dt.date.fromisoformat(submitted)
+        amount = billed_amount if basis == 'billed' else collected
+        records.append(Record(
+                case_id, number, reference,
+                paid_at.date() if paid_at else submitted, name,
+                to_decimal(amount), line))
+    return records
+
+
+def to_decimal(value):
+    """Return the Decimal of a sum read from the database: SQLite gives
+    floats; whole amounts (XOF has no cents) lose their decimal places"""
+    value = Decimal(str(value or 0))
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value
+
+
+def amount_status(amount, expected, tolerance):
+    if amount is None or expected is None:
+        return 'amount_differs'
+    if abs(amount - expected) <= (tolerance or 0):
+        return 'matched'
+    return 'amount_differs'
+
+
+class Matcher:
+    """Match parsed rows (row, reference, date, amount, citizen, number) to
+    records; rules are the names of the profile's rules switched on"""
+
+    def __init__(self, records, tolerance=Decimal(0), rules=()):
+        self.tolerance = tolerance or Decimal(0)
+        self.rules = rules
+        self.by_number = {}
+        self.by_reference = {}
+        self.by_day_citizen = defaultdict(list)
+        for record in records:
+            self.by_number.setdefault(_key(record.number), record)
+            if record.payment_reference:
+                self.by_reference.setdefault(
+                    _key(record.payment_reference), record)
+            if record.citizen:
+                self.by_day_citizen[
+                    record.date, normalize(record.citizen)].append(record)
+        self.records = records
+        self.claimed = set()
+
+    def _find(self, number, reference):
+        for key, index, rule in [
+                (number, self.by_number, 'case_number'),
+                (reference, self.by_number, 'reference'),
+                (reference, self.by_reference, 'reference'),
+                ]:
+            record = index.get(_key(key)) if key else None
+            if record:
+                return record, rule
+        return None, None
+
+    def _claim(self, record, amount, rule):
+        if record.case in self.claimed:
+            return Outcome('duplicate', rule, record)
+        self.claimed.add(record.case)
+        return Outcome(
+            amount_status(amount, record.amount, self.tolerance),
+            rule, record)
+
+    def _by_rules(self, row):
+        _, _, date, amount, citizen, _ = row
+        if not citizen or not date:
+            return None
+        candidates = [r for r in self.by_day_citizen.get(
+                (date, normalize(citizen)), [])
+            if r.case not in self.claimed]
+        if not candidates:
+            return None
+        if 'date_amount_citizen' in self.rules:
+            for record in candidates:
+                if abs(amount - record.amount) <= self.tolerance:
+                    return self._claim(
+                        record, amount, 'date_amount_citizen')
+        if 'date_citizen' in self.rules:
+            return self._claim(candidates[0], amount, 'date_citizen')
+        return None
+
+    def match(self, rows):
+        """Return the Outcome of each row (None for unknown) and the records
+        no row covers"""
+        outcomes = [None] * len(rows)
+        pending = []
+        for index, row in enumerate(rows):
+            _, reference, _, amount, _, number = row
+            record, rule = self._find(number, reference)
+            if record:
+                outcomes[index] = self._claim(record, amount, rule)
+            else:
+                pending.append(index)
+        for index in pending:
+            outcomes[index] = self._by_rules(rows[index])
+        missing = [r for r in self.records if r.case not in self.claimed]
+        return outcomes, missing
