@@ -1,6 +1,6 @@
 """Load realistic demo data into a freshly created database.
 
-    python scripts/demo_data.py DATABASE ADMIN_PASSWORD
+    python scripts/demo_data.py DATABASE ADMIN_PASSWORD [ADDON,...]
 
 Sites, geography, partners and the procedure catalogue come with the
 addons' data; this adds the company, its SYSCOHADA chart, counters, public
@@ -8,6 +8,9 @@ holidays and one user per role, and prints their passwords. Then, for each
 activated addon, `scripts/demo/<addon>.py` (when it exists) loads that
 addon's demo data with its `load(company)` function, in the order of their
 `ORDER` (default 100).
+
+With a list of addons, only their demo scripts run, on a database that
+already holds the rest (an addon activated by an upgrade of the demo).
 """
 import datetime as dt
 import importlib.util
@@ -170,14 +173,15 @@ def setup_users(company):
             + (f", {', '.join(site_codes)}" if site_codes else '') + ")")
 
 
-def addon_demos():
-    "Yield the load functions of the activated addons' demo scripts"
+def addon_demos(only=None):
+    """Yield the load functions of the activated addons' demo scripts (of
+    the addons in only, if given)"""
     Module = Model.get('ir.module')
     activated = {m.name for m in Module.find([('state', '=', 'activated')])}
     folder = pathlib.Path(__file__).parent / 'demo'
     for path in sorted(folder.glob('*.py')):
         addon = path.stem
-        if addon not in activated:
+        if addon not in activated or (only is not None and addon not in only):
             continue
         spec = importlib.util.spec_from_file_location(f'demo_{addon}', path)
         module = importlib.util.module_from_spec(spec)
@@ -185,17 +189,24 @@ def addon_demos():
         yield getattr(module, 'ORDER', 100), addon, module.load
 
 
-def main(database):
+def main(database, only=None):
     pconfig.set_trytond(database, config_file=os.environ['TRYTOND_CONFIG'])
-    company = setup_company()
-    setup_chart(company)
-    setup_network()
-    setup_users(company)
-    for _, addon, load in sorted(addon_demos()):
+    if only is None:
+        company = setup_company()
+        setup_chart(company)
+        setup_network()
+        setup_users(company)
+    else:
+        User = Model.get('res.user')
+        pconfig.get_config()._context = User.get_preferences(True, {})
+        Company = Model.get('company.company')
+        company, = Company.find()
+    for _, addon, load in sorted(addon_demos(only)):
         print(f"== Demo data of {addon}")
         load(company)
     print()
 
 
 if __name__ == '__main__':
-    main(sys.argv[1])
+    main(sys.argv[1],
+        sys.argv[3].split(',') if len(sys.argv) > 3 else None)

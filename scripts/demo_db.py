@@ -4,11 +4,13 @@
 
 A new database is created in French with every addon of pyproject.toml
 activated, then filled by scripts/demo_data.py. An existing one is upgraded
-only when an addon changed since the last run, so a second start is fast.
+only when an addon changed since the last run, so a second start is fast;
+an addon activated by the upgrade gets its demo data then.
 """
 import hashlib
 import os
 import pathlib
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -50,6 +52,20 @@ def admin(database, *args):
             check=True, env=env)
 
 
+def demo_data(database, only=None):
+    subprocess.run([
+            str(VENV_BIN / 'python'), str(ROOT / 'scripts' / 'demo_data.py'),
+            database, ADMIN_PASSWORD, *([','.join(only)] if only else [])],
+        check=True)
+
+
+def activated(db_file):
+    "The addons activated in the SQLite database db_file"
+    with sqlite3.connect(db_file) as connection:
+        return {name for name, in connection.execute(
+                "SELECT name FROM ir_module WHERE state = 'activated'")}
+
+
 def main(database):
     # the demo runs on SQLite unless told otherwise
     os.environ.setdefault('TRYTOND_DATABASE__URI', 'sqlite://')
@@ -65,12 +81,14 @@ def main(database):
         db_file.touch()
         admin(database, '--email', 'admin@senegalnumerique.sn',
             '-u', *addons())
-        subprocess.run([
-                str(VENV_BIN / 'python'), str(ROOT / 'scripts' / 'demo_data.py'),
-                database, ADMIN_PASSWORD], check=True)
+        demo_data(database)
     elif stamp.read_text() != current:
         print(f"== Upgrading the demo database {database}")
+        before = activated(db_file)
         admin(database, '-u', *addons())
+        new = sorted(set(addons()) - before)
+        if new:
+            demo_data(database, new)
     else:
         print(f"== Demo database {database} is up to date")
     stamp.write_text(current)
