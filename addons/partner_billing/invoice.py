@@ -1,13 +1,18 @@
 """Invoices of the billing runs: the run, the procedure, site and cases
-behind each line, and the total in words on the printed invoice."""
+behind each line, and the partner invoice printed to PDF."""
 from trytond.model import fields
-from trytond.pool import PoolMeta
+from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval
 from trytond.report import Report
 
 from service_case.receipt import amount_in_words, format_xof
 
 from .agreement import BASES
+
+
+def format_day(date):
+    "Return a date as the module writes it on documents: 31/03/2026"
+    return date.strftime('%d/%m/%Y')
 
 
 class Invoice(metaclass=PoolMeta):
@@ -33,6 +38,7 @@ class InvoiceLine(metaclass=PoolMeta):
     billing_basis = fields.Selection(
         [(None, "")] + BASES, "Billing Basis", readonly=True,
         states=_billing)
+    billing_basis_string = billing_basis.translated('billing_basis')
     billing_procedure = fields.Many2One(
         'network.procedure', "Procedure", readonly=True, states=_billing)
     billing_site = fields.Many2One(
@@ -71,7 +77,8 @@ class InvoiceReport(metaclass=PoolMeta):
 
 
 class BillingInvoiceReport(Report):
-    "Invoice of partner fees, with its total in words"
+    """Invoice of partner fees in XOF with its total in words, in the
+    partner's language: an HTML template rendered to PDF by weasyprint"""
     __name__ = 'billing.invoice'
 
     @classmethod
@@ -79,4 +86,24 @@ class BillingInvoiceReport(Report):
         context = super().get_context(records, header, data)
         context['amount_in_words'] = amount_in_words
         context['format_xof'] = format_xof
+        context['format_day'] = format_day
+        context['due_dates'] = cls.due_dates
         return context
+
+    @classmethod
+    def due_dates(cls, invoice):
+        """Return the (date, amount) left to pay: the maturities of a posted
+        invoice, those of its payment term before"""
+        pool = Pool()
+        Date = pool.get('ir.date')
+        if invoice.total_amount <= 0:
+            return []
+        if invoice.lines_to_pay:
+            return [(line.maturity_date, line.debit - line.credit)
+                for line in invoice.lines_to_pay
+                if line.maturity_date and not line.reconciliation]
+        if invoice.payment_term:
+            return invoice.payment_term.compute(
+                invoice.total_amount, invoice.currency,
+                invoice.invoice_date or Date.today())
+        return []

@@ -1,18 +1,23 @@
 import datetime as dt
 import io
-import zipfile
 from decimal import Decimal
 from unittest.mock import patch
 
+from pypdf import PdfReader
+
 from trytond.exceptions import UserError
 from trytond.model.exceptions import SQLConstraintError, ValidationError
-from trytond.modules.account.tests.test_module import create_chart
+from trytond.modules.account.tests.test_module import (
+    create_chart, get_fiscalyear)
+from trytond.modules.account_invoice.tests.test_module import (
+    set_invoice_sequences)
 from trytond.modules.company.tests import create_company, set_company
 from trytond.pool import Pool
 from trytond.tests import test_tryton
 from trytond.tests.test_tryton import with_transaction
+from trytond.transaction import Transaction
 
-from service_case.receipt import amount_in_words
+from service_case.receipt import amount_in_words, format_xof
 
 # A closed month, billed on the first day of the next one
 MONTH_START = dt.date(2026, 3, 1)
@@ -59,6 +64,12 @@ def setup_books():
             'addresses': [('create', [{'city': "Dakar"}])],
             })
     return company, vat
+
+
+def pdf_pages(content):
+    "The text of each page of a PDF, its lines and spaces joined"
+    reader = PdfReader(io.BytesIO(content))
+    return [' '.join(page.extract_text().split()) for page in reader.pages]
 
 
 def create_agreement(partner, lines, start=MONTH_START, activate=True):
@@ -283,14 +294,48 @@ class PartnerBillingTestCase(test_tryton.ModuleTestCase):
             self.assertEqual(bill(company).invoices, ())
 
     @with_transaction()
-    def test_invoice_report_in_words(self):
-        "The partner invoice prints its total in French words"
+    def test_invoice_report(self):
+        """The partner invoice is a PDF with the company, the partner, the
+        lines, the totals in XOF, the total in words and the due date"""
         pool = Pool()
+        FiscalYear = pool.get('account.fiscalyear')
+        Invoice = pool.get('account.invoice')
+        Party = pool.get('party.party')
+        PaymentTerm = pool.get('account.invoice.payment_term')
         Report = pool.get('billing.invoice', type='report')
         self.assertEqual(amount_in_words(Decimal(2360)),
             "deux mille trois cent soixante francs CFA")
+        self.assertEqual(format_xof(Decimal(1250000)), "1\u00a0250\u00a0000")
         company, vat = setup_books()
+        address, = company.party.addresses
+        Party.write([company.party], {
+                'name': "Sénégal Numérique SA",
+                'addresses': [('write', [address.id], {
+                                'street': "Immeuble Sénégal Numérique\n"
+                                "Route de la Corniche Ouest",
+                                'city': "Dakar",
+                                })],
+                'identifiers': [('create', [{
+                                'type': 'sn_ninea', 'code': '30672212G2'}])],
+                }, [Party(ref('party_justice'))], {
+                'identifiers': [('create', [{
+                                'type': 'sn_ninea', 'code': '0451234532G2'}])],
+                })
         with set_company(company):
+            # The sequence types are searched by their English names
+            with Transaction().set_context(language='en'):
+                fiscalyear = set_invoice_sequences(
+                    get_fiscalyear(company, today=MONTH_END))
+                fiscalyear.save()
+            FiscalYear.create_period([fiscalyear])
+            term, = PaymentTerm.create([{
+                        'name': "30 jours",
+                        'lines': [('create', [{
+                                        'type': 'remainder',
+                                        'relativedeltas': [
+                                            ('create', [{'days': 30}])],
+                                        }])],
+                        }])
             create_agreement('party_justice', [{
                         'basis': 'delivered', 'amount': Decimal(1000),
                         'tax': vat.id,
@@ -299,10 +344,58 @@ class PartnerBillingTestCase(test_tryton.ModuleTestCase):
                 'delivered')
             invoice, = bill(company).invoices
             self.assertEqual(invoice.total_amount, Decimal(2360))
-            _, content, _, _ = Report.execute([invoice.id], {})
-        with zipfile.ZipFile(io.BytesIO(content)) as odt:
-            text = odt.read('content.xml').decode('utf-8')
-        self.assertIn("deux mille trois cent soixante francs CFA", text)
+            invoice.payment_term = term
+            invoice.save()
+            # The payment term's date is in the past of the test's clock
+            with Transaction().set_context(_skip_warnings=True):
+                Invoice.post([invoice])
+
+            extension, content, _, _ = Report.execute([invoice.id], {})
+
+        self.assertEqual(extension, 'pdf')
+        self.assertTrue(content.startswith(b'%PDF'))
+        text, = pdf_pages(content)
+        for expected in [
+                "Facture", invoice.number, "31/03/2026",
+                "du 01/03/2026 au 31/03/2026",
+                "Sénégal Numérique SA", "Route de la Corniche Ouest",
+                "NINEA : 3067221 2G2",
+                "Ministère de la Justice", "NINEA : 045123453 2G2", "Dakar",
+                "Extrait", "Ziguinchor", "TVA 18 %",
+                "Total HT 2 000 XOF", "Total TVA 360 XOF",
+                "Total TTC 2 360 XOF",
+                "Arrêtée la présente facture à la somme de deux mille trois "
+                "cent soixante francs CFA",
+                "30 jours", "À régler le 30/04/2026 2 360 XOF"]:
+            self.assertIn(expected, text)
+
+    @with_transaction()
+    def test_invoice_report_draft_credit_note(self):
+        "A draft credit note prints as a pro forma credit note, in words"
+        pool = Pool()
+        Case = pool.get('case.case')
+        Report = pool.get('billing.invoice', type='report')
+        company, _ = setup_books()
+        with set_company(company):
+            create_agreement('party_laposte', [
+                    {'basis': 'transmitted', 'amount': Decimal(300)}])
+            case, = create_cases(
+                'procedure_money_order', ['site_ths'], 'transmitted')
+            bill(company)
+            Case.write([case], {'state': 'cancelled'})
+            credit_note, = bill(
+                company, dt.date(2026, 4, 1), dt.date(2026, 4, 30),
+                on=dt.date(2026, 5, 1)).invoices
+
+            _, content, _, _ = Report.execute([credit_note.id], {})
+
+        text, = pdf_pages(content)
+        for expected in [
+                "Avoir proforma", "-300",
+                "Arrêté le présent avoir à la somme de trois cents francs "
+                "CFA"]:
+            self.assertIn(expected, text)
+        self.assertNotIn("moins", text)
 
     @with_transaction()
     def test_remittance(self):
