@@ -1,0 +1,1050 @@
+"""Many agents at once on the production set-up (issue 9).
+
+    .venv/bin/python -O benchmarks/load_agents.py [--workers 1,2,4]
+        [--duration 60] [--think 5-15] [--saturation-clients 16]
+        [--saturation-duration 30] [--database bench_load]
+
+46 sites x 4 agents: 184 simulated agents, each with its own login and
+JSON-RPC session, work for --duration seconds against gunicorn serving
+trytond's WSGI app with 1, 2 then 4 worker processes (plus trytond-worker
+and trytond-cron, as docker/compose.yaml runs them) on PostgreSQL. Each
+agent serves visitor after visitor at its counter: a ticket is taken, the
+agent calls the next ticket, finds the citizen, opens a case, ticks its
+checklist, submits it, collects the fees, closes the ticket and reads the
+lists of open cases and of today's tickets, pausing between actions.
+
+Prints, per number of workers and per operation (one JSON-RPC call): count,
+throughput, median, 95th percentile and maximum latency, errors with their
+first messages; the CPU used by the web workers, PostgreSQL and this client;
+the load average at the start and end of each run. Then a saturation run
+per number of workers (no pause, fewer clients) for the maximum throughput,
+and a table of throughput against workers with the ratio to 1 worker.
+Targets, checked on the runs with pauses: no error and a 95th percentile
+under 500 ms for every operation; the exit status is 1 when one is missed.
+
+Environment overrides: LOAD_WORKERS=1,2,4, LOAD_DURATION=60,
+LOAD_SATURATION_DURATION=30 (0 skips the saturation runs), LOAD_THINK=5-15.
+
+The database (default bench_load) is created when missing and reused: the
+46 sites of service_network, 4 counters and 4 agent users per site,
+citizens, and a history of 200,000 cases and 300,000 tickets loaded with
+SQL so that searches run on tables of a realistic size. What agents
+create in a run is deleted before the next run, so every run starts from
+the same data. Set-up is not timed.
+"""
+import argparse
+import base64
+import collections
+import datetime as dt
+import http.client
+import json
+import math
+import os
+import pathlib
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+BIN = pathlib.Path(sys.executable).parent
+URI = os.environ.setdefault(
+    'TRYTOND_DATABASE__URI', 'postgresql://postgres@127.0.0.1:5432/')
+os.environ.pop('TRYTOND_CONFIG', None)
+ADMIN_PASSWORD = 'bench-admin'
+AGENT_PASSWORD = 'Bench-Load-2026'
+AGENTS_PER_SITE = 4
+# The 4 counters of every site: two serve Justice (the busiest sector), so
+# that two agents call the same queue at the same time, as at a real site
+COUNTERS = [
+    ('Guichet 1 - Justice', 'J', 'CJ-B3'),
+    ('Guichet 2 - Justice', 'J', 'CJ-B3'),
+    ('Guichet 3 - État civil', 'C', 'EC-NAIS'),
+    ('Guichet 4 - Poste', 'P', 'POS-MDT'),
+    ]
+CITIZENS = 2000
+FIRST_NAMES = ['Awa', 'Fatou', 'Aminata', 'Mariama', 'Khady', 'Ndeye',
+    'Aissatou', 'Coumba', 'Moussa', 'Mamadou', 'Ibrahima', 'Ousmane',
+    'Cheikh', 'Abdoulaye', 'Modou', 'Babacar', 'Pape', 'Seydou', 'Lamine',
+    'Aliou']
+SURNAMES = ['Diallo', 'Ndiaye', 'Diop', 'Fall', 'Sarr', 'Ba', 'Sow', 'Gueye',
+    'Faye', 'Cissé', 'Mbaye', 'Sané', 'Diatta', 'Badji', 'Kane', 'Thiam',
+    'Seck', 'Niang', 'Camara', 'Touré', 'Sy', 'Dieng', 'Mendy', 'Coly']
+HISTORY_CASES = 200_000
+HISTORY_TICKETS = 300_000
+TARGET_P95 = 0.5
+THINK_NOTE = """\
+why 5-15 s: between two screens a person at a counter reads the citizen's
+papers, types a name or a phone number, counts cash; 5-15 s per action makes
+a visit of about 2 minutes (11 pauses), 3 to 5 times faster than a real one,
+so 184 agents are a peak far above the network's real traffic. With 1-3 s a
+visit would last 25 s, which no one can do, and 184 agents would ask more
+than 2 cores can serve: the run would measure a queue (--think 1-3)."""
+CASE_LIST_FIELDS = ['number', 'site.rec_name', 'citizen.rec_name',
+    'procedure.rec_name', 'channel', 'assignee.rec_name', 'submission_date',
+    'due_date', 'sla_status', 'total_fee', 'state']
+TICKET_LIST_FIELDS = ['date', 'number', 'site.rec_name', 'sector.rec_name',
+    'arrived_at', 'called_at', 'counter.rec_name', 'agent.rec_name',
+    'waiting_time', 'service_time', 'outcome', 'state']
+# sao searches up to 1,000 ids, then reads the rows in batches of
+# 1000 / (number of fields) (Sao.config.limit in tryton-sao 8.0)
+SAO_LIMIT = 1000
+# in the order of a visit
+OPERATIONS = ['ticket.take', 'counter.call_next', 'ticket.current',
+    'party.search', 'case.create', 'case.read', 'document.read', 'case.tick',
+    'case.submit', 'case.pay', 'case.collect', 'ticket.close', 'ticket.done',
+    'list.cases.search', 'list.cases.read', 'list.tickets.search',
+    'list.tickets.read']
+OPEN_TAB = [('state', 'in',
+        ['submitted', 'transmitted', 'at_partner', 'waiting_partner'])]
+
+
+# Set-up (not timed) -------------------------------------------------------
+
+def sql(database, statement, fetch=False):
+    import psycopg
+    with psycopg.connect(URI + database, autocommit=True) as connection:
+        cursor = connection.execute(statement)
+        return cursor.fetchall() if fetch else None
+
+
+def ensure_database(name):
+    exists = sql('postgres',
+        f"SELECT 1 FROM pg_database WHERE datname = '{name}'", fetch=True)
+    if exists and sql(name, "SELECT count(*) FROM ir_module "
+            "WHERE name = 'service_case' AND state = 'activated'",
+            fetch=True)[0][0]:
+        return
+    print(f"creating the database {name} (trytond-admin, a few minutes)")
+    if not exists:
+        sql('postgres', f'CREATE DATABASE "{name}"')
+    with tempfile.NamedTemporaryFile('w') as passfile:
+        passfile.write(ADMIN_PASSWORD)
+        passfile.flush()
+        subprocess.run([BIN / 'trytond-admin', '-d', name, '-l', 'fr',
+                '--email', 'admin@example.sn', '--activate-dependencies',
+                '-u', 'service_case'],
+            env={**os.environ, 'TRYTONPASSFILE': passfile.name},
+            check=True, stderr=subprocess.DEVNULL)
+
+
+def prepare(database):
+    """Create what is missing of the company, counters, citizens and agent
+    users; return the agents as dicts and the ids of the citizens"""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    pool = Pool(database)
+    pool.init()
+    with Transaction().start(database, 0) as transaction:
+        Company = pool.get('company.company')
+        Party = pool.get('party.party')
+        Currency = pool.get('currency.currency')
+        Site = pool.get('network.site')
+        Sector = pool.get('network.sector')
+        Counter = pool.get('network.counter')
+        Procedure = pool.get('network.procedure')
+        Employee = pool.get('company.employee')
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+
+        companies = Company.search([])
+        if not companies:
+            xof, = Currency.search([('code', '=', 'XOF')])
+            party, = Party.create([{'name': "Sénégal Numérique SA"}])
+            companies = Company.create([{
+                        'party': party.id, 'currency': xof.id}])
+            User.write([User(1)], {
+                    'companies': [('add', [companies[0].id])],
+                    'company': companies[0].id})
+        company = companies[0]
+
+        sites = Site.search([('state', '=', 'open')], order=[('code', 'ASC')])
+        sectors = {s.code: s for s in Sector.search([])}
+        procedures = {p.code: p for p in Procedure.search([])}
+        for _, _, code in COUNTERS:
+            if not procedures[code].documents:
+                sys.exit(f"procedure {code} has no checklist")
+        existing = {(c.site.id, c.name): c for c in Counter.search([])}
+        Counter.create([{
+                    'site': site.id, 'name': name,
+                    'sector': sectors[sector].id}
+                for site in sites for name, sector, _ in COUNTERS
+                if (site.id, name) not in existing])
+        counters = {(c.site.id, c.name): c for c in Counter.search([])}
+
+        citizens = Party.search([('name', 'like', '% (bench)')])
+        if len(citizens) < CITIZENS:
+            rng = random.Random(len(citizens))
+            Party.create([{
+                        'name': f"{rng.choice(FIRST_NAMES)} "
+                        f"{rng.choice(SURNAMES)} {i} (bench)"}
+                    for i in range(len(citizens), CITIZENS)])
+            citizens = Party.search([('name', 'like', '% (bench)')])
+
+        group = ModelData.get_id('service_network', 'group_site_agent')
+        logins = {u.login: u for u in User.search(
+                [('login', 'like', 'agent.%.%')])}
+        missing = [(site, k) for site in sites
+            for k in range(1, AGENTS_PER_SITE + 1)
+            if f'agent.{site.code.lower()}.{k}' not in logins]
+        if missing:
+            print(f"creating {len(missing)} agent users")
+            employees = Employee.create([{
+                        'party': Party.create([{
+                                    'name': f"Agent {k} {site.code}"}])[0].id,
+                        'company': company.id}
+                    for site, k in missing])
+            User.create([{
+                        'login': f'agent.{site.code.lower()}.{k}',
+                        'name': f"Agent {k} {site.code}",
+                        'password': AGENT_PASSWORD,
+                        'groups': [('add', [group])],
+                        'companies': [('add', [company.id])],
+                        'company': company.id,
+                        'employees': [('add', [employee.id])],
+                        'employee': employee.id,
+                        'sites': [('add', [site.id])],
+                        }
+                    for (site, k), employee in zip(missing, employees)])
+            logins = {u.login: u for u in User.search(
+                    [('login', 'like', 'agent.%.%')])}
+        agents = []
+        for site in sites:
+            for k, (name, sector, procedure) in enumerate(COUNTERS, 1):
+                user = logins[f'agent.{site.code.lower()}.{k}']
+                agents.append({
+                        'login': user.login, 'user': user.id,
+                        'site': site.id,
+                        'counter': counters[site.id, name].id,
+                        'sector': sectors[sector].id,
+                        'procedure': procedures[procedure].id,
+                        })
+        transaction.commit()
+        return agents, [c.id for c in citizens]
+
+
+def array(ids):
+    "A SQL array literal of ids, ready to be indexed"
+    return '(ARRAY[' + ','.join(map(str, ids)) + '])'
+
+
+def load_history(database, agents, citizen_ids):
+    """Top the tables up with a past of closed cases and done tickets,
+    spread over the sites, sectors and the last 365 days (never today)"""
+    cases, = sql(database, "SELECT count(*) FROM case_case", fetch=True)[0]
+    tickets, = sql(database, "SELECT count(*) FROM case_ticket",
+        fetch=True)[0]
+    sites = sorted({a['site'] for a in agents})
+    site_array = array(sites)
+    citizens = array(citizen_ids)
+    procedures = array(sorted({a['procedure'] for a in agents}))
+    # counter, sector and site of each counter, in one list
+    counters = sorted({(a['counter'], a['sector'], a['site'])
+            for a in agents})
+    counter_array = array(c for c, _, _ in counters)
+    sector_array = array(s for _, s, _ in counters)
+    csite_array = array(s for _, _, s in counters)
+    start = time.perf_counter()
+    if cases < HISTORY_CASES:
+        sql(database, f"""
+            INSERT INTO case_case (number, site, citizen, procedure, channel,
+                state, submission_date, due_date, delivery_date,
+                late_flagged, rating, phone, create_date, create_uid)
+            SELECT 'H-' || g, {site_array}[1 + g % {len(sites)}],
+                {citizens}[1 + g % {len(citizen_ids)}],
+                {procedures}[1 + g % 3], 'counter',
+                CASE WHEN open THEN 'submitted' ELSE 'delivered' END,
+                d::date, d::date + 3,
+                CASE WHEN NOT open THEN d::date + 1 + g % 5 END,
+                -- the scheduled task has flagged the late ones already
+                open, CASE WHEN NOT open AND g % 3 = 0 THEN 1 + g % 5 END,
+                '+221 77 000 00 00', d, 0
+            FROM generate_series({cases + 1}, {HISTORY_CASES}) AS g,
+                LATERAL (SELECT date_trunc('day', now())
+                    - (1 + g % 365) * interval '1 day'
+                    + interval '8 hours'
+                    + (g % 480) * interval '1 minute' AS d,
+                    -- one case in ten still open, at every site
+                    (g / {len(sites)}) % 10 = 0 AS open) AS t""")
+    if tickets < HISTORY_TICKETS:
+        sql(database, f"""
+            INSERT INTO case_ticket (site, sector, date, number, arrived_at,
+                called_at, done_at, counter, outcome, state, create_date,
+                create_uid)
+            SELECT {csite_array}[i], {sector_array}[i], d::date, 'H-' || g,
+                d, d + interval '12 minutes', d + interval '25 minutes',
+                {counter_array}[i], 'information', 'done', d, 0
+            FROM generate_series({tickets + 1}, {HISTORY_TICKETS}) AS g,
+                LATERAL (SELECT 1 + g % {len(counters)} AS i,
+                    date_trunc('day', now())
+                    - (1 + g % 365) * interval '1 day'
+                    + interval '8 hours'
+                    + (g % 480) * interval '1 minute' AS d) AS t""")
+    if cases < HISTORY_CASES or tickets < HISTORY_TICKETS:
+        sql(database, "ANALYZE")
+        print(f"history loaded with SQL in {time.perf_counter() - start:.0f}"
+            f" s: {HISTORY_CASES} cases, {HISTORY_TICKETS} tickets")
+
+
+def reset(database, agents):
+    """Delete what agents created in earlier runs, the lines of the cases
+    first, with the foreign-key triggers off (session_replication_role):
+    thousands of cases go at once instead of row by row"""
+    import psycopg
+    users = ','.join(str(a['user']) for a in agents)
+    cases = f"SELECT id FROM case_case WHERE create_uid IN ({users})"
+    with psycopg.connect(URI + database, autocommit=True) as connection:
+        with connection.transaction():
+            connection.execute("SET LOCAL session_replication_role = replica")
+            connection.execute(
+                f"DELETE FROM case_ticket WHERE create_uid IN ({users})")
+            for table in ['case_document', 'case_fee', 'case_history',
+                    'case_notification']:
+                connection.execute(
+                    f'DELETE FROM {table} WHERE "case" IN ({cases})')
+            connection.execute(
+                f"DELETE FROM case_case WHERE create_uid IN ({users})")
+            connection.execute(
+                f"DELETE FROM ir_session WHERE create_uid IN ({users})")
+        for table in ['case_ticket', 'case_case', 'case_document',
+                'case_fee', 'case_history', 'case_notification',
+                'ir_session']:
+            connection.execute(f"VACUUM ANALYZE {table}")
+
+
+# The production processes ------------------------------------------------
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+class Production:
+    """gunicorn with N workers, trytond-worker and trytond-cron, started
+    as tests/test_production.py does; stopped (process groups) on exit"""
+
+    def __init__(self, database, workers, logs):
+        self.database = database
+        self.workers = workers
+        self.logs = logs
+        self.port = free_port()
+        self.processes = {}
+
+    def __enter__(self):
+        env = dict(os.environ)
+        # set by importing trytond here; the servers name themselves
+        env.pop('TRYTOND_APPNAME', None)
+        env.update({
+                'TRYTOND_DATABASE__PATH': str(self.logs / 'files'),
+                'TRYTOND_DATABASE_NAMES': self.database,
+                'TRYTOND_QUEUE__WORKER': 'True',
+                'TRYTOND_WEB__ROOT': str(ROOT / 'var' / 'sao'),
+                'PYTHONOPTIMIZE': '1',
+                })
+        (self.logs / 'files').mkdir(exist_ok=True)
+        try:
+            for name, command in [
+                    # as docker/entrypoint.sh runs it
+                    ('web', [BIN / 'gunicorn',
+                            '--bind', f'127.0.0.1:{self.port}',
+                            '--workers', str(self.workers),
+                            '--timeout', '120', '--access-logfile', '-',
+                            'trytond.application:app']),
+                    ('worker', [BIN / 'trytond-worker', '-d', self.database,
+                            '-n', '1']),
+                    ('cron', [BIN / 'trytond-cron', '-d', self.database]),
+                    ]:
+                with open(self.log(name), 'w') as log:
+                    self.processes[name] = subprocess.Popen(
+                        command, env=env, cwd=ROOT, stdout=log,
+                        stderr=subprocess.STDOUT, start_new_session=True)
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def log(self, name):
+        return self.logs / f'{name}-{self.workers}.log'
+
+    def wait_ready(self):
+        url = f'http://127.0.0.1:{self.port}/'
+        end = time.monotonic() + 180
+        while time.monotonic() < end:
+            if self.processes['web'].poll() is not None:
+                tail = self.log('web').read_text().splitlines()[-10:]
+                raise RuntimeError("gunicorn stopped:\n" + '\n'.join(tail))
+            try:
+                with urllib.request.urlopen(url, timeout=5):
+                    pass
+            except OSError:
+                time.sleep(0.5)
+                continue
+            if len(self.web_pids()) == self.workers + 1:
+                return
+            time.sleep(0.5)
+        raise RuntimeError("gunicorn did not answer in 180 s")
+
+    def web_pids(self):
+        return process_group(self.processes['web'].pid)
+
+    def stop(self):
+        for process in self.processes.values():
+            signal_group(process, signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                pass
+            signal_group(process, signal.SIGKILL)
+            process.wait()
+        self.processes.clear()
+
+
+def signal_group(process, signum):
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def proc_stat(pid):
+    "(process group, command, CPU seconds) of pid, or None if gone"
+    try:
+        text = pathlib.Path(f'/proc/{pid}/stat').read_text()
+    except OSError:
+        return None
+    command = text[text.index('(') + 1:text.rindex(')')]
+    fields = text[text.rindex(')') + 2:].split()
+    return (int(fields[2]), command,
+        (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK'))
+
+
+def all_stats():
+    stats = {}
+    for entry in pathlib.Path('/proc').iterdir():
+        if entry.name.isdigit():
+            stat = proc_stat(entry.name)
+            if stat:
+                stats[int(entry.name)] = stat
+    return stats
+
+
+def process_group(pgid):
+    return [pid for pid, (group, _, _) in all_stats().items()
+        if group == pgid]
+
+
+def machine_busy():
+    "(busy, total) jiffies of all cores since boot"
+    values = [int(v) for v in pathlib.Path('/proc/stat').read_text()
+        .splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+class CpuMeter:
+    """CPU used during a run by the web workers, PostgreSQL and this
+    client, from /proc: a process that ended during the run is missed"""
+
+    def __init__(self, web_group, database):
+        self.web_group = web_group
+        self.database = database
+
+    def sample(self):
+        processes = all_stats()
+        return {
+            'processes': processes,
+            'backends': self.backends(processes),
+            'client': time.process_time(),
+            'machine': machine_busy(),
+            'wall': time.monotonic(),
+            }
+
+    def __enter__(self):
+        self.start = self.sample()
+        return self
+
+    def __exit__(self, *exc):
+        self.end = self.sample()
+
+    def used(self, keep):
+        "CPU seconds of the processes kept, since the start"
+        before = self.start['processes']
+        seconds = 0
+        for pid, (group, command, cpu) in self.end['processes'].items():
+            if keep(group, command):
+                seconds += cpu - (before[pid][2] if pid in before
+                    and before[pid][1] == command else 0)
+        return seconds
+
+    def backends(self, processes):
+        "{pid: CPU seconds} of the PostgreSQL backends of the database"
+        backends = {}
+        for pid, (_, command, cpu) in processes.items():
+            if command != 'postgres':
+                continue
+            try:
+                title = pathlib.Path(f'/proc/{pid}/cmdline').read_bytes()
+            except OSError:
+                continue
+            if f' {self.database} '.encode() in title:
+                backends[pid] = cpu
+        return backends
+
+    def report(self):
+        wall = self.end['wall'] - self.start['wall']
+        busy = self.end['machine'][0] - self.start['machine'][0]
+        total = self.end['machine'][1] - self.start['machine'][1]
+        web = self.used(lambda group, _: group == self.web_group)
+        postgres = sum(cpu - self.start['backends'].get(pid, 0)
+            for pid, cpu in self.end['backends'].items())
+        client = self.end['client'] - self.start['client']
+        cores = os.cpu_count()
+        other = busy / total * cores - (web + postgres + client) / wall
+        return (f"CPU over the run, in cores of {cores}: web workers "
+            f"{web / wall:.2f}, PostgreSQL on {self.database} "
+            f"{postgres / wall:.2f}, this "
+            f"client {client / wall:.2f} ({client:.1f} s), other processes "
+            f"{max(other, 0):.2f}; machine {busy / total * 100:.0f} % busy")
+
+
+class PostgresLog:
+    """The errors PostgreSQL logged for the database during a run:
+    serialisation failures and deadlocks that trytond retried are lock
+    contention that the agents do not see"""
+    PATH = pathlib.Path(os.environ.get(
+            'PG_LOG', '/var/log/postgresql/postgresql-15-main.log'))
+
+    def __init__(self, database):
+        self.marker = f'@{database} ERROR:'
+
+    def __enter__(self):
+        try:
+            self.offset = self.PATH.stat().st_size
+        except OSError:
+            self.offset = None
+        return self
+
+    def __exit__(self, *exc):
+        self.errors = collections.Counter()
+        if self.offset is None:
+            return
+        with self.PATH.open('rb') as log:
+            log.seek(self.offset)
+            text = log.read().decode(errors='replace')
+        for line in text.splitlines():
+            if self.marker in line:
+                self.errors[line.split(self.marker, 1)[1].strip()[:90]] += 1
+
+    def report(self):
+        if self.offset is None:
+            return f"PostgreSQL log {self.PATH} not readable"
+        return (f"PostgreSQL errors (retried by trytond, not seen by "
+            f"agents): {sum(self.errors.values())}" + ''.join(
+                f"\n    {count} x {message}"
+                for message, count in self.errors.most_common(3)))
+
+
+# The agents ------------------------------------------------------------------
+
+class RpcError(Exception):
+    pass
+
+
+class Stop(Exception):
+    "The run is over"
+
+
+def encode_date(date):
+    return {'__class__': 'date', 'year': date.year, 'month': date.month,
+        'day': date.day}
+
+
+class Session:
+    """One agent's JSON-RPC session over one http.client connection, which
+    reconnects when gunicorn's sync workers close it after a response"""
+
+    def __init__(self, port, database):
+        self.connection = http.client.HTTPConnection(
+            '127.0.0.1', port, timeout=120)
+        self.path = f'/{database}/rpc/'
+        self.authorization = None
+
+    def call(self, method, params):
+        body = json.dumps({'id': 0, 'method': method, 'params': params})
+        headers = {'Content-Type': 'application/json'}
+        if self.authorization:
+            headers['Authorization'] = self.authorization
+        try:
+            self.connection.request('POST', self.path, body, headers)
+            response = self.connection.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException) as exception:
+            self.connection.close()
+            raise RpcError(f"{type(exception).__name__}: {exception}")
+        if response.status != 200:
+            raise RpcError(f"HTTP {response.status}: {data[:200]!r}")
+        answer = json.loads(data)
+        if answer.get('error'):
+            raise RpcError(json.dumps(answer['error'],
+                    ensure_ascii=False)[:300])
+        return answer['result']
+
+    def login(self, login, password):
+        user_id, session = self.call('common.db.login',
+            [login, {'password': password}, 'fr'])[:2]
+        self.authorization = 'Session ' + base64.b64encode(
+            f'{login}:{user_id}:{session}'.encode()).decode()
+
+
+class Recorder:
+    "Every call: (operation, start, duration, error message or None)"
+
+    def __init__(self):
+        self.calls = []
+
+    def add(self, operation, start, duration, error=None):
+        self.calls.append((operation, start, duration, error))
+
+
+class Agent:
+    "One agent at its counter, serving visitor after visitor"
+
+    def __init__(self, spec, session, citizens, recorder, think, rng):
+        self.spec = spec
+        self.session = session
+        self.citizens = citizens
+        self.recorder = recorder
+        self.think = think
+        self.rng = rng
+        self.context = {}
+        self.deadline = math.inf
+
+    def rpc(self, operation, method, *args):
+        if time.monotonic() >= self.deadline:
+            raise Stop
+        start = time.perf_counter()
+        try:
+            result = self.session.call(method, [*args, self.context])
+        except RpcError as error:
+            self.recorder.add(operation, start,
+                time.perf_counter() - start, str(error))
+            raise
+        self.recorder.add(operation, start, time.perf_counter() - start)
+        return result
+
+    def pause(self):
+        "A person reads the screen, types, talks to the citizen"
+        low, high = self.think
+        if high:
+            delay = min(self.rng.uniform(low, high),
+                self.deadline - time.monotonic())
+            if delay > 0:
+                time.sleep(delay)
+        if time.monotonic() >= self.deadline:
+            raise Stop
+
+    def start_session(self):
+        "Log in and load the preferences, as sao does"
+        start = time.perf_counter()
+        try:
+            self.session.login(self.spec['login'], AGENT_PASSWORD)
+            self.context = self.session.call(
+                'model.res.user.get_preferences', [True, {}])
+        except RpcError as error:
+            self.recorder.add('login', start, time.perf_counter() - start,
+                str(error))
+            raise
+        self.recorder.add('login', start, time.perf_counter() - start)
+
+    # One visitor, action by action; the agent pauses after each action
+    ACTIONS = ['take_ticket', 'call_next', 'find_citizen', 'open_case',
+        'tick_documents', 'submit', 'collect', 'close_ticket', 'read_cases',
+        'read_tickets']
+
+    def prime(self):
+        """Before the run, not recorded: the actions of the visit before a
+        random starting point. Every agent starts the run in the middle of
+        a visit, so that every action is measured even in a run shorter
+        than a visit (about 2 minutes with 5-15 s pauses)."""
+        self.start_index = self.rng.randrange(len(self.ACTIONS))
+        self.visit = {}
+        recorder, self.recorder = self.recorder, Recorder()
+        try:
+            for name in self.ACTIONS[:self.start_index]:
+                getattr(self, name)(self.visit)
+        finally:
+            self.recorder = recorder
+
+    def run(self, deadline):
+        """Serve visitors until deadline, from the starting point of
+        prime(). An action needing a case or a ticket that this visit has
+        not got is skipped. After an error the agent pauses and starts
+        again with the next visitor."""
+        self.deadline = deadline
+        index, visit = self.start_index, self.visit
+        while True:
+            if index % len(self.ACTIONS) == 0:
+                visit = {}
+            action = getattr(self, self.ACTIONS[index % len(self.ACTIONS)])
+            index += 1
+            try:
+                if action(visit) is not False:
+                    self.pause()
+            except Stop:
+                return
+            except Exception as error:
+                if not isinstance(error, RpcError):
+                    # an answer of an unexpected shape: a failure too
+                    self.recorder.add('client', time.perf_counter(), 0,
+                        f"{type(error).__name__}: {error}")
+                index += -index % len(self.ACTIONS)
+                try:
+                    self.pause()
+                except Stop:
+                    return
+
+    def take_ticket(self, visit):
+        "The visitor takes a ticket for the sector of this counter"
+        self.rpc('ticket.take', 'model.case.ticket.create',
+            [{'site': self.spec['site'], 'sector': self.spec['sector']}])
+
+    def call_next(self, visit):
+        "The agent calls the next ticket and looks at who it is"
+        counter = self.spec['counter']
+        self.rpc('counter.call_next', 'model.network.counter.call_next',
+            [counter])
+        called = self.rpc('ticket.current', 'model.case.ticket.search_read',
+            [('counter', '=', counter), ('state', '=', 'called'),
+                ('date', '=', encode_date(dt.date.today()))],
+            0, 1, [('called_at', 'DESC')], ['number', 'arrived_at'])
+        if called:
+            visit['ticket'] = called[0]['id']
+
+    def find_citizen(self, visit):
+        found = self.rpc('party.search', 'model.party.party.search_read',
+            [('rec_name', 'ilike', f'%{self.rng.choice(SURNAMES)}%')],
+            0, 10, None, ['rec_name', 'national_id'])
+        visit['citizen'] = (self.rng.choice(found)['id'] if found
+            else self.rng.choice(self.citizens))
+
+    def open_case(self, visit):
+        "Saves the new case; the form shows its checklist"
+        rng = self.rng
+        case_id, = self.rpc('case.create', 'model.case.case.create', [{
+                    'site': self.spec['site'],
+                    'citizen': visit.get('citizen')
+                    or rng.choice(self.citizens),
+                    'procedure': self.spec['procedure'],
+                    'channel': 'counter',
+                    'phone': f'77 {rng.randint(100, 999)} '
+                    f'{rng.randint(10, 99)} {rng.randint(10, 99)}',
+                    }])
+        visit['case'] = case_id
+        case, = self.rpc('case.read', 'model.case.case.read', [case_id],
+            ['number', 'state', 'due_date', 'documents', 'citizen.rec_name',
+                'procedure.rec_name', 'total_fee', 'sla_status'])
+        documents = self.rpc('document.read', 'model.case.document.read',
+            case['documents'], ['sequence', 'name', 'mandatory', 'provided'])
+        visit['documents'] = [d['id'] for d in documents]
+
+    def tick_documents(self, visit):
+        "Ticks the documents the citizen brought"
+        if 'documents' not in visit:
+            return False
+        self.rpc('case.tick', 'model.case.case.write', [visit['case']], {
+                'documents': [('write', visit['documents'],
+                        {'provided': True})]})
+
+    def submit(self, visit):
+        if 'documents' not in visit:
+            return False
+        self.rpc('case.submit', 'model.case.case.submit', [visit['case']])
+
+    def collect(self, visit):
+        "Collects the fees in cash"
+        if 'documents' not in visit:
+            return False
+        self.rpc('case.pay', 'model.case.case.write', [visit['case']],
+            {'payment_method': 'cash'})
+        self.rpc('case.collect', 'model.case.case.collect', [visit['case']])
+
+    def close_ticket(self, visit):
+        "Closes the ticket with the case it opened"
+        if 'ticket' not in visit or 'case' not in visit:
+            return False
+        self.rpc('ticket.close', 'model.case.ticket.write', [visit['ticket']],
+            {'outcome': 'case', 'case': visit['case']})
+        self.rpc('ticket.done', 'model.case.ticket.done', [visit['ticket']])
+
+    def read_cases(self, visit):
+        "The open cases of the site (the tab that lists them)"
+        self.read_list('cases', 'case.case', OPEN_TAB, CASE_LIST_FIELDS)
+
+    def read_tickets(self, visit):
+        self.read_list('tickets', 'case.ticket',
+            [('date', '=', encode_date(dt.date.today()))],
+            TICKET_LIST_FIELDS)
+
+    def read_list(self, name, model, domain, fields):
+        "A list view of sao: search up to 1,000 ids, read the first batch"
+        ids = self.rpc(f'list.{name}.search', f'model.{model}.search',
+            domain, 0, SAO_LIMIT, None)
+        if ids:
+            self.rpc(f'list.{name}.read', f'model.{model}.read',
+                ids[:SAO_LIMIT // len(fields)], fields)
+
+
+def log_in(port, database, specs, citizens, think, seed):
+    """Every agent logs in and loads its preferences, all at once as at
+    opening time, then goes through its visit up to its starting point
+    (not timed); return the agents and the login recorder"""
+    logins = Recorder()
+    agents = [Agent(spec, Session(port, database), citizens, logins, think,
+            random.Random(seed + i)) for i, spec in enumerate(specs)]
+    errors = []
+
+    def start(agent):
+        try:
+            agent.start_session()
+            agent.prime()
+        except RpcError as error:
+            errors.append(str(error))
+    threads = [threading.Thread(target=start, args=(agent,), daemon=True)
+        for agent in agents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise RuntimeError(
+            f"{len(errors)} agents failed to start: {errors[0]}")
+    return agents, logins
+
+
+def work(agents, duration):
+    "Let the agents work for duration seconds; return the recorder, start"
+    recorder = Recorder()
+    for agent in agents:
+        agent.recorder = recorder
+    start = time.monotonic()
+    deadline = start + duration
+
+    def serve(agent):
+        # agents do not start in step: spread the first action
+        time.sleep(agent.rng.uniform(0, agent.think[1]))
+        agent.run(deadline)
+    threads = [threading.Thread(target=serve, args=(agent,), daemon=True)
+        for agent in agents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return recorder, start
+
+
+# Figures ---------------------------------------------------------------------
+
+def percentile(sorted_values, share):
+    "Nearest-rank percentile"
+    index = max(0, math.ceil(share * len(sorted_values)) - 1)
+    return sorted_values[index]
+
+
+def summarise(recorder, start, duration):
+    """Per operation: count, ops/s, median, p95, max, errors, first error
+    messages; calls that ended after the deadline are not counted in the
+    throughput"""
+    by_operation = collections.OrderedDict()
+    for operation, begin, seconds, error in recorder.calls:
+        by_operation.setdefault(operation, []).append((begin, seconds, error))
+    end = start + duration
+    perf_offset = time.perf_counter() - time.monotonic()
+    rows = []
+    order = {name: i for i, name in enumerate(OPERATIONS)}
+    for operation, calls in sorted(by_operation.items(),
+            key=lambda item: order.get(item[0], len(order))):
+        durations = sorted(s for _, s, _ in calls)
+        errors = [e for _, _, e in calls if e]
+        done = sum(1 for b, s, e in calls
+            if not e and b + s - perf_offset <= end)
+        rows.append({
+                'operation': operation, 'count': len(calls),
+                'rate': done / duration,
+                'median': statistics.median(durations),
+                'p95': percentile(durations, .95),
+                'max': durations[-1], 'errors': len(errors),
+                'messages': list(dict.fromkeys(errors))[:3],
+                })
+    return rows
+
+
+def print_table(rows, title):
+    print(title)
+    print(f"  {'operation':<22}{'count':>7}{'ops/s':>8}{'median ms':>11}"
+        f"{'p95 ms':>9}{'max ms':>9}{'errors':>8}")
+    for row in rows:
+        print(f"  {row['operation']:<22}{row['count']:>7}{row['rate']:>8.1f}"
+            f"{row['median'] * 1000:>11.0f}{row['p95'] * 1000:>9.0f}"
+            f"{row['max'] * 1000:>9.0f}{row['errors']:>8}")
+    total = sum(r['rate'] for r in rows)
+    print(f"  {'total':<22}{sum(r['count'] for r in rows):>7}{total:>8.1f}"
+        f"{'':>29}{sum(r['errors'] for r in rows):>8}")
+    for row in rows:
+        for message in row['messages']:
+            print(f"  error in {row['operation']}: {message}")
+    return total
+
+
+def log_errors(logs):
+    "The error lines that gunicorn, the queue worker and cron logged"
+    errors = []
+    for log in sorted(logs.glob('*.log')):
+        errors.extend(f'{log.name}: {line[:200]}'
+            for line in log.read_text(errors='replace').splitlines()
+            if 'ERROR' in line or 'Traceback' in line)
+        log.unlink()
+    return errors
+
+
+def loadavg():
+    return ' '.join(f'{v:.2f}' for v in os.getloadavg())
+
+
+def measure(args, workers, specs, citizens, think, duration, label, logs):
+    "One run of specs agents against gunicorn with workers processes"
+    reset(args.database, args.every)
+    with Production(args.database, workers, logs) as production:
+        agents, logins = log_in(production.port, args.database, specs,
+            citizens, think, seed=workers)
+        before = loadavg()
+        with CpuMeter(production.processes['web'].pid,
+                args.database) as meter, \
+                PostgresLog(args.database) as pg_log:
+            recorder, start = work(agents, duration)
+        after = loadavg()
+    server_errors = log_errors(logs)
+    login_times = sorted(c[2] for c in logins.calls)
+    rows = summarise(recorder, start, duration)
+    title = (f"\n== {label}: {workers} WSGI process"
+        f"{'es' if workers > 1 else ''}, {len(specs)} agents, pauses "
+        + (f"uniform {think[0]:g}-{think[1]:g} s" if think[1] else "none")
+        + f", {duration:g} s")
+    total = print_table(rows, title)
+    print(f"  logins before the run ({len(specs)} at once): median "
+        f"{statistics.median(login_times) * 1000:.0f} ms, p95 "
+        f"{percentile(login_times, .95) * 1000:.0f} ms (not in the targets)")
+    print(f"  load average (1, 5, 15 min): {before} at start, {after} at end")
+    print(f"  {meter.report()}")
+    print(f"  {pg_log.report()}")
+    print(f"  server logs: {len(server_errors)} error lines",
+        *server_errors[:3], sep='\n    ')
+    return {'total': total, 'rows': rows,
+        'p95': max(r['p95'] for r in rows),
+        'errors': sum(r['errors'] for r in rows) + len(server_errors),
+        'load': (before, after)}
+
+
+def spread(specs, count):
+    "count agents taken at regular steps over the sites"
+    step = max(1, len(specs) // count)
+    return specs[::step][:count]
+
+
+def parse_think(text):
+    low, _, high = text.partition('-')
+    return float(low), float(high or low)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--database', default='bench_load')
+    parser.add_argument('--workers',
+        default=os.environ.get('LOAD_WORKERS', '1,2,4'))
+    parser.add_argument('--duration', type=float,
+        default=float(os.environ.get('LOAD_DURATION', 60)))
+    parser.add_argument('--think',
+        default=os.environ.get('LOAD_THINK', '5-15'),
+        help="pause between an agent's actions, uniform LOW-HIGH seconds")
+    parser.add_argument('--agents', type=int,
+        help="fewer agents than the 184, spread over the sites (for trials)")
+    parser.add_argument('--saturation-clients', type=int, default=16)
+    parser.add_argument('--saturation-duration', type=float,
+        default=float(os.environ.get('LOAD_SATURATION_DURATION', 30)))
+    args = parser.parse_args()
+    if __debug__:
+        print("warning: run with python -O (Tryton's asserts cost n²)")
+    workers_list = [int(w) for w in args.workers.split(',')]
+    think = parse_think(args.think)
+
+    # SIGTERM stops like Ctrl-C: the finally clauses stop gunicorn
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    ensure_database(args.database)
+    every, citizens = prepare(args.database)
+    args.every = every
+    load_history(args.database, every, citizens)
+    specs = spread(every, args.agents or len(every))
+    saturating = spread(every, args.saturation_clients)
+    print(f"{len(specs)} agents at {len({s['site'] for s in specs})} sites; "
+        f"each action is one to three JSON-RPC calls, as sao makes them; "
+        f"between actions an agent pauses uniform {think[0]:g}-{think[1]:g}"
+        " s")
+    print(THINK_NOTE)
+    print("client: one thread and one http.client connection per agent, "
+        f"in this process, on the same {os.cpu_count()} cores as the server")
+
+    results = {}
+    with tempfile.TemporaryDirectory(prefix='load-agents-') as logs:
+        logs = pathlib.Path(logs)
+        try:
+            for workers in workers_list:
+                results[workers, 'agents'] = measure(args, workers, specs,
+                    citizens, think, args.duration, "agents at counters",
+                    logs)
+            if args.saturation_duration:
+                for workers in workers_list:
+                    results[workers, 'saturation'] = measure(args, workers,
+                        saturating, citizens, (0, 0),
+                        args.saturation_duration, "saturation", logs)
+        finally:
+            reset(args.database, every)
+
+    print("\n== Throughput against WSGI processes")
+    print(f"  {'workers':>7}{'agents ops/s':>14}{'ratio':>7}"
+        f"{'worst p95 ms':>14}{'errors':>8}  verdict"
+        + (f"{'saturation ops/s':>20}{'ratio':>7}"
+            if args.saturation_duration else ''))
+    base = results[workers_list[0], 'agents']['total']
+    base_saturation = results.get((workers_list[0], 'saturation'))
+    failed = False
+    for workers in workers_list:
+        result = results[workers, 'agents']
+        ok = result['errors'] == 0 and all(
+            r['p95'] < TARGET_P95 for r in result['rows'])
+        failed |= not ok
+        line = (f"  {workers:>7}{result['total']:>14.1f}"
+            f"{result['total'] / base:>7.2f}{result['p95'] * 1000:>14.0f}"
+            f"{result['errors']:>8}  {'PASS' if ok else 'FAIL'}")
+        if base_saturation:
+            saturation = results[workers, 'saturation']['total']
+            line += (f"{saturation:>20.1f}"
+                f"{saturation / base_saturation['total']:>7.2f}")
+        print(line)
+    print(f"targets: no error, p95 < {TARGET_P95 * 1000:.0f} ms for every "
+        "operation (runs with pauses): " + ('FAIL' if failed else 'PASS'))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == '__main__':
+    main()
