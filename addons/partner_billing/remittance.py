@@ -16,7 +16,8 @@ from sql import Literal, Null
 from sql.functions import CurrentTimestamp
 
 from trytond.i18n import gettext
-from trytond.model import ModelSQL, ModelView, Unique, Workflow, fields
+from trytond.model import (
+    Index, ModelSQL, ModelView, Unique, Workflow, fields)
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
@@ -294,4 +295,6 @@ class RemittanceLine(ModelSQL, ModelView):
             ('fee_unique', Unique(t, t.fee),
                 'partner_billing.msg_remittance_fee_unique'),
             ]
+        # deleting a case checks its remittance lines (RESTRICT)
+        cls._sql_indexes.add(Index(t, (t.case, Index.Range())))
         cls._order.insert(0, ('case', 'ASC'))

@@ -1,6 +1,8 @@
 """Complaints (réclamations) about a case or a site, answered within a
 delay in working days."""
 
+from sql import Null
+
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool
@@ -71,6 +73,8 @@ class Complaint(Workflow, ModelSQL, ModelView):
                 Index(t, (t.site, Index.Range()),
                     (t.opened_on, Index.Range())),
                 Index(t, (t.state, Index.Equality(cardinality='low'))),
+                # deleting a case looks its complaints up
+                Index(t, (t.case, Index.Range()), where=t.case != Null),
                 })
         cls._order.insert(0, ('opened_on', 'DESC NULLS FIRST'))
         cls._transitions |= {
