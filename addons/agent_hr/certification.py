@@ -5,6 +5,8 @@ import logging
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pyson import Eval, If
 
+from service_network.notify import group_users, notify, site_managers
+
 from .assignment import context_date
 from .training import KINDS
 
@@ -114,6 +116,7 @@ class Certification(ModelSQL, ModelView):
                 ('expiry_date', '>=', date),
                 ('expiry_date', '<=', date + dt.timedelta(days=WARNING_DAYS)),
                 ])
+        hr = group_users('service_network', 'group_hr')
         for certification in certifications:
             site = certification.employee.current_site
             logger.warning(
@@ -121,5 +124,11 @@ class Certification(ModelSQL, ModelView):
                 certification.training.name,
                 certification.employee.rec_name,
                 site.code if site else '-', certification.expiry_date)
+            notify(hr + (site_managers(site) if site else []),
+                [certification],
+                'agent_hr.msg_certification_expiring_notification',
+                training=certification.training.rec_name,
+                agent=certification.employee.rec_name,
+                date=certification.expiry_date.strftime('%d/%m/%Y'))
         cls.write(certifications, {'warned': True, 'warned_date': date})
         return certifications

@@ -1,12 +1,14 @@
 """The delay of a case in working days: its due date, its status, the
 pauses while waiting for the citizen or the partner, and the late flag."""
 import logging
+from collections import defaultdict
 
 from trytond.i18n import gettext
 from trytond.model import ModelView
 from trytond.pool import Pool
 
 from service_network.calendar import today
+from service_network.notify import notify, site_managers
 
 from .exceptions import CaseError
 from .workflow import AT_RISK_SHARE, OPEN_STATES, PAUSE_STATES, transition
@@ -100,11 +102,20 @@ class CaseDelayMixin:
                 ('due_date', '<', today()),
                 ('late_flagged', '=', False),
                 ])
-        for case in cases:
-            manager = case.site.manager
-            logger.warning(
-                "case %s of site %s is late (expected %s), manager: %s",
-                case.number, case.site.code, case.due_date,
-                manager.rec_name if manager else '-')
         cls.write(cases, {'late_flagged': True})
+        cls.notify_late(cases)
         return cases
+
+    @classmethod
+    def notify_late(cls, cases):
+        "Notify the managers of each site of its cases that became late"
+        by_site = defaultdict(list)
+        for case in cases:
+            by_site[case.site].append(case)
+        for site, site_cases in by_site.items():
+            numbers = ', '.join(c.number for c in site_cases)
+            logger.warning("site %s: late cases %s", site.code, numbers)
+            notify(site_managers(site), site_cases,
+                'service_case.msg_late_cases_notification',
+                description=numbers,
+                count=len(site_cases), site=site.rec_name)

@@ -46,6 +46,11 @@ def assign(employee, code, from_date, to_date=None):
     return assignment
 
 
+def ref(name):
+    "The id of service_network's record name"
+    return Pool().get('ir.model.data').get_id('service_network', name)
+
+
 def create_training(**values):
     pool = Pool()
     Training = pool.get('agent.training')
@@ -269,9 +274,41 @@ class AgentHrTestCase(test_tryton.ModuleTestCase):
                         'date': TODAY - dt.timedelta(days=600),
                         'expiry_date': TODAY + dt.timedelta(days=120),
                         }])
+            assign(awa, 'ZIG', TODAY - dt.timedelta(days=100))
+            User = pool.get('res.user')
+            hr, zig, dkr = User.create([{
+                        'name': "HR", 'login': 'hr',
+                        'groups': [('add', [ref('group_hr')])],
+                        }, {
+                        'name': "Manager ZIG", 'login': 'manager.zig',
+                        'groups': [('add', [ref('group_site_manager')])],
+                        'sites': [('add', [site('ZIG').id])],
+                        }, {
+                        'name': "Manager DKR", 'login': 'manager.dkr',
+                        'groups': [('add', [ref('group_site_manager')])],
+                        'sites': [('add', [site('DKR').id])],
+                        }])
             self.assertEqual(Certification.warn_expiring(TODAY), [soon])
             self.assertEqual(Certification.warn_expiring(TODAY), [])
             self.assertTrue(soon.warned)
+            # HR (the new user and the admin, who holds every role) and
+            # the manager of Awa's site are notified, once; not Dakar's
+            hr_users = User.search([('groups', '=', ref('group_hr'))])
+            self.assertIn(hr, hr_users)
+            notifications = Transaction().user_notifications
+            self.assertEqual(
+                sorted(n.user.id for n in notifications),
+                sorted({u.id for u in hr_users} | {zig.id}))
+            self.assertNotIn(dkr.id, [n.user.id for n in notifications])
+            for notification in notifications:
+                self.assertIn("Label Marianne", notification.label)
+                self.assertIn("Awa", notification.label)
+                self.assertIn(
+                    soon.expiry_date.strftime('%d/%m/%Y'),
+                    notification.label)
+                self.assertEqual(
+                    (notification.model, notification.records),
+                    ('agent.certification', f'[{soon.id}]'))
             self.assertEqual(
                 (soon.state, later.state), ('expiring', 'valid'))
             self.assertEqual(

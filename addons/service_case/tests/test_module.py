@@ -321,11 +321,32 @@ class ServiceCaseTestCase(test_tryton.ModuleTestCase):
             self.assertEqual(case.sla_status, 'on_time')
         with on(dt.date(2026, 2, 13)):
             self.assertEqual(Case(case.id).sla_status, 'at_risk')
+        User = pool.get('res.user')
+        zig, dkr = User.create([{
+                    'name': "Manager ZIG", 'login': 'manager.zig',
+                    'groups': [('add', [ref('group_site_manager')])],
+                    'sites': [('add', [ref('site_zig')])],
+                    }, {
+                    'name': "Manager DKR", 'login': 'manager.dkr',
+                    'groups': [('add', [ref('group_site_manager')])],
+                    'sites': [('add', [ref('site_dkr')])],
+                    }])
         with on(dt.date(2026, 2, 16)):
             self.assertEqual(Case(case.id).sla_status, 'late')
             flagged = Case.flag_late()
         self.assertEqual(flagged, [case])
         self.assertTrue(case.late_flagged)
+        # the manager of the site gets a notification that opens the case
+        notifications = Transaction().user_notifications
+        self.assertEqual([n.user.id for n in notifications], [zig.id])
+        notification, = notifications
+        self.assertIn("1 late case(s) at", notification.label)
+        self.assertEqual(notification.description, case.number)
+        self.assertEqual(
+            (notification.model, notification.records),
+            ('case.case', f'[{case.id}]'))
+        self.assertEqual(Case.flag_late(), [])
+        self.assertEqual(len(Transaction().user_notifications), 1)
 
     @with_transaction()
     def test_case_workflow_refusals(self):
