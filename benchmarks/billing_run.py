@@ -12,7 +12,6 @@ Prints seconds, peak memory and the ratio run / floor.
 """
 import datetime as dt
 import os
-import resource
 import sys
 import time
 from decimal import Decimal
@@ -27,6 +26,8 @@ from trytond.modules.company.tests import (  # noqa: E402
     create_company, set_company)
 from trytond import backend  # noqa: E402
 from trytond.pool import Pool  # noqa: E402
+
+from bench_tools import peak_mib  # noqa: E402
 from trytond.tests.test_tryton import DB_NAME, activate_module  # noqa: E402
 from trytond.transaction import (  # noqa: E402
     Transaction, TransactionError)
@@ -35,10 +36,6 @@ CASES = int(os.environ.get('BENCH_CASES', 200_000))
 PARTNERS = 12
 START, END = dt.date(2025, 1, 1), dt.date(2025, 1, 31)
 MARKER = 'BENCH'
-
-
-def peak_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def setup():

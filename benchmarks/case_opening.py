@@ -19,47 +19,17 @@ import datetime as dt
 import json
 import os
 import pathlib
-import resource
-import socket
 import statistics
 import subprocess
-import sys
-import tempfile
 import time
 import urllib.request
 
+from bench_tools import (
+    BIN, ensure_company, ensure_database, free_port, peak_mib, sql)
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-BIN = pathlib.Path(sys.executable).parent
-URI = os.environ.setdefault(
-    'TRYTOND_DATABASE__URI', 'postgresql://postgres@127.0.0.1:5432/')
 CHUNK = 500
 PASSWORD = 'bench-admin'
-
-
-def sql(database, statement, fetch=False):
-    import psycopg
-    with psycopg.connect(URI + database, autocommit=True) as connection:
-        cursor = connection.execute(statement)
-        return cursor.fetchall() if fetch else None
-
-
-def ensure_database(name):
-    exists = sql('postgres',
-        f"SELECT 1 FROM pg_database WHERE datname = '{name}'", fetch=True)
-    if exists and sql(name, "SELECT count(*) FROM ir_module "
-            "WHERE name = 'service_case' AND state = 'activated'",
-            fetch=True)[0][0]:
-        return
-    if not exists:
-        sql('postgres', f'CREATE DATABASE "{name}"')
-    with tempfile.NamedTemporaryFile('w') as passfile:
-        passfile.write(PASSWORD)
-        passfile.flush()
-        subprocess.run([BIN / 'trytond-admin', '-d', name, '-l', 'fr',
-                '--email', 'admin@example.sn', '--activate-dependencies',
-                '-u', 'service_case'],
-            env={**os.environ, 'TRYTONPASSFILE': passfile.name},
-            check=True, stderr=subprocess.DEVNULL)
 
 
 def setup(database):
@@ -69,28 +39,17 @@ def setup(database):
     pool = Pool(database)
     pool.init()
     with Transaction().start(database, 0) as transaction:
-        Company = pool.get('company.company')
         Party = pool.get('party.party')
-        Currency = pool.get('currency.currency')
         Site = pool.get('network.site')
         Procedure = pool.get('network.procedure')
-        User = pool.get('res.user')
-        companies = Company.search([])
-        if not companies:
-            xof, = Currency.search([('code', '=', 'XOF')])
-            party, = Party.create([{'name': "Sénégal Numérique SA"}])
-            companies = Company.create([{
-                        'party': party.id, 'currency': xof.id}])
-            User.write([User(1)], {
-                    'companies': [('add', [companies[0].id])],
-                    'company': companies[0].id})
+        company = ensure_company(pool)
         citizens = Party.search([('name', '=', "Awa Diallo (bench)")])
         if not citizens:
             citizens = Party.create([{'name': "Awa Diallo (bench)"}])
         site, = Site.search([('code', '=', 'ZIG')])
         procedure, = Procedure.search([('code', '=', 'CJ-B3')])
         transaction.commit()
-        return companies[0].id, citizens[0].id, site.id, procedure.id
+        return company.id, citizens[0].id, site.id, procedure.id
 
 
 def batch(database, count, company, citizen, site, procedure):
@@ -114,12 +73,6 @@ def batch(database, count, company, citizen, site, procedure):
             'citizen': citizen, 'site': site, 'procedure': procedure,
             'channel': 'counter'})
     return cases, floor
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def rpc_latencies(database, count, citizen, site, procedure):
@@ -223,7 +176,7 @@ def main():
     if __debug__:
         print("warning: run with python -O (Tryton's asserts cost n²)")
 
-    ensure_database(args.database)
+    ensure_database(args.database, PASSWORD)
     company, citizen, site, procedure = setup(args.database)
     cases, floor = batch(args.database, args.cases, company, citizen, site,
         procedure)
@@ -251,7 +204,7 @@ def main():
     seconds, rows = dashboard(args.database, company)
     print(f"network dashboard over {total} cases (30 days, 46 sites): "
         f"{seconds:.3f} s for {rows} rows")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_mib()
     print(f"peak memory of this process: {peak:.0f} MiB")
 
 

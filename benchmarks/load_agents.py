@@ -43,7 +43,6 @@ import os
 import pathlib
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -52,10 +51,10 @@ import threading
 import time
 import urllib.request
 
+from bench_tools import (
+    BIN, URI, ensure_company, ensure_database, free_port, sql)
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-BIN = pathlib.Path(sys.executable).parent
-URI = os.environ.setdefault(
-    'TRYTOND_DATABASE__URI', 'postgresql://postgres@127.0.0.1:5432/')
 os.environ.pop('TRYTOND_CONFIG', None)
 ADMIN_PASSWORD = 'bench-admin'
 AGENT_PASSWORD = 'Bench-Load-2026'
@@ -107,33 +106,6 @@ OPEN_TAB = [('state', 'in',
 
 # Set-up (not timed) -------------------------------------------------------
 
-def sql(database, statement, fetch=False):
-    import psycopg
-    with psycopg.connect(URI + database, autocommit=True) as connection:
-        cursor = connection.execute(statement)
-        return cursor.fetchall() if fetch else None
-
-
-def ensure_database(name):
-    exists = sql('postgres',
-        f"SELECT 1 FROM pg_database WHERE datname = '{name}'", fetch=True)
-    if exists and sql(name, "SELECT count(*) FROM ir_module "
-            "WHERE name = 'service_case' AND state = 'activated'",
-            fetch=True)[0][0]:
-        return
-    print(f"creating the database {name} (trytond-admin, a few minutes)")
-    if not exists:
-        sql('postgres', f'CREATE DATABASE "{name}"')
-    with tempfile.NamedTemporaryFile('w') as passfile:
-        passfile.write(ADMIN_PASSWORD)
-        passfile.flush()
-        subprocess.run([BIN / 'trytond-admin', '-d', name, '-l', 'fr',
-                '--email', 'admin@example.sn', '--activate-dependencies',
-                '-u', 'service_case'],
-            env={**os.environ, 'TRYTONPASSFILE': passfile.name},
-            check=True, stderr=subprocess.DEVNULL)
-
-
 def prepare(database):
     """Create what is missing of the company, counters, citizens and agent
     users; return the agents as dicts and the ids of the citizens"""
@@ -142,9 +114,7 @@ def prepare(database):
     pool = Pool(database)
     pool.init()
     with Transaction().start(database, 0) as transaction:
-        Company = pool.get('company.company')
         Party = pool.get('party.party')
-        Currency = pool.get('currency.currency')
         Site = pool.get('network.site')
         Sector = pool.get('network.sector')
         Counter = pool.get('network.counter')
@@ -153,16 +123,7 @@ def prepare(database):
         User = pool.get('res.user')
         ModelData = pool.get('ir.model.data')
 
-        companies = Company.search([])
-        if not companies:
-            xof, = Currency.search([('code', '=', 'XOF')])
-            party, = Party.create([{'name': "Sénégal Numérique SA"}])
-            companies = Company.create([{
-                        'party': party.id, 'currency': xof.id}])
-            User.write([User(1)], {
-                    'companies': [('add', [companies[0].id])],
-                    'company': companies[0].id})
-        company = companies[0]
+        company = ensure_company(pool)
 
         sites = Site.search([('state', '=', 'open')], order=[('code', 'ASC')])
         sectors = {s.code: s for s in Sector.search([])}
@@ -319,12 +280,6 @@ def reset(database, agents):
 
 
 # The production processes ------------------------------------------------
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
 
 class Production:
     """gunicorn with N workers, trytond-worker and trytond-cron, started
@@ -990,7 +945,7 @@ def main():
 
     # SIGTERM stops like Ctrl-C: the finally clauses stop gunicorn
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    ensure_database(args.database)
+    ensure_database(args.database, ADMIN_PASSWORD)
     every, citizens = prepare(args.database)
     args.every = every
     load_history(args.database, every, citizens)

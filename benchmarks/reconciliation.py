@@ -18,7 +18,6 @@ seconds, peak memory and the ratio import / floor.
 import datetime as dt
 import os
 import pathlib
-import resource
 import sys
 import time
 from decimal import Decimal
@@ -34,6 +33,7 @@ from trytond.pool import Pool  # noqa: E402
 from trytond.tests.test_tryton import DB_NAME, activate_module  # noqa: E402
 from trytond.transaction import Transaction  # noqa: E402
 
+from bench_tools import peak_mib  # noqa: E402
 from partner_reconciliation.parser import parse  # noqa: E402
 from partner_reconciliation.statement_import import (  # noqa: E402
     import_statement)
@@ -42,10 +42,6 @@ CASES = int(os.environ.get('BENCH_CASES', 100_000))
 START, END = dt.date(2025, 3, 1), dt.date(2025, 3, 31)
 MARKER = 'RBENCH'
 AMOUNT = 1000
-
-
-def peak_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def setup():
