@@ -6,6 +6,7 @@ Existing French translations are kept; new entries get an empty msgstr
 (tests/test_translations.py fails until they are translated) and entries
 whose source disappeared are dropped.
 """
+import configparser
 import os
 import sys
 
@@ -18,6 +19,18 @@ from translation_tools import ROOT, addons, key, source_entries  # noqa: E402
 
 from trytond.tests.test_tryton import (  # noqa: E402
     DB_NAME, activate_module, with_transaction)
+
+
+def with_extras(modules):
+    """Return modules and the addons their optional parts need
+    (extras_depend), so that the strings of those parts are found too"""
+    wanted = set(modules)
+    for module in modules:
+        config = configparser.ConfigParser()
+        config.read(ROOT / 'addons' / module / 'tryton.cfg')
+        wanted.update(
+            config.get('tryton', 'extras_depend', fallback='').split())
+    return sorted(wanted)
 
 
 @with_transaction()
@@ -48,5 +61,5 @@ def update(modules):
 if __name__ == '__main__':
     assert DB_NAME
     modules = sys.argv[1:] or addons()
-    activate_module(modules)
+    activate_module(with_extras(modules))
     update(modules)
