@@ -1,6 +1,7 @@
 """Demo data of partner_billing: the Senegal VAT, the billing accounts of
 the SYSCOHADA chart, an agreement for each partner administration, the
-billing run of last month and a remittance to the Ministry of Justice.
+billing run of last month and a remittance to the Ministry of Justice of
+this month so far.
 
 Runs after service_case's demo, whose cases it bills.
 """
@@ -113,9 +114,12 @@ def load(company):
     print(f"  billing run {last_month:%m/%Y}: {len(run.invoices)} draft "
         "invoices")
 
+    # the demo cases are paid this month: the remittance of the month so
+    # far has them
     remittance = Remittance(
         partner=Party(ref('service_network.party_justice')),
-        company=company, start_date=last_month, end_date=last_month_end)
+        company=company, start_date=first_of_month,
+        end_date=dt.date.today())
     remittance.save()
     remittance.click('compute')
     print(f"  remittance to Justice: {remittance.collected} collected, "
