@@ -1,3 +1,7 @@
 # The service network: sites, counters, partner administrations, the
 # procedure catalogue, Senegal's working-day calendar and site-scoped access.
 # Models are registered in tryton.cfg.
+from . import sqlite_connection
+
+# A refused request on SQLite must leave nothing (see sqlite_connection)
+sqlite_connection.install()

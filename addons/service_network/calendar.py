@@ -10,15 +10,23 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import holidays
-
 from trytond.i18n import gettext
+from trytond.model.exceptions import AccessError
 from trytond.model import (
-    DeactivableMixin, Index, ModelSQL, ModelView, Unique, fields)
+    DeactivableMixin,
+    Index,
+    ModelSQL,
+    ModelView,
+    Unique,
+    fields,
+)
 from trytond.pool import Pool, PoolMeta
-from trytond.transaction import Transaction
+from trytond.pyson import Eval
+from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import HolidayValidationError
+from .protection import check_user_groups, wizard_label
 
 TIMEZONE = ZoneInfo('Africa/Dakar')
 WEEKEND = {5, 6}  # Saturday, Sunday
@@ -60,8 +68,9 @@ class Holiday(DeactivableMixin, ModelSQL, ModelView):
         help="Calendar: copied from Senegal's official calendar "
         "(Islamic holidays are estimated there).")
     estimated = fields.Boolean(
-        "Estimated",
-        help="The date is an estimate and must be confirmed.")
+        "Estimated", readonly=True,
+        help="The date is an estimate and must be confirmed "
+        "with the \"Confirm Date\" button.")
 
     @classmethod
     def __setup__(cls):
@@ -73,6 +82,12 @@ class Holiday(DeactivableMixin, ModelSQL, ModelView):
             ]
         cls._sql_indexes.add(Index(t, (t.date, Index.Range())))
         cls._order.insert(0, ('date', 'ASC'))
+        cls._buttons.update({
+                'confirm_date': {
+                    'invisible': ~Eval('estimated', False),
+                    'depends': ['estimated'],
+                    },
+                })
 
     @classmethod
     def default_origin(cls):
@@ -81,6 +96,25 @@ class Holiday(DeactivableMixin, ModelSQL, ModelView):
     @classmethod
     def default_estimated(cls):
         return False
+
+    @classmethod
+    @ModelView.button
+    def confirm_date(cls, holidays):
+        "The administrator checked the estimated date: it is now official"
+        to_confirm = [h for h in holidays if h.estimated]
+        if to_confirm:
+            # the button's group was checked: the field itself stays
+            # read-only for the users
+            with without_check_access():
+                cls.write(to_confirm, {'estimated': False})
+
+    @classmethod
+    def check_modification(cls, mode, records, values=None, external=False):
+        super().check_modification(
+            mode, records, values=values, external=external)
+        if external and mode == 'write' and 'estimated' in values:
+            raise AccessError(gettext('service_network.msg_field_readonly',
+                    **cls.__names__('estimated', record=records[0])))
 
     def get_year(self, name):
         return self.date.year
@@ -252,6 +286,8 @@ class HolidayLoad(Wizard):
     def transition_load(self):
         pool = Pool()
         Holiday = pool.get('network.holiday')
+        check_user_groups(
+            ['group_network_admin'], wizard_label(self.__name__))
         if not 2000 <= self.start.year <= 2100:
             raise HolidayValidationError(gettext(
                     'service_network.msg_holiday_year_invalid',

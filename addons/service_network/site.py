@@ -2,14 +2,22 @@ import datetime as dt
 
 from trytond.i18n import gettext
 from trytond.model import (
-    DeactivableMixin, Index, ModelSQL, ModelView, Unique, Workflow, fields,
-    sequence_ordered)
+    DeactivableMixin,
+    Index,
+    ModelSQL,
+    ModelView,
+    Unique,
+    Workflow,
+    fields,
+    sequence_ordered,
+)
 from trytond.pool import Pool
 from trytond.pyson import Eval
 
 from .calendar import today
 from .exceptions import SiteStateError, SiteValidationError
 from .phone import check_sn_phone, format_sn_phone
+from .protection import ReadonlyGuardMixin
 from .search import search_fields
 
 WEEKDAYS = [
@@ -48,7 +56,7 @@ class Sector(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
         return values
 
 
-class Site(DeactivableMixin, Workflow, ModelSQL, ModelView):
+class Site(ReadonlyGuardMixin, DeactivableMixin, Workflow, ModelSQL, ModelView):
     "Espace Sénégal Services or shared-service centre"
     __name__ = 'network.site'
     _states = {'readonly': ~Eval('active', True)}

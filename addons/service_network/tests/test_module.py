@@ -3,13 +3,17 @@ import unittest
 from decimal import Decimal
 
 from trytond.exceptions import UserError
-from trytond.model.exceptions import ValidationError
-from trytond.modules.company.tests import create_company, set_company
+from trytond.model.exceptions import AccessError, ValidationError
+from trytond.modules.company.tests import (
+    CompanyTestMixin, create_company, set_company)
+from trytond.modules.party.tests import (
+    PartyCheckEraseMixin, PartyCheckReplaceMixin)
 from trytond.pool import Pool
+from trytond.pyson import PYSONDecoder
 from trytond.tests import test_tryton
 from trytond.tests.test_tryton import (
     activate_module, drop_db, with_transaction)
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, check_access
 
 
 def site_values(code='TST', department='ZIG', **values):
@@ -36,7 +40,9 @@ def create_procedure(**values):
     return procedure
 
 
-class ServiceNetworkTestCase(test_tryton.ModuleTestCase):
+class ServiceNetworkTestCase(
+        PartyCheckEraseMixin, PartyCheckReplaceMixin, CompanyTestMixin,
+        test_tryton.ModuleTestCase):
     "Test Service Network module"
     module = 'service_network'
 
@@ -236,8 +242,9 @@ class ServiceNetworkTestCase(test_tryton.ModuleTestCase):
         # Eid al-Fitr is estimated on Friday 20 March 2026: moved to Monday
         eid, = Holiday.search([('date', '=', dt.date(2026, 3, 20))])
         self.assertTrue(eid.estimated)
-        Holiday.write([eid], {'date': dt.date(2026, 3, 23),
-                'estimated': False})
+        Holiday.write([eid], {'date': dt.date(2026, 3, 23)})
+        Holiday.confirm_date([eid])
+        self.assertFalse(eid.estimated)
         self.assertTrue(Holiday.is_working_day(dt.date(2026, 3, 20)))
         self.assertFalse(Holiday.is_working_day(dt.date(2026, 3, 23)))
         # A manual holiday in a year not loaded yet loads the year first
@@ -253,6 +260,48 @@ class ServiceNetworkTestCase(test_tryton.ModuleTestCase):
         self.assertTrue(Holiday.is_working_day(dt.date(2027, 3, 29)))
         with self.assertRaises(ValidationError):
             Holiday.create([{'date': dt.date(2026, 11, 21), 'name': "Sat"}])
+
+    @with_transaction()
+    def test_holiday_confirm_date(self):
+        "An estimated date is confirmed by a button; past ones are not to do"
+        pool = Pool()
+        Holiday = pool.get('network.holiday')
+        Button = pool.get('ir.model.button')
+        self.assertTrue(Holiday.estimated.readonly)
+        button, = Button.search([
+                ('model', '=', 'network.holiday'),
+                ('name', '=', 'confirm_date')])
+        self.assertEqual(
+            [g.name for g in button.groups], ["Network Administration"])
+        # Last year's estimates stay as they are: the day is past
+        Holiday.load_years([2025, 2027])
+        past = Holiday.search([
+                ('year', '=', 2025), ('estimated', '=', True)])
+        self.assertTrue(past)
+        estimated = Holiday.search([
+                ('year', '=', 2027), ('estimated', '=', True)])
+        self.assertGreaterEqual(len(estimated), 2)
+        first, second = estimated[:2]
+        # Unticking the box is refused to users: the button is the way
+        with check_access(), self.assertRaises(AccessError):
+            Holiday.write([first], {'estimated': False})
+        self.assertTrue(first.estimated)
+        with check_access():
+            Holiday.confirm_date([first])
+        self.assertFalse(first.estimated)
+        self.assertTrue(second.estimated)
+        # The "To Confirm" tab leaves out the dates already past
+        ActionDomain = pool.get('ir.action.act_window.domain')
+        tab, = ActionDomain.search([('name', '=', "To Confirm"),
+                ('act_window.res_model', '=', 'network.holiday')])
+        domain = PYSONDecoder().decode(tab.domain)
+        self.assertIn(('estimated', '=', True), [tuple(c) for c in domain])
+        dates = {h.date for h in Holiday.search(domain)}
+        self.assertTrue(dates)
+        self.assertTrue(all(d >= dt.date.today() for d in dates))
+        self.assertIn(second.date, dates)
+        self.assertNotIn(first.date, dates)
+        self.assertFalse(dates & {h.date for h in past})
 
     @with_transaction()
     def test_site_rules(self):

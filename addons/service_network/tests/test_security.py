@@ -1,0 +1,189 @@
+"""Accounts, sessions and server-side read-only fields (security.py,
+protection.py), in process; tests/test_security_http.py tries the same
+through the served demo."""
+import datetime as dt
+import unittest
+
+from trytond import backend
+from trytond.cache import Cache
+from trytond.config import config
+from trytond.model.exceptions import AccessError
+from trytond.pool import Pool
+from trytond.res.exceptions import PasswordError
+from trytond.tests.test_tryton import (
+    DB_NAME, activate_module, drop_db, with_transaction)
+from trytond.transaction import Transaction
+
+
+def create_user(login, groups=(), **values):
+    pool = Pool()
+    User = pool.get('res.user')
+    ModelData = pool.get('ir.model.data')
+    user, = User.create([{
+                'login': login, 'name': values.pop('name', login.title()),
+                'groups': [('add', [
+                            ModelData.get_id('service_network', g)
+                            for g in groups])],
+                **values}])
+    return user
+
+
+class SecurityTestCase(unittest.TestCase):
+    "Accounts and read-only fields of staff handling personal data"
+
+    @classmethod
+    def setUpClass(cls):
+        activate_module('service_network')
+
+    @classmethod
+    def tearDownClass(cls):
+        # the next test class activates its own modules
+        drop_db()
+
+    @with_transaction()
+    def test_password_policy(self):
+        "Short, common, repetitive or personal passwords are refused"
+        pool = Pool()
+        User = pool.get('res.user')
+        user = create_user('awa.ndiaye', name="Awa Ndiaye")
+        for weak in ['12345678', 'aaaaaaaaaa', 'password', 'Password2026!',
+                'azertyuiop1', '9876543210', 'abcdefghij', 'awa.ndiaye2026',
+                'Ndiaye-2026', 'Court-1!']:
+            with self.subTest(password=weak):
+                with self.assertRaises(PasswordError):
+                    User.write([user], {'password': weak})
+        for strong in ['Senegal-2026', 'Teranga du Sine 7', 'k8#Pz2!vQm']:
+            with self.subTest(password=strong):
+                User.write([user], {'password': strong})
+
+    @with_transaction()
+    def test_secret_fields_for_administrators_only(self):
+        "Password hashes and reset tokens are read by administrators only"
+        pool = Pool()
+        User = pool.get('res.user')
+        agent = create_user('agent', ['group_site_agent'],
+            password='Senegal-2026')
+        admin, = User.search([('login', '=', 'admin')])
+        User.reset_password([admin])
+        with Transaction().set_user(agent.id), \
+                Transaction().set_context(_check_access=True):
+            for field in ['password_hash', 'password_reset',
+                    'password_reset_expire']:
+                with self.subTest(field=field):
+                    with self.assertRaises(AccessError):
+                        User.read([admin.id], [field])
+                    with self.assertRaises(AccessError):
+                        User.search([(field, '!=', None)])
+        self.assertTrue(User.read([admin.id], ['password_reset']))
+
+    @with_transaction()
+    def test_no_reset_without_login(self):
+        "The reset asked without login sets nothing unless configured"
+        pool = Pool()
+        User = pool.get('res.user')
+        admin, = User.search([('login', '=', 'admin')])
+        # as security.reset_password calls it for common.db.reset_password
+        with Transaction().set_user(0), Transaction().set_context(
+                _request={'remote_addr': '10.0.0.1'}):
+            User.reset_password([admin])
+        self.assertIsNone(admin.password_reset)
+        User.reset_password([admin])  # an administrator's button
+        self.assertGreaterEqual(len(admin.password_reset), 10)
+
+    @with_transaction()
+    def test_failed_logins_count_per_network(self):
+        "Failures from one network do not lock the login elsewhere"
+        pool = Pool()
+        Attempt = pool.get('res.user.login.attempt')
+        transaction = Transaction()
+        with transaction.set_context(_request={'remote_addr': '10.9.9.9'}):
+            for _ in range(6):
+                Attempt.add('rh')
+            self.assertEqual(Attempt.count('rh'), 6)
+        with transaction.set_context(_request={'remote_addr': '10.1.1.1'}):
+            self.assertEqual(Attempt.count('rh'), 0)
+
+    @with_transaction()
+    def test_unknown_login_checks_a_password(self):
+        "An unknown login costs a password check too"
+        pool = Pool()
+        User = pool.get('res.user')
+        checked = []
+        check_password = User.check_password
+        try:
+            User.check_password = classmethod(
+                lambda cls, password, hash_: checked.append(hash_)
+                or check_password(password, hash_))
+            self.assertIsNone(User._login_password(
+                    'nobody', {'password': 'Whatever-2026'}))
+        finally:
+            User.check_password = check_password
+        self.assertEqual(len(checked), 1)
+
+    @with_transaction()
+    def test_forged_action_id(self):
+        "A wizard's groups do not depend on a forged action_id"
+        pool = Pool()
+        ActionWizard = pool.get('ir.action.wizard')
+        groups = ActionWizard.get_groups('network.holiday.load')
+        self.assertTrue(groups)
+        self.assertEqual(ActionWizard.get_groups(
+                'network.holiday.load', action_id=987654), groups)
+
+    @with_transaction()
+    def test_idle_session(self):
+        "A session idle longer than [session] timeout is over"
+        pool = Pool()
+        Session = pool.get('ir.session')
+        user = create_user('agent', ['group_site_agent'])
+        with Transaction().set_user(user.id):
+            key = Session.new()
+        self.assertTrue(Session.check(user.id, key))
+        session, = Session.search([('key', '=', key)])
+        table = Session.__table__()
+        cursor = Transaction().connection.cursor()
+        old = dt.datetime.now() - dt.timedelta(days=1)
+        cursor.execute(*table.update(
+                [table.create_date, table.write_date], [old, old],
+                where=table.id == session.id))
+        Session._session_reset_cache.clear()
+        self.assertFalse(Session.check(user.id, key))
+
+    @with_transaction()
+    def test_readonly_fields_refused_from_users(self):
+        "A site's state changes through its buttons only"
+        pool = Pool()
+        Site = pool.get('network.site')
+        user = create_user('reseau', ['group_network_admin'])
+        site, = Site.search([('code', '=', 'ZIG')])
+        with Transaction().set_user(user.id), \
+                Transaction().set_context(_check_access=True):
+            with self.assertRaises(AccessError):
+                Site.write([site], {'state': 'closed'})
+            Site.write([site], {'closure_reason': "Travaux"})
+        self.assertEqual(site.state, 'open')
+        # the code of the site itself changes it
+        Site.write([site], {'state': 'open'})
+
+    def test_sqlite_transaction_survives_cache_sync(self):
+        "A cache sync at the start of a request leaves it transactional"
+        if backend.name != 'sqlite':
+            self.skipTest("PostgreSQL takes a pooled connection per use")
+        clean_timeout = config.get('cache', 'clean_timeout')
+        config.set('cache', 'clean_timeout', '1')
+        try:
+            # the last sync is old: this transaction's start syncs
+            Cache._clean_last = dt.datetime.now() - dt.timedelta(minutes=1)
+            with Transaction().start(DB_NAME, 0) as transaction:
+                self.assertGreater(Cache._clean_last,
+                    dt.datetime.now() - dt.timedelta(seconds=5))
+                self.assertIsNotNone(transaction.connection.isolation_level)
+                Group = Pool().get('res.group')
+                Group.create([{'name': "Kept only if committed"}])
+                transaction.rollback()
+            with Transaction().start(DB_NAME, 0):
+                Group = Pool().get('res.group')
+                self.assertFalse(Group.search(
+                        [('name', '=', "Kept only if committed")]))
+        finally:
+            config.set('cache', 'clean_timeout', clean_timeout)
