@@ -32,7 +32,11 @@ class Agreement(Workflow, ModelSQL, ModelView):
         'company.company', "Company", required=True, states=_draft)
     partner = fields.Many2One(
         'party.party', "Partner", required=True, states=_draft,
-        domain=[('partner_kind', '!=', None)])
+        domain=[('partner_kind', '!=', None)],
+        context={
+            'company': Eval('company', -1),
+            },
+        depends={'company'})
     partner_kind = fields.Function(
         fields.Selection('get_partner_kinds', "Partner Kind"),
         'on_change_with_partner_kind')

@@ -39,3 +39,7 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
         domain=[('type', '=', 'general')],
         help="The journal of the move that transfers the commission from "
         "the third-party account to revenue.")
+    bank_details = fields.Text(
+        "Bank Details",
+        help="Printed on the partner invoices so that partners know where "
+        "to pay: bank, account holder, RIB or IBAN.")

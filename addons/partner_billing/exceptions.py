@@ -14,5 +14,9 @@ class BillingRunError(UserError):
     pass
 
 
+class NothingToBillError(BillingRunError):
+    pass
+
+
 class RemittanceError(UserError):
     pass

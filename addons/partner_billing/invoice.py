@@ -4,6 +4,7 @@ from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval
 from trytond.report import Report
+from trytond.transaction import without_check_access
 
 from service_case.receipt import amount_in_words, format_xof
 
@@ -20,12 +21,25 @@ class Invoice(metaclass=PoolMeta):
     billing_run = fields.Many2One(
         'billing.run', "Billing Run", readonly=True, ondelete='RESTRICT',
         states={'invisible': ~Eval('billing_run')})
+    billing_remittance = fields.Function(fields.Many2One(
+            'billing.remittance', "Remittance",
+            states={'invisible': ~Eval('billing_remittance')}),
+        'get_billing_remittance')
 
     @classmethod
-    def copy(cls, invoices, default=None):
-        default = default.copy() if default is not None else {}
-        default.setdefault('billing_run', None)
-        return super().copy(invoices, default=default)
+    def get_billing_remittance(cls, invoices, name):
+        "Return the remittance whose posting created each supplier invoice"
+        pool = Pool()
+        Remittance = pool.get('billing.remittance')
+        result = dict.fromkeys((i.id for i in invoices), None)
+        # the link only: who reads the invoice may not read remittances
+        with without_check_access():
+            remittances = Remittance.search([
+                    ('invoice', 'in', [i.id for i in invoices]),
+                    ])
+        for remittance in remittances:
+            result[remittance.invoice.id] = remittance.id
+        return result
 
 
 class InvoiceLine(metaclass=PoolMeta):
@@ -67,12 +81,14 @@ class InvoiceLine(metaclass=PoolMeta):
 
 
 class InvoiceReport(metaclass=PoolMeta):
+    """Tryton's invoice report, printed as the network's PDF (the template
+    of partner_billing replaces Tryton's OpenDocument one)"""
     __name__ = 'account.invoice'
 
     @classmethod
     def get_context(cls, records, header, data):
         context = super().get_context(records, header, data)
-        context['amount_in_words'] = amount_in_words
+        BillingInvoiceReport.add_context(context)
         return context
 
 
@@ -84,11 +100,18 @@ class BillingInvoiceReport(Report):
     @classmethod
     def get_context(cls, records, header, data):
         context = super().get_context(records, header, data)
+        cls.add_context(context)
+        return context
+
+    @classmethod
+    def add_context(cls, context):
+        pool = Pool()
+        Configuration = pool.get('billing.configuration')
         context['amount_in_words'] = amount_in_words
         context['format_xof'] = format_xof
         context['format_day'] = format_day
         context['due_dates'] = cls.due_dates
-        return context
+        context['bank_details'] = Configuration(1).bank_details
 
     @classmethod
     def due_dates(cls, invoice):

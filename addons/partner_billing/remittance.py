@@ -12,6 +12,7 @@ a remittance creates
 import datetime as dt
 from decimal import Decimal
 
+from dateutil.relativedelta import relativedelta
 from sql import Literal, Null
 from sql.functions import CurrentTimestamp
 
@@ -22,6 +23,7 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 
+from service_network.calendar import today
 from service_network.procedure import XOF_DIGITS
 
 from .agreement import RATE_DIGITS
@@ -38,7 +40,11 @@ class Remittance(Workflow, ModelSQL, ModelView):
         'company.company', "Company", required=True, states=_draft)
     partner = fields.Many2One(
         'party.party', "Partner", required=True, states=_draft,
-        domain=[('partner_kind', '!=', None)])
+        domain=[('partner_kind', '!=', None)],
+        context={
+            'company': Eval('company', -1),
+            },
+        depends={'company'})
     start_date = fields.Date("From", required=True, states=_draft)
     end_date = fields.Date(
         "To", required=True, states=_draft,
@@ -89,6 +95,15 @@ class Remittance(Workflow, ModelSQL, ModelView):
     @classmethod
     def default_state(cls):
         return 'draft'
+
+    @classmethod
+    def default_start_date(cls):
+        "The previous month, remitted at the start of this one"
+        return today().replace(day=1) - relativedelta(months=1)
+
+    @classmethod
+    def default_end_date(cls):
+        return today().replace(day=1) - dt.timedelta(days=1)
 
     def get_rec_name(self, name):
         return (f'{self.partner.rec_name} {self.start_date:%d/%m/%Y}'
@@ -182,6 +197,7 @@ class Remittance(Workflow, ModelSQL, ModelView):
     def post(cls, remittances):
         pool = Pool()
         Configuration = pool.get('billing.configuration')
+        Invoice = pool.get('account.invoice')
         Move = pool.get('account.move')
         config = Configuration(1)
         if not config.on_behalf_account or not config.commission_account:
@@ -192,6 +208,8 @@ class Remittance(Workflow, ModelSQL, ModelView):
                 raise RemittanceError(gettext(
                         'partner_billing.msg_remittance_empty',
                         remittance=remittance.rec_name))
+        # One step: the supplier invoice of the net due and the commission
+        # move are posted with the remittance, or nothing is kept
         with without_check_access():
             for remittance in remittances:
                 remittance.invoice = remittance._get_invoice(config)
@@ -199,6 +217,7 @@ class Remittance(Workflow, ModelSQL, ModelView):
                 remittance.move = remittance._get_move(config)
                 if remittance.move:
                     remittance.move.save()
+            Invoice.post([remittance.invoice for remittance in remittances])
             Move.post([remittance.move for remittance in remittances
                     if remittance.move])
         cls.save(remittances)

@@ -2,6 +2,7 @@
 per partner, with the cases behind each line kept."""
 import datetime as dt
 from collections import defaultdict
+from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
@@ -9,17 +10,18 @@ from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSQL, ModelView, Unique, Workflow, fields)
 from trytond.pool import Pool, PoolMeta
-from trytond.pyson import Eval, PYSONEncoder
+from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateAction, StateView, Wizard
 
 from service_network.calendar import today
+from service_network.protection import check_user_groups, wizard_label
 
 from .agreement import BASES, CASE_BASES
 from .events import (
     active_sites, aggregate_events, insert_links, mark_credited,
     pending_credits)
-from .exceptions import BillingRunError
+from .exceptions import BillingRunError, NothingToBillError
 
 AMOUNT_DIGITS = (16, 2)
 
@@ -38,6 +40,10 @@ class Run(Workflow, ModelSQL, ModelView):
     partner = fields.Many2One(
         'party.party', "Partner", states=_draft,
         domain=[('partner_kind', '!=', None)],
+        context={
+            'company': Eval('company', -1),
+            },
+        depends={'company'},
         help="Leave empty to bill every partner with an active agreement.")
     state = fields.Selection([
             ('draft', "Draft"),
@@ -45,6 +51,16 @@ class Run(Workflow, ModelSQL, ModelView):
             ], "State", readonly=True, required=True, sort=False)
     invoices = fields.One2Many(
         'account.invoice', 'billing_run', "Invoices", readonly=True)
+    invoice_count = fields.Function(
+        fields.Integer("Invoices Created"), 'get_summary')
+    case_count = fields.Function(
+        fields.Integer("Cases Billed"), 'get_summary')
+    untaxed_amount = fields.Function(
+        fields.Numeric("Untaxed", digits=AMOUNT_DIGITS), 'get_summary')
+    tax_amount = fields.Function(
+        fields.Numeric("Taxes", digits=AMOUNT_DIGITS), 'get_summary')
+    total_amount = fields.Function(
+        fields.Numeric("Total", digits=AMOUNT_DIGITS), 'get_summary')
 
     del _draft
 
@@ -67,6 +83,33 @@ class Run(Workflow, ModelSQL, ModelView):
     @classmethod
     def default_state(cls):
         return 'draft'
+
+    @classmethod
+    def get_summary(cls, runs, names):
+        "Return what each run did: invoices, cases billed and their totals"
+        pool = Pool()
+        LineCase = pool.get('billing.line.case')
+        result = {name: {r.id: None for r in runs} for name in names}
+        for run in runs:
+            invoices = run.invoices
+            values = {
+                'invoice_count': len(invoices),
+                # a case billed on two bases counts once
+                'case_count': len({line['case'] for line in
+                        LineCase.search_read([
+                                ('invoice_line.invoice.billing_run', '=',
+                                    run.id),
+                                ], fields_names=['case'])}),
+                'untaxed_amount': sum(
+                    (i.untaxed_amount for i in invoices), Decimal(0)),
+                'tax_amount': sum(
+                    (i.tax_amount for i in invoices), Decimal(0)),
+                'total_amount': sum(
+                    (i.total_amount for i in invoices), Decimal(0)),
+                }
+            for name in names:
+                result[name][run.id] = values[name]
+        return result
 
     def get_rec_name(self, name):
         name = f'{self.start_date:%d/%m/%Y} - {self.end_date:%d/%m/%Y}'
@@ -98,7 +141,10 @@ class Run(Workflow, ModelSQL, ModelView):
             run.check_overlap()
         with without_check_access():
             for run in runs:
-                run.bill()
+                if not run.bill():
+                    raise NothingToBillError(gettext(
+                            'partner_billing.msg_run_nothing_to_bill',
+                            run=run.rec_name))
 
     def check_period(self):
         if self.end_date >= today():
@@ -320,7 +366,12 @@ class Run(Workflow, ModelSQL, ModelView):
             return []
         run = cls(start_date=start, end_date=end)
         run.save()
-        cls.process([run])
+        try:
+            cls.process([run])
+        except NothingToBillError:
+            # a month without any fee keeps no run
+            cls.delete([run])
+            return []
         return [run]
 
 
@@ -424,20 +475,25 @@ class RunWizard(Wizard):
             Button("Cancel", 'end', 'tryton-cancel'),
             Button("Bill", 'bill', 'tryton-ok', default=True),
             ])
-    bill = StateAction('account_invoice.act_invoice_out_form')
+    bill = StateAction('partner_billing.act_run_form')
 
     def do_bill(self, action):
         pool = Pool()
         Run = pool.get('billing.run')
+        # Wizards run without access checks: billing is finance's
+        check_user_groups(
+            ['group_finance', 'group_network_admin'],
+            wizard_label(self.__name__))
         run = Run(
             start_date=self.start.start_date, end_date=self.start.end_date,
             partner=self.start.partner)
         run.save()
+        # A run with nothing to bill raises: the request is rolled back
+        # and keeps no run
         Run.process([run])
-        action['pyson_domain'] = PYSONEncoder().encode(
-            [('billing_run', '=', run.id)])
-        action['pyson_search_value'] = PYSONEncoder().encode([])
-        return action, {}
+        # the run opens on what it did, with its invoices
+        action['views'].reverse()
+        return action, {'res_id': [run.id]}
 
 
 class Cron(metaclass=PoolMeta):

@@ -9,6 +9,8 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
+from service_network.protection import check_user_groups, wizard_label
+
 from .exceptions import DecisionError
 from .matching import amount_status, network_records
 
@@ -26,7 +28,7 @@ def _check_cases(line, cases):
     pool = Pool()
     Line = pool.get('reconciliation.statement.line')
     statement = line.statement
-    if statement.state != 'matched':
+    if statement.state == 'done':
         raise DecisionError(gettext(
                 'partner_reconciliation.msg_decision_statement_done',
                 statement=statement.rec_name))
@@ -71,11 +73,21 @@ def _set_case(line, case, record, amount, tolerance):
 
 
 def _record_decision(line, action, details, reason):
+    "Record the decision and set the statement's state from its lines"
     pool = Pool()
     Decision = pool.get('reconciliation.decision')
+    Statement = pool.get('reconciliation.statement')
     Decision(
         statement=line.statement, line=line, action=action,
         details=details, reason=reason).save()
+    Statement.update_state([Statement(line.statement.id)])
+
+
+def _check_finance(wizard):
+    "Decisions are finance's, whatever the context of the call says"
+    check_user_groups(
+        ['group_finance', 'group_network_admin'],
+        wizard_label(wizard.__name__))
 
 
 class MatchStart(ModelView):
@@ -106,6 +118,7 @@ class Match(Wizard):
             }
 
     def transition_match(self):
+        _check_finance(self)
         line, case = self.record, self.start.case
         _check_cases(line, [case])
         _cover(line, [case])
@@ -150,6 +163,7 @@ class Split(Wizard):
             }
 
     def transition_split(self):
+        _check_finance(self)
         pool = Pool()
         Line = pool.get('reconciliation.statement.line')
         line, cases = self.record, list(self.start.cases)
@@ -203,8 +217,9 @@ class Resolve(Wizard):
     resolve = StateTransition()
 
     def transition_resolve(self):
+        _check_finance(self)
         line = self.record
-        if line.statement.state != 'matched':
+        if line.statement.state == 'done':
             raise DecisionError(gettext(
                     'partner_reconciliation.msg_decision_statement_done',
                     statement=line.statement.rec_name))

@@ -46,7 +46,8 @@ def network_records(partner, start, end, basis, cases=None):
     """Return the Records of the partner's cases paid (or submitted, when
     unpaid) from start to end, at any date without them; only the given
     cases if any. With basis 'billed', only the billed cases with the
-    amount billed, else the fees collected on its behalf"""
+    amount billed, else the fees collected on its behalf (0 for a case not
+    paid)"""
     pool = Pool()
     Case = pool.get('case.case')
     Fee = pool.get('case.fee')
@@ -98,7 +99,12 @@ def network_records(partner, start, end, basis, cases=None):
             paid_at = dt.datetime.fromisoformat(paid_at)
         if isinstance(submitted, str):
             submitted = dt.date.fromisoformat(submitted)
-        amount = billed_amount if basis == 'billed' else collected
+        if basis == 'billed':
+            amount = billed_amount
+        else:
+            # the fees of an unpaid case come from the catalogue at
+            # submission: nothing is collected on its behalf until payment
+            amount = collected if paid_at else None
         records.append(Record(
                 case_id, number, reference,
                 paid_at.date() if paid_at else submitted, name,
@@ -195,5 +201,8 @@ class Matcher:
                 pending.append(index)
         for index in pending:
             outcomes[index] = self._by_rules(rows[index])
-        missing = [r for r in self.records if r.case not in self.claimed]
+        # a case of which the network holds nothing for the partner (unpaid
+        # when comparing fees collected) owes it nothing: no gap
+        missing = [r for r in self.records
+            if r.case not in self.claimed and r.amount]
         return outcomes, missing

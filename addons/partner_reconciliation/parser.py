@@ -3,9 +3,10 @@ rows of the profile's sheet, every cell checked.
 
 Pure Python, no database: the errors are codes with parameters, turned into
 French messages by the caller (see ``statement_import.error_text``). The
-whole file is read before anything is stored.
+whole file is read before anything is stored, within the limits of
+service_network's spreadsheet_limits (size, unzipped size, rows, errors
+kept, length of the values echoed).
 """
-import csv
 import datetime as dt
 import io
 import re
@@ -14,13 +15,13 @@ import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-import openpyxl
-import xlrd
-from openpyxl.utils.cell import column_index_from_string
+from openpyxl.utils.cell import (
+    column_index_from_string, get_column_letter)
 from openpyxl.utils.datetime import from_excel
 
-ZIP_MAGIC = b'PK\x03\x04'
-OLE2_MAGIC = b'\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1'
+from service_network import spreadsheet_limits as limits
+from service_network.spreadsheet_limits import (
+    OLE2_MAGIC, ZIP_MAGIC, SpreadsheetError, shorten)
 # An encrypted .xlsx is an OLE2 compound file holding these streams
 ENCRYPTION_STREAMS = [
     'EncryptionInfo'.encode('utf-16-le'),
@@ -33,9 +34,16 @@ LETTERS = re.compile(r'^[A-Za-z]{1,2}$')
 SERIAL_MIN, SERIAL_MAX = 1, 2958465
 EXCEL_ERRORS = {
     '#NULL!', '#DIV/0!', '#VALUE!', '#REF!', '#NAME?', '#NUM!', '#N/A'}
+# The date format of partners whose dates are all Excel dates: date cells
+# or serial numbers, no text date but yyyy-mm-dd
+EXCEL_DATES = 'excel'
 CURRENCY_WORDS = re.compile(r'(?i)f\s*cfa|xof|fcfa')
-# The errors kept for display; the count goes on
-MAX_ERRORS = 1000
+# The label of a totals row, compared without accents or case; the hint
+# is a cheap test first, as it runs on every cell
+TOTAL_HINT = re.compile(r'(?i)tot')
+TOTAL_LABEL = re.compile(
+    r'^(sous[\s-]?totale?s?|sub-?totals?|totale?s?|totaux|montant total'
+    r'|grand total)(\s*:|\s|$)')
 
 
 class _Formula:
@@ -45,13 +53,9 @@ class _Formula:
 FORMULA = _Formula()
 
 
-class FileError(Exception):
-    "The file as a whole cannot be read: code and parameters"
-
-    def __init__(self, code, **params):
-        super().__init__(code, params)
-        self.code = code
-        self.params = params
+class FileError(SpreadsheetError):
+    """The file as a whole cannot be read: code and parameters, the codes
+    of SpreadsheetError included"""
 
 
 @dataclass
@@ -67,6 +71,22 @@ class Layout:
 
 
 @dataclass
+class Total:
+    """A totals row of the file: its amount (None if unreadable), the sum
+    and count of the rows read it covers, and whether they agree"""
+    row: int
+    label: str
+    amount: Decimal
+    expected: Decimal
+    count: int
+    subtotal: bool
+
+    @property
+    def agrees(self):
+        return self.amount is not None and self.amount == self.expected
+
+
+@dataclass
 class Parsed:
     "The rows read: tuples in the order of FIELDS after the row number"
     kind: str
@@ -74,14 +94,23 @@ class Parsed:
     errors: list = field(default_factory=list)
     error_count: int = 0
     invalid_rows: int = 0
+    totals: list = field(default_factory=list)
+    # the sum and count of the rows read since the last totals row, and of
+    # all of them
+    section_sum: Decimal = Decimal(0)
+    section_count: int = 0
+    amount_total: Decimal = Decimal(0)
 
     @property
     def row_count(self):
         return len(self.rows) + self.invalid_rows
 
     def add_error(self, row, column, code, **params):
+        "Count the error; keep it for display among the first ones"
         self.error_count += 1
-        if len(self.errors) < MAX_ERRORS:
+        if len(self.errors) < limits.limit('max_errors'):
+            if 'value' in params:
+                params['value'] = shorten(params['value'])
             self.errors.append((row, column, code, params))
 
 
@@ -96,11 +125,11 @@ def detect_kind(data):
     "Return 'xlsx', 'xls' or 'csv' from the content of the file"
     if not data:
         raise FileError('empty')
+    limits.check_size(data)
     if data.startswith(ZIP_MAGIC):
-        try:
-            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-        except zipfile.BadZipFile:
-            raise FileError('corrupt')
+        limits.check_xlsx(data)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
         if 'xl/workbook.xml' not in names:
             raise FileError('not_spreadsheet')
         return 'xlsx'
@@ -137,7 +166,8 @@ def _pick_sheet(names, wanted):
         if normalize(name) == normalize(wanted):
             return index
     raise FileError(
-        'sheet_not_found', sheet=wanted, sheets=', '.join(names))
+        'sheet_not_found', sheet=shorten(wanted),
+        sheets=shorten(', '.join(names)))
 
 
 def _xlsx_formulas(data):
@@ -159,22 +189,17 @@ def _xlsx_formulas(data):
 
 def xlsx_rows(data, layout):
     "Yield the rows of the sheet as lists of values (FORMULA if no value)"
-    try:
-        book = openpyxl.load_workbook(
-            io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exception:
-        raise FileError('corrupt', error=str(exception)) from exception
+    book = limits.open_xlsx(data)
     index = _pick_sheet(book.sheetnames, layout.sheet)
-    sheet = book.worksheets[index]
-    values = sheet.iter_rows(values_only=True)
+    max_row = limits.last_row(max(layout.header_row or 1, 1))
+    values = limits.xlsx_rows(book.worksheets[index], max_row)
     if not _xlsx_formulas(data):
         yield from values
         return
     # A formula saved by a program that does not compute it has no cached
     # value: read the formulas beside the values to tell it from a blank
-    formula_book = openpyxl.load_workbook(
-        io.BytesIO(data), read_only=True, data_only=False)
-    formulas = formula_book.worksheets[index].iter_rows(values_only=True)
+    formula_book = limits.open_xlsx(data, data_only=False)
+    formulas = limits.xlsx_rows(formula_book.worksheets[index], max_row)
     for row, formula_row in zip(values, formulas):
         yield [FORMULA if value is None and isinstance(formula, str)
             and formula.startswith('=') else value
@@ -183,33 +208,10 @@ def xlsx_rows(data, layout):
 
 def xls_rows(data, layout):
     "Yield the rows of the sheet with dates as datetimes"
-    try:
-        book = xlrd.open_workbook(file_contents=data, on_demand=True)
-    except xlrd.XLRDError as exception:
-        if 'encrypted' in str(exception).lower():
-            raise FileError('encrypted') from exception
-        raise FileError('corrupt', error=str(exception)) from exception
-    except Exception as exception:
-        raise FileError('corrupt', error=str(exception)) from exception
+    book = limits.open_xls(data)
     index = _pick_sheet(book.sheet_names(), layout.sheet)
-    sheet = book.sheet_by_index(index)
-    for number in range(sheet.nrows):
-        row = []
-        for cell in sheet.row(number):
-            if cell.ctype == xlrd.XL_CELL_DATE:
-                try:
-                    row.append(xlrd.xldate_as_datetime(
-                            cell.value, book.datemode))
-                except (ValueError, OverflowError, xlrd.XLDateError):
-                    row.append(cell.value)
-            elif cell.ctype in {xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK}:
-                row.append(None)
-            elif cell.ctype == xlrd.XL_CELL_ERROR:
-                row.append(xlrd.error_text_from_code.get(
-                        cell.value, '#VALUE!'))
-            else:
-                row.append(cell.value)
-        yield row
+    yield from limits.xls_rows(
+        book, index, limits.last_row(max(layout.header_row or 1, 1)))
 
 
 def csv_rows(data, layout):
@@ -217,8 +219,7 @@ def csv_rows(data, layout):
     delimiter = layout.delimiter or ';'
     if delimiter in {'\\t', 'tab'}:
         delimiter = '\t'
-    for row in csv.reader(io.StringIO(text, newline=''),
-            delimiter=delimiter):
+    for row in limits.csv_rows(text, delimiter):
         yield [value if value.strip() else None for value in row]
 
 
@@ -245,9 +246,10 @@ def column_positions(header, layout):
             positions[name] = column_index_from_string(spec.upper()) - 1
         else:
             raise FileError(
-                'column_not_found', column=name, name=spec,
+                'column_not_found', column=name, name=shorten(spec),
                 found=', '.join(
-                    _text(v) for v in header
+                    shorten(_text(v))
+                    for v in header[:limits.limit('max_columns')]
                     if v is not None and v is not FORMULA))
     return positions
 
@@ -261,7 +263,10 @@ def _text(value):
 
 
 def date_format_text(date_format):
-    "Return the format as the French read it: jj/mm/aaaa"
+    """Return the format as the French read it: jj/mm/aaaa; the code
+    EXCEL_DATES for Excel dates"""
+    if date_format == EXCEL_DATES:
+        return EXCEL_DATES
     return (date_format.replace('%d', 'jj').replace('%m', 'mm')
         .replace('%Y', 'aaaa').replace('%y', 'aa'))
 
@@ -279,7 +284,10 @@ def to_date(value, layout):
         if re.fullmatch(r'\d{4,7}(\.\d+)?', text):
             value = float(text)
         else:
-            for date_format in [layout.date_format, '%Y-%m-%d']:
+            formats = [layout.date_format, '%Y-%m-%d']
+            if layout.date_format == EXCEL_DATES:
+                formats = ['%Y-%m-%d']
+            for date_format in formats:
                 try:
                     return dt.datetime.strptime(text, date_format).date()
                 except ValueError:
@@ -372,6 +380,91 @@ def check_row(number, values, positions, layout, parsed):
         parsed.invalid_rows += 1
     else:
         parsed.rows.append(tuple(result))
+        amount = result[1 + FIELDS.index('amount')]
+        parsed.section_sum += amount
+        parsed.section_count += 1
+        parsed.amount_total += amount
+
+
+def total_label(values):
+    "Return the text of the cell labelling values as a totals row, if any"
+    for value in values:
+        # the cheap test first: it runs on every cell of every row
+        if (isinstance(value, str) and TOTAL_HINT.search(value)
+                and TOTAL_LABEL.match(normalize(value))):
+            return value.strip()
+    return None
+
+
+def check_total(number, values, positions, layout, parsed):
+    """Tell whether the row is a totals row: labelled "Total",
+    "Sous-total"..., or without reference and whose amount is the sum of
+    the rows above. Record it and its check against the rows read."""
+    def cell(name):
+        index = positions.get(name)
+        if index is None or index >= len(values):
+            return None
+        value = values[index]
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+    label = total_label(values)
+    if label is None and (
+            parsed.section_count < 2 or cell('reference') is not None):
+        return False
+    value = cell('amount')
+    try:
+        amount = (to_amount(value, layout)
+            if value is not None and value is not FORMULA else None)
+    except ValueError:
+        amount = None
+    if label is None:
+        # a row whose amount is the sum of at least two rows above
+        if amount is None or amount not in {
+                parsed.section_sum, parsed.amount_total}:
+            return False
+        label = ''
+    subtotal = normalize(label).startswith(('sous', 'sub'))
+    if (amount is not None and parsed.section_count
+            and amount == parsed.section_sum):
+        expected, count = parsed.section_sum, parsed.section_count
+    elif not subtotal and (amount is None or amount == parsed.amount_total):
+        expected, count = parsed.amount_total, len(parsed.rows)
+    elif subtotal:
+        expected, count = parsed.section_sum, parsed.section_count
+    else:
+        expected, count = parsed.amount_total, len(parsed.rows)
+    total = Total(number, label, amount, expected, count, subtotal)
+    parsed.totals.append(total)
+    # a total without readable amount (a formula never computed) is left
+    # unchecked, as the preview says
+    if amount is not None and not total.agrees:
+        parsed.add_error(
+            number, 'amount', 'total_differs', total=amount,
+            expected=expected, count=count)
+        parsed.invalid_rows += 1
+    if amount is not None:
+        parsed.section_sum = Decimal(0)
+        parsed.section_count = 0
+    return True
+
+
+def sample(data, layout, count=10):
+    """Return the kind of file and its first count rows not blank, as
+    (row number, [(column letter, text)]), to show where the header and
+    the columns are"""
+    kind = detect_kind(data)
+    rows = []
+    for number, values in enumerate(READERS[kind](data, layout), 1):
+        cells = [(get_column_letter(index), shorten(_text(value)))
+            for index, value in enumerate(values or [], 1)
+            if value is not None and value is not FORMULA
+            and _text(value)][:20]
+        if cells:
+            rows.append((number, cells))
+        if len(rows) >= count or number >= 50:
+            break
+    return kind, rows
 
 
 def parse(data, layout, limit=None):
@@ -379,8 +472,8 @@ def parse(data, layout, limit=None):
     that many data rows (for a preview)"""
     kind = detect_kind(data)
     parsed = Parsed(kind=kind)
-    rows = READERS[kind](data, layout)
     header_row = max(layout.header_row or 1, 1)
+    rows = limits.bounded(READERS[kind](data, layout), header_row)
     header = None
     for number, values in enumerate(rows, 1):
         if number < header_row:
@@ -392,7 +485,9 @@ def parse(data, layout, limit=None):
                 raise FileError('no_header', row=header_row)
             positions = column_positions(header, layout)
             continue
-        check_row(number, values, positions, layout, parsed)
+        values = list(values or [])
+        if not check_total(number, values, positions, layout, parsed):
+            check_row(number, values, positions, layout, parsed)
         if limit and parsed.row_count >= limit:
             break
     if header is None:

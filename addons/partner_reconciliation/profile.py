@@ -1,11 +1,50 @@
 """Import profiles: how each partner lays out its statements."""
+import datetime as dt
+import logging
 from decimal import Decimal
 
 from trytond.i18n import gettext
 from trytond.model import DeactivableMixin, ModelSQL, ModelView, fields
+from trytond.transaction import Transaction
 
 from .exceptions import ProfileValidationError
-from .parser import Layout
+from .parser import EXCEL_DATES, Layout
+
+logger = logging.getLogger(__name__)
+# How partners write dates as text: the strptime format and how it reads
+DATE_FORMATS = [
+    ('%d/%m/%Y', "dd/mm/yyyy (31/01/2026)"),
+    ('%d-%m-%Y', "dd-mm-yyyy (31-01-2026)"),
+    ('%d.%m.%Y', "dd.mm.yyyy (31.01.2026)"),
+    ('%d/%m/%y', "dd/mm/yy (31/01/26)"),
+    ('%Y-%m-%d', "yyyy-mm-dd (2026-01-31)"),
+    ('%Y/%m/%d', "yyyy/mm/dd (2026/01/31)"),
+    ('%m/%d/%Y', "mm/dd/yyyy (01/31/2026)"),
+    ('%d %m %Y', "dd mm yyyy (31 01 2026)"),
+    ('%d%m%Y', "ddmmyyyy (31012026)"),
+    ('%Y%m%d', "yyyymmdd (20260131)"),
+    (EXCEL_DATES, "Excel dates only (date cells or serial numbers)"),
+    ]
+DEFAULT_DATE_FORMAT = '%d/%m/%Y'
+# A day whose day, month and year differ, to compare formats
+SAMPLE_DAY = dt.date(2026, 1, 31)
+
+
+def date_format_choice(value):
+    """Return the DATE_FORMATS key that writes dates as the typed format
+    value, or None"""
+    keys = [key for key, _ in DATE_FORMATS]
+    value = (value or '').strip()
+    if value in keys:
+        return value
+    try:
+        sample = SAMPLE_DAY.strftime(value)
+    except ValueError:
+        return None
+    for key in keys:
+        if key != EXCEL_DATES and SAMPLE_DAY.strftime(key) == sample:
+            return key
+    return None
 
 AMOUNT_DIGITS = (16, 2)
 COLUMN_HELP = ("The column's letter (A, B, ...) or the text of its header "
@@ -34,10 +73,11 @@ class Profile(DeactivableMixin, ModelSQL, ModelView):
         "Amount Column", required=True, help=COLUMN_HELP)
     citizen_column = fields.Char("Citizen Column", help=COLUMN_HELP)
     case_number_column = fields.Char("Case Number Column", help=COLUMN_HELP)
-    date_format = fields.Char(
-        "Date Format", required=True,
-        help="How dates written as text read, e.g. %d/%m/%Y for 31/01/2026. "
-        "Dates stored as dates or Excel serial numbers are always read.")
+    date_format = fields.Selection(
+        DATE_FORMATS, "Date Format", required=True, sort=False,
+        help="How the partner writes dates as text. Dates stored as dates "
+        "or Excel serial numbers are always read, and so are dates written "
+        "yyyy-mm-dd.")
     decimal_separator = fields.Char("Decimal Separator", size=1)
     thousands_separator = fields.Char("Thousands Separator", size=1)
     csv_delimiter = fields.Char(
@@ -63,12 +103,33 @@ class Profile(DeactivableMixin, ModelSQL, ModelView):
         "day and citizen whatever the amount (then marked as differing).")
 
     @classmethod
+    def __register__(cls, module):
+        super().__register__(module)
+        # migration from 8.0.1.0.0: date formats were typed
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(
+                table.date_format, group_by=[table.date_format]))
+        for value, in cursor.fetchall():
+            choice = date_format_choice(value)
+            if choice == value:
+                continue
+            if choice is None:
+                logger.warning(
+                    "date format %r of import profiles unknown: set to %s",
+                    value, DEFAULT_DATE_FORMAT)
+                choice = DEFAULT_DATE_FORMAT
+            cursor.execute(*table.update(
+                    [table.date_format], [choice],
+                    where=table.date_format == value))
+
+    @classmethod
     def default_header_row(cls):
         return 1
 
     @classmethod
     def default_date_format(cls):
-        return '%d/%m/%Y'
+        return DEFAULT_DATE_FORMAT
 
     @classmethod
     def default_decimal_separator(cls):
@@ -102,19 +163,19 @@ class Profile(DeactivableMixin, ModelSQL, ModelView):
     def validate_fields(cls, profiles, field_names):
         super().validate_fields(profiles, field_names)
         for profile in profiles:
-            if profile.header_row is not None and profile.header_row < 1:
-                raise ProfileValidationError(gettext(
-                        'partner_reconciliation.msg_profile_header_row',
-                        profile=profile.rec_name))
-            if profile.tolerance is not None and profile.tolerance < 0:
-                raise ProfileValidationError(gettext(
-                        'partner_reconciliation.msg_profile_tolerance',
-                        profile=profile.rec_name))
-            if profile.date_format and '%' not in profile.date_format:
-                raise ProfileValidationError(gettext(
-                        'partner_reconciliation.msg_profile_date_format',
-                        profile=profile.rec_name,
-                        format=profile.date_format))
+            profile.check_values()
+
+    def check_values(self):
+        "Refuse a header row below 1 or a negative tolerance"
+        name = self.name or ''
+        if self.header_row is not None and self.header_row < 1:
+            raise ProfileValidationError(gettext(
+                    'partner_reconciliation.msg_profile_header_row',
+                    profile=name))
+        if self.tolerance is not None and self.tolerance < 0:
+            raise ProfileValidationError(gettext(
+                    'partner_reconciliation.msg_profile_tolerance',
+                    profile=name))
 
     @property
     def layout(self):
@@ -129,7 +190,7 @@ class Profile(DeactivableMixin, ModelSQL, ModelView):
                 'case_number': column(self.case_number_column),
                 },
             sheet=self.sheet or '', header_row=self.header_row or 1,
-            date_format=self.date_format or '%d/%m/%Y',
+            date_format=self.date_format or DEFAULT_DATE_FORMAT,
             decimal_separator=self.decimal_separator or '',
             thousands_separator=self.thousands_separator or '',
             delimiter=self.csv_delimiter or ';')

@@ -45,7 +45,11 @@ class Statement(Workflow, ModelSQL, ModelView):
         'company.company', "Company", required=True, readonly=True)
     partner = fields.Many2One(
         'party.party', "Partner", required=True, readonly=True,
-        ondelete='RESTRICT')
+        ondelete='RESTRICT',
+        context={
+            'company': Eval('company', -1),
+            },
+        depends={'company'})
     profile = fields.Many2One(
         'reconciliation.profile', "Profile", required=True, readonly=True,
         ondelete='RESTRICT')
@@ -56,9 +60,13 @@ class Statement(Workflow, ModelSQL, ModelView):
     file_hash = fields.Char(
         "File Hash (SHA-256)", readonly=True, required=True)
     state = fields.Selection([
+            ('to_chase', "Lines to Chase"),
             ('matched', "Matched"),
             ('done', "Done"),
-            ], "State", readonly=True, required=True, sort=False)
+            ], "State", readonly=True, required=True, sort=False,
+        help="Lines to chase while a line differs, is unknown, duplicated "
+        "or missing at the partner; matched when every line is matched or "
+        "resolved.")
     state_string = state.translated('state')
     lines = fields.One2Many(
         'reconciliation.statement.line', 'statement', "Lines",
@@ -97,10 +105,13 @@ class Statement(Workflow, ModelSQL, ModelView):
                 'partner_reconciliation.msg_statement_file_unique'),
             ]
         cls._order.insert(0, ('start_date', 'DESC'))
-        cls._transitions |= {('matched', 'done'), ('done', 'matched')}
+        # closing a statement with lines to chase is refused by close()
+        cls._transitions |= {
+            ('to_chase', 'done'), ('matched', 'done'), ('done', 'matched')}
         cls._buttons.update({
                 'close': {
-                    'invisible': Eval('state') != 'matched',
+                    # with lines to chase, close() says how many
+                    'invisible': Eval('state') == 'done',
                     'depends': ['state'],
                     },
                 'reopen': {
@@ -110,12 +121,47 @@ class Statement(Workflow, ModelSQL, ModelView):
                 })
 
     @classmethod
+    def __register__(cls, module):
+        pool = Pool()
+        Line = pool.get('reconciliation.statement.line')
+        super().__register__(module)
+        # migration from 8.0.1.0.0: "matched" while lines remained to chase
+        table, line = cls.__table__(), Line.__table__()
+        cursor = Transaction().connection.cursor()
+        if backend.TableHandler.table_exist(Line._table):
+            cursor.execute(*table.update(
+                    [table.state], ['to_chase'],
+                    where=(table.state == 'matched')
+                    & table.id.in_(line.select(
+                            line.statement,
+                            where=line.status.in_(OPEN_STATUSES)))))
+
+    @classmethod
     def default_company(cls):
         return Transaction().context.get('company')
 
     @classmethod
     def default_state(cls):
-        return 'matched'
+        return 'to_chase'
+
+    @classmethod
+    def update_state(cls, statements):
+        """Set the state of the statements not done from their lines: to
+        chase while one is open, else matched"""
+        statements = [s for s in statements if s.state != 'done']
+        if not statements:
+            return
+        figures = cls.figures([s.id for s in statements])
+        to_write = {'to_chase': [], 'matched': []}
+        for statement in statements:
+            open_ = any(figures[statement.id].get(s, (0,))[0]
+                for s in OPEN_STATUSES)
+            state = 'to_chase' if open_ else 'matched'
+            if statement.state != state:
+                to_write[state].append(statement)
+        for state, records in to_write.items():
+            if records:
+                cls.write(records, {'state': state})
 
     def get_rec_name(self, name):
         return (f'{self.partner.rec_name} {self.start_date:%d/%m/%Y}'
@@ -214,9 +260,10 @@ class Statement(Workflow, ModelSQL, ModelView):
 
     @classmethod
     @ModelView.button
-    @Workflow.transition('matched')
     def reopen(cls, statements):
-        pass
+        statements = [s for s in statements if s.state == 'done']
+        cls.write(statements, {'state': 'matched'})
+        cls.update_state(statements)
 
 
 class Line(ModelSQL, ModelView):
@@ -274,7 +321,7 @@ class Line(ModelSQL, ModelView):
             ('row_number', 'ASC NULLS LAST'),
             ('id', 'ASC'),
             ]
-        open_ = (Eval('statement_state') != 'matched')
+        open_ = (Eval('statement_state') == 'done')
         cls._buttons.update({
                 'match_wizard': {
                     'invisible': open_ | (Eval('status') == 'missing'),

@@ -1,7 +1,13 @@
 """Import of a partner statement: parse the whole file, show a preview with
-every error, then store the lines and their matches in one batch."""
+every error, then store the lines and their matches in one batch.
+
+Wizards run without access rights, so the import checks itself that the
+user is finance or a network administrator, whatever the context says."""
+import copy
 import hashlib
 
+from service_network.protection import check_user_groups, wizard_label
+from service_network.spreadsheet_limits import SpreadsheetError, shorten
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.pool import Pool
@@ -10,14 +16,19 @@ from trytond.transaction import Transaction
 from trytond.wizard import (
     Button, StateAction, StateTransition, StateView, Wizard)
 
+from service_case.receipt import format_xof
+
 from .exceptions import StatementImportError
 from .matching import Matcher, network_records
-from .parser import FIELDS, FileError, parse
-from .profile import AMOUNT_DIGITS
+from .parser import EXCEL_DATES, FIELDS, Layout, parse, sample
+from .profile import AMOUNT_DIGITS, Profile
 from .statement import line_values, store_lines
 
 PREVIEW_ROWS = 20
-# The errors written in a message; the preview lists them all
+# The groups of service_network allowed to import statements
+IMPORT_GROUPS = ['group_finance', 'group_network_admin']
+# The errors written in a message; the preview lists all those the parser
+# kept (max_errors of spreadsheet_limits)
 MESSAGE_ERRORS = 20
 
 
@@ -26,7 +37,7 @@ def column_label(name):
 
 
 def file_error_text(error, filename):
-    params = dict(error.params, filename=filename or '')
+    params = dict(error.params, filename=shorten(filename))
     if 'column' in params:
         params['column'] = column_label(params['column'])
     params.setdefault('error', '')
@@ -34,6 +45,13 @@ def file_error_text(error, filename):
 
 
 def row_error_text(row, column, code, params):
+    if params.get('format') == EXCEL_DATES:
+        params = dict(params, format=gettext(
+                'partner_reconciliation.msg_date_format_excel'))
+    if code == 'total_differs':
+        params = dict(params,
+            total=format_xof(params['total']),
+            expected=format_xof(params['expected']))
     return gettext(
         f'partner_reconciliation.msg_row_{code}', row=row,
         column=column_label(column), **params)
@@ -49,12 +67,41 @@ def errors_text(parsed, limit=None):
     return '\n'.join(lines)
 
 
+def totals_text(parsed):
+    "Return the totals rows of the file and their check, a line each"
+    lines = []
+    for total in parsed.totals:
+        label = total.label or gettext(
+            'partner_reconciliation.msg_total_unlabelled')
+        if total.amount is None:
+            lines.append(gettext(
+                    'partner_reconciliation.msg_total_unchecked',
+                    row=total.row, label=label))
+        elif total.agrees:
+            lines.append(gettext(
+                    'partner_reconciliation.msg_total_agrees',
+                    row=total.row, label=label,
+                    total=format_xof(total.amount), count=total.count))
+        else:
+            lines.append(row_error_text(
+                    total.row, 'amount', 'total_differs', {
+                        'total': total.amount, 'expected': total.expected,
+                        'count': total.count}))
+    return '\n'.join(lines)
+
+
 def read_file(profile, data, filename, limit=None):
     "Return the Parsed file or raise the error of the file in French"
     try:
         return parse(data or b'', profile.layout, limit=limit)
-    except FileError as error:
+    except SpreadsheetError as error:
         raise StatementImportError(file_error_text(error, filename)) from None
+
+
+def check_import_user():
+    "Refuse unless the user may import partner statements"
+    check_user_groups(
+        IMPORT_GROUPS, wizard_label('reconciliation.statement.import'))
 
 
 def file_hash(data):
@@ -105,6 +152,7 @@ def import_statement(profile, start, end, data, filename, valid_only=False):
         records, profile.tolerance, profile.rules).match(parsed.rows)
     store_lines(statement.id, line_values(
             statement.id, parsed.rows, outcomes, missing))
+    Statement.update_state([statement])
     return statement
 
 
@@ -121,6 +169,53 @@ class ImportStart(ModelView):
     filename = fields.Char("File Name")
 
 
+# The fields of a profile the import wizard asks for a new one
+PROFILE_FIELDS = [
+    'name', 'partner', 'sheet', 'header_row', 'reference_column',
+    'date_column', 'amount_column', 'citizen_column', 'case_number_column',
+    'date_format', 'decimal_separator', 'thousands_separator',
+    'csv_delimiter', 'amount_basis', 'tolerance',
+    'rule_date_amount_citizen', 'rule_date_citizen']
+
+
+def sample_text(data, sheet, filename):
+    "Return the first rows of the file, their cells named by column"
+    try:
+        _, rows = sample(data or b'', Layout(columns={}, sheet=sheet or ''))
+    except SpreadsheetError as error:
+        raise StatementImportError(file_error_text(error, filename)) from None
+    return '\n'.join(gettext(
+            'partner_reconciliation.msg_sample_row', row=number,
+            cells=' | '.join(f'{letter}: {text}' for letter, text in cells))
+        for number, cells in rows)
+
+
+class ImportProfile(ModelView):
+    "New Import Profile"
+    __name__ = 'reconciliation.import.profile'
+    file_sample = fields.Text(
+        "Beginning of the File", readonly=True,
+        help="The first rows of the file, each cell after its column's "
+        "letter: find the header row and the columns there.")
+    name = copy.copy(Profile.name)
+    partner = copy.copy(Profile.partner)
+    sheet = copy.copy(Profile.sheet)
+    header_row = copy.copy(Profile.header_row)
+    reference_column = copy.copy(Profile.reference_column)
+    date_column = copy.copy(Profile.date_column)
+    amount_column = copy.copy(Profile.amount_column)
+    citizen_column = copy.copy(Profile.citizen_column)
+    case_number_column = copy.copy(Profile.case_number_column)
+    date_format = copy.copy(Profile.date_format)
+    decimal_separator = copy.copy(Profile.decimal_separator)
+    thousands_separator = copy.copy(Profile.thousands_separator)
+    csv_delimiter = copy.copy(Profile.csv_delimiter)
+    amount_basis = copy.copy(Profile.amount_basis)
+    tolerance = copy.copy(Profile.tolerance)
+    rule_date_amount_citizen = copy.copy(Profile.rule_date_amount_citizen)
+    rule_date_citizen = copy.copy(Profile.rule_date_citizen)
+
+
 class ImportPreview(ModelView):
     "Preview of a Partner Statement"
     __name__ = 'reconciliation.import.preview'
@@ -128,6 +223,12 @@ class ImportPreview(ModelView):
     row_count = fields.Integer("Rows Read", readonly=True)
     valid_count = fields.Integer("Valid Rows", readonly=True)
     error_count = fields.Integer("Errors", readonly=True)
+    amount_total = fields.Numeric(
+        "Total of the Rows Read (XOF)", digits=AMOUNT_DIGITS, readonly=True)
+    totals = fields.Text(
+        "Totals of the File", readonly=True,
+        help="The totals and subtotals rows of the file, left out of the "
+        "lines and checked against the rows read above them.")
     errors = fields.Text("Errors by Row and Column", readonly=True)
     rows = fields.One2Many(
         'reconciliation.import.preview.row', None, "First Rows",
@@ -153,8 +254,18 @@ class ImportStatement(Wizard):
         'reconciliation.import.start',
         'partner_reconciliation.import_start_view_form', [
             Button("Cancel", 'end', 'tryton-cancel'),
+            Button("New Profile", 'new_profile', 'tryton-create',
+                validate=False),
             Button("Preview", 'preview', 'tryton-forward', default=True),
             ])
+    new_profile = StateView(
+        'reconciliation.import.profile',
+        'partner_reconciliation.import_profile_view_form', [
+            Button("Back", 'start', 'tryton-back', validate=False),
+            Button("Create the Profile and Preview", 'create_profile',
+                'tryton-ok', default=True),
+            ])
+    create_profile = StateTransition()
     preview = StateView(
         'reconciliation.import.preview',
         'partner_reconciliation.import_preview_view_form', [
@@ -175,7 +286,48 @@ class ImportStatement(Wizard):
     import_valid = StateTransition()
     open_ = StateAction('partner_reconciliation.act_statement_form')
 
+    def default_new_profile(self, fields):
+        """The values of the profile chosen, if any, to adapt, and the
+        first rows of the file"""
+        check_import_user()
+        pool = Pool()
+        Profile = pool.get('reconciliation.profile')
+        profile = self.start.profile
+        values = {}
+        if profile:
+            values = {name: getattr(profile, name)
+                for name in PROFILE_FIELDS if name != 'name'}
+            values['partner'] = profile.partner.id
+        else:
+            values = {name: getattr(Profile, f'default_{name}')()
+                for name in PROFILE_FIELDS
+                if hasattr(Profile, f'default_{name}')}
+        if self.start.file:
+            values['file_sample'] = sample_text(
+                self.start.file, values.get('sheet'), self.start.filename)
+        return values
+
+    def transition_create_profile(self):
+        check_import_user()
+        pool = Pool()
+        Profile = pool.get('reconciliation.profile')
+        values = {}
+        for name in PROFILE_FIELDS:
+            value = getattr(self.new_profile, name)
+            if name == 'partner':
+                value = value.id if value else None
+            values[name] = value
+        profile = Profile(**values)
+        # refused before anything is written
+        profile.check_values()
+        profile.save()
+        self.start.profile = profile
+        if self.start.file and self.start.start_date and self.start.end_date:
+            return 'preview'
+        return 'start'
+
     def default_preview(self, fields):
+        check_import_user()
         profile = self.start.profile
         check_not_imported(profile, self.start.file, self.start.filename)
         parsed = read_file(profile, self.start.file, self.start.filename)
@@ -185,11 +337,14 @@ class ImportStatement(Wizard):
             'valid_count': len(parsed.rows),
             'error_count': parsed.error_count,
             'errors': errors_text(parsed),
+            'amount_total': parsed.amount_total,
+            'totals': totals_text(parsed),
             'rows': [dict(zip(['row_number'] + FIELDS, row))
                 for row in parsed.rows[:PREVIEW_ROWS]],
             }
 
     def _import(self, valid_only):
+        check_import_user()
         statement = import_statement(
             self.start.profile, self.start.start_date, self.start.end_date,
             self.start.file, self.start.filename, valid_only=valid_only)

@@ -11,12 +11,14 @@ from trytond.modules.account.tests.test_module import (
     create_chart, get_fiscalyear)
 from trytond.modules.account_invoice.tests.test_module import (
     set_invoice_sequences)
-from trytond.modules.company.tests import create_company, set_company
+from trytond.modules.company.tests import (
+    CompanyTestMixin, create_company, set_company)
 from trytond.pool import Pool
 from trytond.tests import test_tryton
 from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
+from partner_billing.exceptions import NothingToBillError
 from service_case.receipt import amount_in_words, format_xof
 
 # A closed month, billed on the first day of the next one
@@ -127,7 +129,7 @@ def bill(company, start=MONTH_START, end=MONTH_END, on=BILLING_DAY,
     return run
 
 
-class PartnerBillingTestCase(test_tryton.ModuleTestCase):
+class PartnerBillingTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
     "Test Partner Billing module"
     module = 'partner_billing'
     # The SYSCOHADA chart is loaded only in a French database
@@ -239,8 +241,15 @@ class PartnerBillingTestCase(test_tryton.ModuleTestCase):
                             ('invoice_line.invoice', '=', invoice.id),
                             ])},
                 set(delivered))
-            again = bill(company)
-            self.assertEqual(again.invoices, ())
+            # billing the month again bills nothing and says so
+            with self.assertRaises(NothingToBillError) as cm:
+                bill(company)
+            # the message names the period (its words depend on the
+            # language the test database was made in)
+            self.assertIn("01/03/2026 - 31/03/2026", cm.exception.message)
+            self.assertEqual(run.invoice_count, 1)
+            self.assertEqual(run.case_count, len(delivered))
+            self.assertEqual(run.total_amount, Decimal(1890))
             # Last: on PostgreSQL the error aborts the transaction
             with self.assertRaises(SQLConstraintError):
                 LineCase.create([{
@@ -270,8 +279,9 @@ class PartnerBillingTestCase(test_tryton.ModuleTestCase):
             self.assertEqual(
                 [c.case for c in line.billing_credited_cases], cases[:1])
             self.assertEqual(credit.total_amount, Decimal(-300))
-            self.assertEqual(bill(company, dt.date(2026, 5, 1),
-                    dt.date(2026, 5, 31), dt.date(2026, 6, 1)).invoices, ())
+            with self.assertRaises(NothingToBillError):
+                bill(company, dt.date(2026, 5, 1),
+                    dt.date(2026, 5, 31), dt.date(2026, 6, 1))
 
     @with_transaction()
     def test_monthly_fee(self):
@@ -291,7 +301,19 @@ class PartnerBillingTestCase(test_tryton.ModuleTestCase):
                     for line in invoice.lines),
                 [('THS', 2), ('ZIG', 1)])
             self.assertEqual(invoice.total_amount, Decimal(15000))
-            self.assertEqual(bill(company).invoices, ())
+            with self.assertRaises(NothingToBillError):
+                bill(company)
+
+    @with_transaction()
+    def test_scheduled_run_nothing_to_bill(self):
+        "The scheduled run of a month without any fee keeps no run"
+        pool = Pool()
+        Run = pool.get('billing.run')
+        company, _ = setup_books()
+        with set_company(company):
+            with patch('partner_billing.run.today', return_value=BILLING_DAY):
+                self.assertEqual(Run.bill_last_month(), [])
+            self.assertEqual(Run.search([]), [])
 
     @with_transaction()
     def test_invoice_report(self):
@@ -362,11 +384,11 @@ class PartnerBillingTestCase(test_tryton.ModuleTestCase):
                 "NINEA : 3067221 2G2",
                 "Ministère de la Justice", "NINEA : 045123453 2G2", "Dakar",
                 "Extrait", "Ziguinchor", "TVA 18 %",
-                "Total HT 2 000 XOF", "Total TVA 360 XOF",
-                "Total TTC 2 360 XOF",
+                "Total HT 2 000 F CFA", "Total TVA 360 F CFA",
+                "Total TTC 2 360 F CFA",
                 "Arrêtée la présente facture à la somme de deux mille trois "
                 "cent soixante francs CFA",
-                "30 jours", "À régler le 30/04/2026 2 360 XOF"]:
+                "30 jours", "À régler le 30/04/2026 2 360 F CFA"]:
             self.assertIn(expected, text)
 
     @with_transaction()
@@ -399,11 +421,26 @@ class PartnerBillingTestCase(test_tryton.ModuleTestCase):
 
     @with_transaction()
     def test_remittance(self):
-        "Fees collected on behalf are listed case by case, once"
+        """Fees collected on behalf are listed case by case, once, and
+        posted in one step with their supplier invoice"""
         pool = Pool()
         Remittance = pool.get('billing.remittance')
+        Configuration = pool.get('billing.configuration')
+        FiscalYear = pool.get('account.fiscalyear')
         company, _ = setup_books()
         with set_company(company):
+            on_behalf = account('4712', company)
+            on_behalf.type.debt = True
+            on_behalf.type.save()
+            Configuration.write([Configuration(1)], {
+                    'on_behalf_account': on_behalf.id,
+                    'commission_account': account('7072', company).id,
+                    })
+            with Transaction().set_context(language='en'):
+                fiscalyear = set_invoice_sequences(
+                    get_fiscalyear(company, today=MONTH_END))
+                fiscalyear.save()
+            FiscalYear.create_period([fiscalyear])
             # February: the cases of the other tests are in March
             february, february_end = dt.date(2026, 2, 1), dt.date(2026, 2, 28)
             agreement = create_agreement('party_justice', [
@@ -429,6 +466,13 @@ class PartnerBillingTestCase(test_tryton.ModuleTestCase):
                 (remittance.collected, remittance.commission,
                     remittance.net_due),
                 (Decimal(600), Decimal(75), Decimal(525)))
+            Remittance.post([remittance])
+            self.assertEqual(remittance.state, 'posted')
+            self.assertEqual(remittance.invoice.state, 'posted')
+            self.assertEqual(remittance.invoice.total_amount, Decimal(525))
+            self.assertEqual(
+                remittance.invoice.billing_remittance, remittance)
+            self.assertEqual(remittance.move.state, 'posted')
             Remittance.compute([other])
             self.assertEqual(other.lines, ())
             with self.assertRaises(UserError):

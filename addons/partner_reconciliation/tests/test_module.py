@@ -9,8 +9,10 @@ import openpyxl
 import xlwt
 
 from trytond.exceptions import UserError
-from trytond.modules.company.tests import create_company, set_company
+from trytond.modules.company.tests import (
+    CompanyTestMixin, create_company, set_company)
 from trytond.pool import Pool
+from trytond.pyson import PYSONDecoder
 from trytond.tests import test_tryton
 from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
@@ -20,7 +22,7 @@ from partner_billing.tests.test_module import (
 from partner_billing.tests.test_module import create_cases as billed_cases
 from partner_reconciliation.parser import Layout, parse
 from partner_reconciliation.statement_import import (
-    import_statement, read_file)
+    errors_text, import_statement, read_file, totals_text)
 
 START, END = dt.date(2026, 3, 1), dt.date(2026, 3, 31)
 HEADER = ['Référence', 'Date', 'Montant', 'Nom', 'Dossier']
@@ -104,7 +106,8 @@ def statement_count():
     return Statement.search_count([]), Line.search_count([])
 
 
-class PartnerReconciliationTestCase(test_tryton.ModuleTestCase):
+class PartnerReconciliationTestCase(
+        CompanyTestMixin, test_tryton.ModuleTestCase):
     "Test Partner Reconciliation module"
     module = 'partner_reconciliation'
     # The messages are checked in French, as finance reads them
@@ -224,6 +227,68 @@ class PartnerReconciliationTestCase(test_tryton.ModuleTestCase):
                 [(2, Decimal(1200)), (5, Decimal(400))])
 
     @with_transaction()
+    def test_total_rows(self):
+        """Totals and subtotals rows are recognised, left out of the lines
+        and checked against the rows read (issue 14)"""
+        company = create_company()
+        with set_company(company):
+            profile = create_profile()
+            rows = [HEADER,
+                ['R1', '02/03/2026', 200, 'Awa', None],
+                ['R2', '02/03/2026', 300, 'Awa', None],
+                [None, None, 'Sous-total semaine 1 :', None, None],
+                ['Sous-total', None, 500, None, None],
+                ['R3', '09/03/2026', '1 000', 'Moussa', None],
+                ['R4', '09/03/2026', 400, 'Moussa', None],
+                [None, None, 1400, None, None],
+                ['TOTAL GÉNÉRAL', None, '1 900 F CFA', None, None],
+                ]
+            data = xlsx(rows)
+            parsed = read_file(profile, data, 'releve')
+            self.assertEqual(parsed.errors, [])
+            self.assertEqual([r[0] for r in parsed.rows], [2, 3, 6, 7])
+            self.assertEqual(parsed.amount_total, Decimal(1900))
+            self.assertEqual(totals_text(parsed),
+                "Ligne 4 : Sous-total semaine 1 : sans montant lisible, "
+                "écartée des lignes et non vérifiée.\n"
+                "Ligne 5 : Sous-total 500 F CFA, égal à la somme des 2 "
+                "lignes lues au-dessus ; écartée des lignes.\n"
+                "Ligne 8 : total 1\u00a0400 F CFA, égal à la somme des 2 "
+                "lignes lues au-dessus ; écartée des lignes.\n"
+                "Ligne 9 : TOTAL GÉNÉRAL 1\u00a0900 F CFA, égal à la somme "
+                "des 4 lignes lues au-dessus ; écartée des lignes.")
+            statement = import_statement(profile, START, END, data, 'releve')
+            self.assertEqual(
+                [(l.row_number, l.amount) for l in statement.lines
+                    if l.row_number],
+                [(2, Decimal(200)), (3, Decimal(300)), (6, Decimal(1000)),
+                    (7, Decimal(400))])
+
+            # a row that only repeats an amount is a line, not a total
+            parsed = read_file(profile, xlsx([HEADER,
+                        ['R1', '02/03/2026', 200, 'Awa', None],
+                        ['R2', '02/03/2026', 200, 'Awa', None],
+                        ['R3', '02/03/2026', 400, 'Awa', None],
+                        ]), 'releve')
+            self.assertEqual((len(parsed.rows), parsed.totals), (3, []))
+
+            wrong = xlsx([HEADER,
+                    ['R1', '02/03/2026', 200, 'Awa', None],
+                    ['R2', '02/03/2026', 'deux cents', 'Awa', None],
+                    ['R3', '02/03/2026', 300, 'Awa', None],
+                    ['Total', None, 700, None, None],
+                    ])
+            self.assertRefused(profile, wrong,
+                "Le fichier « releve » contient 2 erreurs sur 2 lignes ; "
+                "rien n'a été importé. Corrigez le fichier, ou importez "
+                "seulement les lignes valides.\n"
+                "Ligne 3, colonne montant : le montant « deux cents » "
+                "n'est pas un nombre.\n"
+                "Ligne 5, colonne montant : le total du fichier, "
+                "700 F CFA, diffère de la somme des 2 lignes lues au-dessus, "
+                "500 F CFA ; vérifiez les lignes ou le total.")
+
+    @with_transaction()
     def test_dates(self):
         "Dates as dates, Excel serial numbers and dd/mm/yyyy text"
         layout = Layout(columns={
@@ -250,6 +315,113 @@ class PartnerReconciliationTestCase(test_tryton.ModuleTestCase):
         self.assertEqual(
             [(e[0], e[2]) for e in parsed.errors],
             [(2, 'bad_date'), (3, 'bad_date')])
+
+    @with_transaction()
+    def test_date_formats(self):
+        """The date format is chosen among the usual ones; typed formats
+        are migrated to them (issue 14)"""
+        pool = Pool()
+        Profile = pool.get('reconciliation.profile')
+        formats = dict(Profile.fields_get(['date_format'])[
+                'date_format']['selection'])
+        self.assertEqual(formats['%d/%m/%Y'], "jj/mm/aaaa (31/01/2026)")
+        self.assertIn('excel', formats)
+        layout = Layout(columns={
+                'reference': 'A', 'date': 'B', 'amount': 'C'},
+            date_format='%d.%m.%Y')
+        parsed = parse(csv_bytes([['Ref', 'Date', 'Montant'],
+                    ['R1', '31.01.2026', '1'], ['R2', '2026-01-31', '2']]),
+            layout)
+        self.assertEqual(
+            [r[2] for r in parsed.rows], [dt.date(2026, 1, 31)] * 2)
+        company = create_company()
+        with set_company(company):
+            profile = create_profile(date_format='excel')
+            serial = (dt.date(2026, 3, 2) - dt.date(1899, 12, 30)).days
+            parsed = read_file(profile, xlsx([HEADER,
+                        ['R1', serial, 200, 'Awa', None],
+                        ['R2', dt.date(2026, 3, 2), 200, 'Awa', None],
+                        ['R3', '02/03/2026', 200, 'Awa', None]]), 'releve')
+            self.assertEqual(len(parsed.rows), 2)
+            self.assertEqual(errors_text(parsed),
+                "Ligne 4, colonne date : date illisible « 02/03/2026 » "
+                "(attendu une date Excel).")
+
+            # migration of the formats typed before
+            others = create_profile(name="B"), create_profile(name="C")
+            table = Profile.__table__()
+            cursor = Transaction().connection.cursor()
+            for record, value in zip(
+                    [profile, *others], ['%d/%m/%G', ' %Y-%m-%d', 'jj/mm']):
+                cursor.execute(*table.update(
+                        [table.date_format], [value],
+                        where=table.id == record.id))
+            Profile.__register__('partner_reconciliation')
+            cursor.execute(*table.select(
+                    table.date_format, where=table.id.in_(
+                        [profile.id] + [o.id for o in others]),
+                    order_by=[table.id]))
+            self.assertEqual([v for v, in cursor],
+                ['%d/%m/%Y', '%Y-%m-%d', '%d/%m/%Y'])
+
+    @with_transaction()
+    def test_profile_from_wizard(self):
+        """A partner's file that does not fit its profile: a new profile is
+        made from the import wizard, from the old one and the file's first
+        rows, then the file is previewed with it (issue 14)"""
+        pool = Pool()
+        Profile = pool.get('reconciliation.profile')
+        Wizard = pool.get('reconciliation.statement.import', type='wizard')
+        company = create_company()
+        with set_company(company):
+            old = create_profile()
+            data = xlsx([
+                    ['Relevé de mars'],
+                    [],
+                    ['Date', 'Réf.', 'Montant (FCFA)', 'Usager'],
+                    ['02.03.2026', 'R1', '200', 'Awa'],
+                    ])
+            session_id, _, _ = Wizard.create()
+            wizard = Wizard(session_id)
+            wizard.start.profile = old
+            wizard.start.file = data
+            wizard.start.filename = 'mars.xlsx'
+            wizard.start.start_date, wizard.start.end_date = START, END
+            with self.assertRaises(UserError):
+                wizard.default_preview(None)
+            values = wizard.default_new_profile(None)
+            self.assertEqual(values['file_sample'],
+                "Ligne 1 : A: Relevé de mars\n"
+                "Ligne 3 : A: Date | B: Réf. | C: Montant (FCFA) | D: Usager\n"
+                "Ligne 4 : A: 02.03.2026 | B: R1 | C: 200 | D: Awa")
+            self.assertEqual(
+                (values['partner'], values['header_row'],
+                    values['reference_column']),
+                (old.partner.id, 1, 'Référence'))
+            for name, value in values.items():
+                setattr(wizard.new_profile, name, value)
+            wizard.new_profile.name = "Justice - relevé 2026"
+            wizard.new_profile.header_row = 3
+            wizard.new_profile.reference_column = 'B'
+            wizard.new_profile.date_column = 'Date'
+            wizard.new_profile.amount_column = 'montant (fcfa)'
+            wizard.new_profile.citizen_column = 'D'
+            wizard.new_profile.case_number_column = None
+            wizard.new_profile.date_format = '%d.%m.%Y'
+            self.assertEqual(wizard.transition_create_profile(), 'preview')
+            new, = Profile.search([('name', '=', "Justice - relevé 2026")])
+            self.assertEqual(wizard.start.profile, new)
+            preview = wizard.default_preview(None)
+            self.assertEqual(
+                (preview['valid_count'], preview['error_count']), (1, 0))
+            self.assertEqual(preview['rows'][0]['date'], dt.date(2026, 3, 2))
+
+            # a wrong profile is refused and not stored
+            wizard.new_profile.name = "Faux"
+            wizard.new_profile.header_row = 0
+            with self.assertRaises(UserError):
+                wizard.transition_create_profile()
+            self.assertEqual(Profile.search([('name', '=', "Faux")]), [])
 
     @with_transaction()
     def test_amounts(self):
@@ -373,6 +545,39 @@ class PartnerReconciliationTestCase(test_tryton.ModuleTestCase):
             self.assertEqual(statement.difference_total, Decimal(1353))
 
     @with_transaction()
+    def test_unpaid_not_missing(self):
+        """Comparing fees collected, an unpaid case is no gap: nothing was
+        collected on the partner's behalf (issue 14)"""
+        pool = Pool()
+        Statement = pool.get('reconciliation.statement')
+        company = create_company()
+        with set_company(company):
+            profile = create_profile()
+            day = dt.date(2026, 3, 10)
+            paid, unpaid, listed_unpaid = create_cases([
+                    ("Awa Diatta", day),
+                    ("Moussa Sané", day, {'paid_at': None}),
+                    ("Fatou Ndiaye", day, {'paid_at': None}),
+                    ])
+            self.assertTrue(all(c.fees for c in [unpaid, listed_unpaid]))
+            statement = import_statement(profile, START, END, xlsx([HEADER,
+                        [paid.number, '10/03/2026', 200, 'Awa Diatta', None],
+                        [listed_unpaid.number, '10/03/2026', 200,
+                            'Fatou Ndiaye', None],
+                        ]), 'mars.xlsx')
+            self.assertEqual(
+                sorted((l.status, l.case.id, l.expected_amount)
+                    for l in statement.lines),
+                sorted([
+                        ('matched', paid.id, Decimal(200)),
+                        ('amount_differs', listed_unpaid.id, Decimal(0)),
+                        ]))
+            statement = Statement(statement.id)
+            self.assertEqual(statement.missing_count, 0)
+            self.assertEqual(statement.network_total, Decimal(200))
+            self.assertEqual(statement.difference_total, Decimal(200))
+
+    @with_transaction()
     def test_decisions(self):
         "Manual match, split and resolve are recorded with who and when"
         pool = Pool()
@@ -437,9 +642,58 @@ class PartnerReconciliationTestCase(test_tryton.ModuleTestCase):
             self.assertTrue(all(d.date for d in statement.decisions))
             split, = Line.search([('split_from', '=', lot.id)])
             self.assertEqual(split.row_number, 2)
+            self.assertEqual(statement.state, 'to_chase')
+            # listed under "To Reconcile" with the statements to close
+            ActDomain = pool.get('ir.action.act_window.domain')
+            to_reconcile = ActDomain(pool.get('ir.model.data').get_id(
+                    'partner_reconciliation',
+                    'act_statement_form_domain_matched'))
+            self.assertEqual(Statement.search(
+                    PYSONDecoder().decode(to_reconcile.domain)), [statement])
             with self.assertRaises(UserError) as cm:
                 Statement.close([statement])
             self.assertIn('1 lignes à relancer', cm.exception.message)
+            self.assertEqual(Statement(statement.id).state, 'to_chase')
+            missing, = [l for l in statement.lines if l.status == 'missing']
+            run('resolve', missing, {'reason': "Dossier annulé"})
+            statement = Statement(statement.id)
+            self.assertEqual(
+                (statement.open_count, statement.state), (0, 'matched'))
+            Statement.close([statement])
+            Statement.reopen([statement])
+            self.assertEqual(Statement(statement.id).state, 'matched')
+
+            # the Excel report: one sheet per part, named after the
+            # partner when there are several statements; every row counted
+            Spreadsheet = pool.get(
+                'reconciliation.statement.spreadsheet', type='report')
+            other = import_statement(profile, START, END, xlsx([HEADER,
+                        ['ERR-9', '10/03/2026', 150, 'Inconnu', None]]),
+                'avril.xlsx')
+            _, content, _, _ = Spreadsheet.execute([statement.id], {})
+            book = openpyxl.load_workbook(io.BytesIO(content))
+            self.assertEqual(
+                book.sheetnames, ['Rapprochement', 'À relancer', 'Résolues'])
+            self.assertEqual(
+                [r[0] for r in book['Rapprochement'].iter_rows(
+                        min_row=11, values_only=True)], ['Total'])
+            self.assertEqual(
+                book['Rapprochement']['B11'].value,
+                sum(c.value for c in book['Rapprochement']['B'][4:10]))
+            self.assertEqual(
+                [(r[0], r[7]) for r in book['Résolues'].iter_rows(
+                        min_row=2, values_only=True)],
+                [(4, "Remboursé au citoyen"), (None, "Dossier annulé")])
+            _, content, _, _ = Spreadsheet.execute(
+                [statement.id, other.id], {})
+            book = openpyxl.load_workbook(io.BytesIO(content))
+            name = statement.partner.rec_name
+            self.assertEqual(book.sheetnames, [
+                    f'Rapprochement {name}'[:31], f'À relancer {name}'[:31],
+                    f'Résolues {name}'[:31],
+                    f'Rapprochement {name}'[:27] + ' (2)',
+                    f'À relancer {name}'[:27] + ' (2)',
+                    f'Résolues {name}'[:27] + ' (2)'])
 
     @with_transaction()
     def test_billed_basis(self):

@@ -1,0 +1,229 @@
+"""Finance's month through HTTP, as the demo user `finance` (JSON-RPC as
+sao calls it): the partner invoices listed, printed as one PDF and posted,
+what partners owe by age, a month billed twice refused with nothing kept,
+the remittance posted in one step with its supplier invoice, and the next
+fiscal year opened. After each refusal the database is read back."""
+import base64
+import os
+import datetime as dt
+import io
+import time
+
+import pytest
+from pypdf import PdfReader
+from security_tools import RPCError, SecurityServer
+
+
+@pytest.fixture(scope='module')
+def server():
+    server = SecurityServer('ess_finance')
+    server.env['TRYTOND_CACHE__CLEAN_TIMEOUT'] = '1'
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope='module')
+def finance(server):
+    return server.rpc().login('finance')
+
+
+def date(value):
+    return {'__class__': 'date', 'year': value.year, 'month': value.month,
+        'day': value.day}
+
+
+def as_date(value):
+    return dt.date(value['year'], value['month'], value['day'])
+
+
+def pdf_text(data):
+    if isinstance(data, dict):
+        data = base64.b64decode(data['base64'])
+    assert data[:4] == b'%PDF'
+    return ' '.join(
+        page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_partner_invoices_listed_printed_and_posted(server, finance):
+    invoices = finance.model('account.invoice', 'search_read',
+        [('billing_run', '!=', None), ('state', '=', 'draft')], 0, None,
+        None, ['party.rec_name', 'total_amount', 'lines', 'number'])
+    assert invoices, "the demo's billing run made draft invoices"
+    invoice = invoices[0]
+    assert invoice['lines'] and invoice['number'] is None
+
+    # one invoice report, a PDF partners can be sent
+    reports = finance.model('ir.action.keyword', 'get_keyword',
+        'form_print', ['account.invoice', invoice['id']])
+    assert [r['name'] for r in reports if 'report_name' in r] == [
+        'Facture'], reports
+    ext, data, _, name = finance(
+        'report.account.invoice.execute', [invoice['id']], {})
+    assert ext == 'pdf'
+    text = pdf_text(data)
+    assert 'Facture proforma' in text
+    assert 'F CFA' in text and 'XOF' not in text
+    assert 'RIB : SN012' in text
+    # dated the last day of the month billed
+    month_end = dt.date.today().replace(day=1) - dt.timedelta(days=1)
+    assert f"Date {month_end.strftime('%d/%m/%Y')}" in text
+
+    finance.model('account.invoice', 'post', [invoice['id']])
+    posted, = finance.model('account.invoice', 'read', [invoice['id']],
+        ['state', 'number', 'move'])
+    assert posted['state'] == 'posted'
+    # numbered in the year of its date, the last day of the month billed
+    assert posted['number'].startswith(f'FC{month_end.year}-')
+    assert posted['move']
+
+    # what each partner still owes, by age
+    balances = finance.model('account.aged_balance', 'search_read', [],
+        0, None, None, ['party.rec_name', 'balance'], context={
+            'type': 'customer', 'date': date(dt.date.today()),
+            'term1': 30, 'term2': 60, 'term3': 90, 'unit': 'day',
+            'posted': True})
+    owed = {b['party.']['rec_name']: b['balance'] for b in balances}
+    assert invoice['party.']['rec_name'] in owed
+
+
+def test_month_billed_twice_keeps_nothing(server, finance):
+    first = dt.date.today().replace(day=1)
+    last_month_end = first - dt.timedelta(days=1)
+    before = server.snapshot('billing_run', 'account_invoice')
+    session, _, _ = finance('wizard.billing.run.wizard.create')
+    time.sleep(1.1)  # a cache sync is due at the next transaction
+    with pytest.raises(RPCError) as info:
+        finance('wizard.billing.run.wizard.execute', session, {
+                'start': {
+                    'start_date': date(last_month_end.replace(day=1)),
+                    'end_date': date(last_month_end), 'partner': None},
+                }, 'bill')
+    assert 'Rien à facturer' in info.value.message
+    assert server.snapshot('billing_run', 'account_invoice') == before
+
+    # the demo's run says what it did
+    run, = finance.model('billing.run', 'search_read', [], 0, 1, None,
+        ['invoice_count', 'case_count', 'total_amount', 'state'])
+    assert run['state'] == 'done'
+    assert run['invoice_count'] >= 1 and run['case_count'] >= 1
+    assert float(run['total_amount']['decimal']) > 0
+
+
+def test_remittance_posted_in_one_step(server, finance):
+    defaults = finance.model('billing.remittance', 'default_get',
+        ['start_date', 'end_date'])
+    first = dt.date.today().replace(day=1)
+    assert as_date(defaults['end_date']) == first - dt.timedelta(days=1)
+    assert as_date(defaults['start_date']) == (
+        first - dt.timedelta(days=1)).replace(day=1)
+
+    remittance, = finance.model('billing.remittance', 'search',
+        [('state', '=', 'draft')])
+    finance.model('billing.remittance', 'post', [remittance])
+    posted, = finance.model('billing.remittance', 'read', [remittance],
+        ['state', 'invoice', 'move', 'net_due'])
+    assert posted['state'] == 'posted' and posted['move']
+    invoice, = finance.model('account.invoice', 'read', [posted['invoice']],
+        ['state', 'type', 'billing_remittance', 'total_amount'])
+    assert invoice['state'] == 'posted' and invoice['type'] == 'in'
+    assert invoice['billing_remittance'] == remittance
+    assert invoice['total_amount'] == posted['net_due']
+
+
+def test_next_fiscal_year_opened_by_finance(server, finance):
+    year = dt.date.today().year
+    years = finance.model('account.fiscalyear', 'search_read', [], 0, None,
+        [('start_date', 'ASC')], ['id', 'name', 'periods'])
+    assert [y['name'] for y in years] == [
+        str(year - 1), str(year), str(year + 1)]
+    assert all(len(y['periods']) == 12 for y in years)
+    session, _, _ = finance('wizard.account.fiscalyear.renew.create')
+    state = finance('wizard.account.fiscalyear.renew.execute', session, {},
+        'start')
+    defaults = state['view']['defaults']
+    assert defaults['previous_fiscalyear'] == years[-1]['id']
+    finance('wizard.account.fiscalyear.renew.execute', session,
+        {'start': {
+                'name': str(year + 2), 'company': defaults['company'],
+                'start_date': date(dt.date(year + 2, 1, 1)),
+                'end_date': date(dt.date(year + 2, 12, 31)),
+                'previous_fiscalyear': defaults['previous_fiscalyear'],
+                'reset_sequences': True}}, 'create_')
+    new, = finance.model('account.fiscalyear', 'search_read',
+        [('name', '=', str(year + 2))], 0, None, None,
+        ['start_date', 'periods'])
+    assert as_date(new['start_date']) == dt.date(year + 2, 1, 1)
+    assert len(new['periods']) == 12
+    # the numbering follows the year of each document
+    sequences = finance.model('ir.sequence.strict', 'search_read',
+        [('name', 'like', f'%{year + 2}')], 0, None, None,
+        ['name', 'prefix'])
+    assert sequences and all(
+        s['prefix'].endswith('${year}-') for s in sequences), sequences
+
+
+# In Debian's Chromium, as finance works in sao
+
+@pytest.fixture(scope='module')
+def client(server):
+    from browser_tools import CHROMIUM, chromium_client
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("chromium is not installed")
+    if not os.environ.get('TRYTOND_DATABASE__URI', 'sqlite').startswith(
+            'sqlite'):
+        pytest.skip("the demo server of the browser runs on SQLite")
+    pytest.importorskip('playwright.sync_api')
+    with chromium_client(server) as client:
+        yield client
+
+
+def test_finance_opens_and_prints_an_invoice_in_the_browser(server, client):
+    "The journey that failed: finance opens a partner invoice and prints it"
+    from browser_tools import SCREENSHOTS
+    client.login('finance', 'Senegal-2026')
+    client.open_menu(
+        "Réseau des services", "Facturation", "Factures des partenaires")
+    row = client.pane.locator('tbody tr', has_text="La Poste").first
+    row.wait_for()
+    client.open_row(
+        row.locator('td:visible', has_text="Client").first, 'party')
+    client.wait_field('party')
+    client.assert_no_dialog()
+    client.screenshot('finance-01-invoice', [
+            "Factures des partenaires", "Lignes de taxe", "Comptabiliser"])
+    download = client.print_report("Facture")
+    assert download.suggested_filename.endswith('.pdf'), (
+        download.suggested_filename)
+    pdf = SCREENSHOTS / 'finance-02-invoice.pdf'
+    download.save_as(pdf)
+    text = pdf_text(pdf.read_bytes())
+    assert 'F CFA' in text and 'RIB' in text
+    client.assert_no_dialog()
+
+    client.click_button("Comptabiliser")
+    # Tryton asks before posting
+    dialog = client.page.locator('.modal-dialog:visible').first
+    dialog.get_by_text("comptabiliser les factures").wait_for()
+    dialog.locator('button', has_text="Valider").first.click()
+    client.wait_idle()
+    client.assert_no_dialog()
+    def state():
+        return server.sql(
+            "SELECT i.state, i.number FROM account_invoice i "
+            "JOIN party_party p ON p.id = i.party "
+            "WHERE p.name LIKE 'La Poste%%' AND i.type = 'out'")
+    end = time.monotonic() + 60
+    while state()[0][0] != 'posted' and time.monotonic() < end:
+        time.sleep(0.5)
+    (posted, number), = state()
+    month_end = dt.date.today().replace(day=1) - dt.timedelta(days=1)
+    assert posted == 'posted' and number.startswith(
+        f'FC{month_end.year}-'), number
+    client.toolbar('reload')
+    end = time.monotonic() + 30
+    while client.field_value('number') != number and time.monotonic() < end:
+        client.page.wait_for_timeout(250)
+    assert client.field_value('number') == number
+    client.screenshot('finance-03-invoice-posted', ["Factures des partenaires"])
+
