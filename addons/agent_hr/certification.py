@@ -2,10 +2,13 @@
 import datetime as dt
 import logging
 
+from dateutil.relativedelta import relativedelta
+
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pyson import Eval, If
 
 from service_network.notify import group_users, notify, site_managers
+from service_network.protection import ReadonlyGuardMixin
 
 from .assignment import context_date
 from .training import KINDS
@@ -15,7 +18,7 @@ logger = logging.getLogger(__name__)
 WARNING_DAYS = 60
 
 
-class Certification(ModelSQL, ModelView):
+class Certification(ReadonlyGuardMixin, ModelSQL, ModelView):
     "Certification of an agent"
     __name__ = 'agent.certification'
     employee = fields.Many2One(
@@ -56,6 +59,26 @@ class Certification(ModelSQL, ModelView):
     @classmethod
     def default_warned(cls):
         return False
+
+    @fields.depends('session', 'training', 'date', 'expiry_date')
+    def on_change_session(self):
+        if self.session and not self.date:
+            self.date = self.session.end_date
+        self.on_change_date()
+
+    @fields.depends('training', 'date', 'expiry_date')
+    def on_change_training(self):
+        self.on_change_date()
+
+    @fields.depends('training', 'date', 'expiry_date')
+    def on_change_date(self):
+        "The expiry defaults to the obtention date plus the validity"
+        self.expiry_date = self.validity_expiry_date() or self.expiry_date
+
+    def validity_expiry_date(self):
+        "Return the date plus the training's validity, or None"
+        if self.training and self.training.validity and self.date:
+            return self.date + relativedelta(months=self.training.validity)
 
     @fields.depends('training')
     def on_change_with_kind(self, name=None):

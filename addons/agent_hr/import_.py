@@ -1,26 +1,38 @@
 """Import of agents and of a session's attendance list from Excel files.
 
 Every row is checked first; all the errors are reported by row and column
-and nothing is created unless the whole file is valid."""
+and nothing is created unless the whole file is valid. Files are read
+within the limits of service_network's spreadsheet_limits, and only HR and
+network administrators may import: wizards run without access rights, so
+they check the user's groups themselves."""
 import datetime as dt
-import io
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
-import openpyxl
-import xlrd
-
 from service_network.phone import format_sn_phone, parse_sn_phone
+from service_network.spreadsheet_limits import (
+    SpreadsheetError, first_sheet_rows, limit, shorten)
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.pool import Pool
+from trytond.pyson import PYSONEncoder
 from trytond.transaction import Transaction
-from trytond.wizard import Button, StateTransition, StateView, Wizard
+from trytond.wizard import (
+    Button, StateAction, StateTransition, StateView, Wizard)
 
 from .employee import LANGUAGES
 from .exceptions import ImportFileError
+from .protection import check_hr_user
 
-XLS_MAGIC = b'\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1'
+# The message of each refusal of spreadsheet_limits
+FILE_MESSAGES = {
+    'too_large': 'agent_hr.msg_import_too_large',
+    'unpacked_too_large': 'agent_hr.msg_import_unpacked_too_large',
+    'too_many_rows': 'agent_hr.msg_import_too_many_rows',
+    'not_spreadsheet': 'agent_hr.msg_import_format',
+    'corrupt': 'agent_hr.msg_import_corrupt',
+    'encrypted': 'agent_hr.msg_import_encrypted',
+    }
 LANGUAGE_NAMES = {
     'francais': 'fr', 'french': 'fr',
     'wolof': 'wo',
@@ -42,49 +54,27 @@ def normalize(text):
     return ''.join(c for c in text if not unicodedata.combining(c))
 
 
-def _xls_rows(data):
-    book = xlrd.open_workbook(file_contents=data)
-    sheet = book.sheet_by_index(0)
-    for index in range(sheet.nrows):
-        row = []
-        for cell in sheet.row(index):
-            value = cell.value
-            if cell.ctype == xlrd.XL_CELL_DATE:
-                value = xlrd.xldate_as_datetime(value, book.datemode)
-            elif cell.ctype == xlrd.XL_CELL_EMPTY:
-                value = None
-            row.append(value)
-        yield row
-
-
-def _xlsx_rows(data):
-    book = openpyxl.load_workbook(
-        io.BytesIO(data), read_only=True, data_only=True)
-    yield from book.worksheets[0].iter_rows(values_only=True)
-
-
 def read_sheet(data, columns):
     """Return the rows of the first sheet of an .xlsx or .xls file as
     (row number, {column: (header, value)}) for the known columns.
 
     columns maps a column name to the normalized headers it accepts; the
     first row holds the headers."""
-    data = bytes(data or b'')
-    if data.startswith(b'PK'):
-        rows = _xlsx_rows(data)
-    elif data.startswith(XLS_MAGIC):
-        rows = _xls_rows(data)
-    else:
-        raise ImportFileError(gettext('agent_hr.msg_import_format'))
     try:
-        headers = next(rows)
-    except StopIteration:
-        headers = []
+        return _read_sheet(bytes(data or b''), columns)
+    except SpreadsheetError as error:
+        raise ImportFileError(
+            gettext(FILE_MESSAGES[error.code], **error.params)) from None
+
+
+def _read_sheet(data, columns):
+    rows = first_sheet_rows(data)
+    headers = next(rows, None) or []
     positions = {}
     for position, header in enumerate(headers):
         for name, aliases in columns.items():
             if normalize(header) in aliases:
-                positions[name] = (position, str(header).strip())
+                positions[name] = (position, shorten(str(header).strip()))
     result = []
     for number, row in enumerate(rows, start=2):
         if all(v is None or str(v).strip() == '' for v in row):
@@ -100,28 +90,36 @@ def read_sheet(data, columns):
 
 
 class RowErrors:
-    "The errors of an import, by row and column, raised all at once"
+    """The errors of an import, by row and column, raised all at once;
+    the first ones are kept, the others counted"""
 
     def __init__(self):
         self.errors = []
+        self.count = 0
 
     def add(self, row, column, message):
-        self.errors.append(gettext('agent_hr.msg_import_row_error',
-                row=row, column=column, error=message))
+        self.count += 1
+        if len(self.errors) < limit('max_errors'):
+            self.errors.append(gettext('agent_hr.msg_import_row_error',
+                    row=row, column=column, error=message))
 
     def check_columns(self, positions, required, labels):
         for name in required:
             if name not in positions:
+                self.count += 1
                 self.errors.append(gettext(
                         'agent_hr.msg_import_missing_column',
                         column=labels[name]))
         self.raise_if_any()
 
     def raise_if_any(self):
-        if self.errors:
+        if self.count:
+            errors = list(self.errors)
+            if self.count > len(errors):
+                errors.append(gettext('agent_hr.msg_import_more_errors',
+                        count=self.count - len(errors)))
             raise ImportFileError(gettext('agent_hr.msg_import_errors',
-                    count=len(self.errors),
-                    errors='\n'.join(self.errors)))
+                    count=self.count, errors='\n'.join(errors)))
 
 
 def to_text(value):
@@ -158,6 +156,20 @@ class ImportAgentsStart(ImportStartMixin, ModelView):
     __name__ = 'agent.import.start'
 
 
+class ImportAgentsDone(ModelView):
+    "Agents Imported"
+    __name__ = 'agent.import.done'
+    agents = fields.Integer("Agents Created", readonly=True)
+    assignments = fields.Integer("Assignments Created", readonly=True)
+    upcoming = fields.Integer(
+        "Starting Later", readonly=True,
+        help="The agents whose start date is after today: they are listed "
+        "under \"Upcoming\" in the agents list.")
+    employees = fields.Many2Many(
+        'company.employee', None, None, "Imported Agents", readonly=True,
+        context={'active_test': False})
+
+
 AGENT_COLUMNS = {
     'matricule': {'matricule', 'staff number', 'numero matricule'},
     'name': {'nom', 'name', 'nom complet', 'prenom et nom', 'prenom nom'},
@@ -178,8 +190,16 @@ class ImportAgents(Wizard):
             Button("Import", 'import_', 'tryton-ok', default=True),
             ])
     import_ = StateTransition()
+    done = StateView('agent.import.done',
+        'agent_hr.import_done_view_form', [
+            Button("Close", 'end', 'tryton-close'),
+            Button("Open the Imported Agents", 'open_', 'tryton-forward',
+                default=True),
+            ])
+    open_ = StateAction('agent_hr.act_employee_form')
 
     def transition_import_(self):
+        check_hr_user(self)
         pool = Pool()
         Employee = pool.get('company.employee')
         Party = pool.get('party.party')
@@ -196,11 +216,37 @@ class ImportAgents(Wizard):
                     'hire_date': r['hire_date'],
                     'start_date': r['hire_date'],
                     } for party, r in zip(parties, rows)])
-        Assignment.create([{
+        assignments = Assignment.create([{
                     'employee': employee.id, 'site': r['site'],
                     'from_date': r['hire_date'] or dt.date.today(),
                     } for employee, r in zip(employees, rows) if r['site']])
-        return 'end'
+        today = pool.get('ir.date').today()
+        self.done.agents = len(employees)
+        self.done.assignments = len(assignments)
+        self.done.upcoming = len([e for e in employees
+                if e.start_date and e.start_date > today])
+        self.done.employees = employees
+        return 'done'
+
+    def default_done(self, fields):
+        return {
+            'agents': self.done.agents,
+            'assignments': self.done.assignments,
+            'upcoming': self.done.upcoming,
+            'employees': [e.id for e in self.done.employees],
+            }
+
+    def do_open_(self, action):
+        check_hr_user(self)
+        ids = [e.id for e in self.done.employees]
+        action['name'] = gettext(
+            'agent_hr.msg_import_open_name', count=len(ids))
+        action['pyson_domain'] = PYSONEncoder().encode([('id', 'in', ids)])
+        # The agents starting later are not active yet
+        action['pyson_context'] = PYSONEncoder().encode(
+            {'active_test': False})
+        action['domains'] = []
+        return action, {}
 
     def check_rows(self):
         "Return the values of every row, or raise all the errors"
@@ -229,10 +275,11 @@ class ImportAgents(Wizard):
             elif matricule in existing:
                 errors.add(number, header, gettext(
                         'agent_hr.msg_import_matricule_exists',
-                        matricule=matricule))
+                        matricule=shorten(matricule)))
             elif matricule in seen:
                 errors.add(number, header, gettext(
-                        'agent_hr.msg_import_duplicate', value=matricule))
+                        'agent_hr.msg_import_duplicate',
+                        value=shorten(matricule)))
             seen.add(matricule)
             row['matricule'] = matricule
             header, name = values['name']
@@ -247,7 +294,8 @@ class ImportAgents(Wizard):
                 phone = to_text(phone)
                 if parse_sn_phone(phone) is None:
                     errors.add(number, header, gettext(
-                            'agent_hr.msg_import_phone', phone=phone))
+                            'agent_hr.msg_import_phone',
+                            phone=shorten(phone)))
                 row['phone'] = format_sn_phone(phone)
             header, hire_date = values.get('hire_date', (None, None))
             if hire_date is not None:
@@ -255,7 +303,8 @@ class ImportAgents(Wizard):
                     row['hire_date'] = to_date(hire_date)
                 except ValueError:
                     errors.add(number, header, gettext(
-                            'agent_hr.msg_import_date', value=hire_date))
+                            'agent_hr.msg_import_date',
+                            value=shorten(hire_date)))
             header, languages = values.get('languages', (None, None))
             for language in filter(None, (normalize(v) for v in
                         str(languages or '').replace(';', ',')
@@ -265,14 +314,14 @@ class ImportAgents(Wizard):
                 else:
                     errors.add(number, header, gettext(
                             'agent_hr.msg_import_language',
-                            value=language,
+                            value=shorten(language),
                             languages=', '.join(n for _, n in LANGUAGES)))
             header, site = values.get('site', (None, None))
             if site is not None:
                 code = to_text(site).upper()
                 if code not in sites:
                     errors.add(number, header, gettext(
-                            'agent_hr.msg_import_site', value=site))
+                            'agent_hr.msg_import_site', value=shorten(site)))
                 row['site'] = sites.get(code)
             result.append(row)
         errors.raise_if_any()
@@ -310,8 +359,16 @@ class ImportAttendance(Wizard):
             Button("Import", 'import_', 'tryton-ok', default=True),
             ])
     import_ = StateTransition()
+    done = StateView('agent.import.done',
+        'agent_hr.import_done_view_form', [
+            Button("Close", 'end', 'tryton-close'),
+            Button("Open the Imported Agents", 'open_', 'tryton-forward',
+                default=True),
+            ])
+    open_ = StateAction('agent_hr.act_employee_form')
 
     def transition_import_(self):
+        check_hr_user(self)
         pool = Pool()
         Attendance = pool.get('agent.training.attendance')
         Enrolment = pool.get('agent.training.enrolment')
@@ -349,13 +406,13 @@ class ImportAttendance(Wizard):
             if enrolment is None:
                 errors.add(number, header, gettext(
                         'agent_hr.msg_import_not_enrolled',
-                        value=matricule, session=session.rec_name))
+                        value=shorten(matricule), session=session.rec_name))
             header, date = values['date']
             try:
                 date = to_date(date)
             except ValueError:
                 errors.add(number, header, gettext(
-                        'agent_hr.msg_import_date', value=date))
+                        'agent_hr.msg_import_date', value=shorten(date)))
                 date = None
             if date and not session.start_date <= date <= session.end_date:
                 errors.add(number, header, gettext(
@@ -364,11 +421,12 @@ class ImportAttendance(Wizard):
             if enrolment and date and (enrolment, date) in presences:
                 errors.add(number, header, gettext(
                         'agent_hr.msg_import_duplicate',
-                        value=f'{matricule} {date}'))
+                        value=shorten(f'{matricule} {date}')))
             header, present = values['present']
             if normalize(to_text(present)) not in TRUE_VALUES | FALSE_VALUES:
                 errors.add(number, header, gettext(
-                        'agent_hr.msg_import_boolean', value=present))
+                        'agent_hr.msg_import_boolean',
+                        value=shorten(present)))
             elif enrolment and date:
                 presences[enrolment, date] = (
                     normalize(to_text(present)) in TRUE_VALUES)
@@ -380,7 +438,8 @@ class ImportAttendance(Wizard):
                         raise InvalidOperation
                 except InvalidOperation:
                     errors.add(number, header, gettext(
-                            'agent_hr.msg_import_score', value=score))
+                            'agent_hr.msg_import_score',
+                            value=shorten(score)))
                 else:
                     if enrolment:
                         scores[enrolment] = score

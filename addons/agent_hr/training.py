@@ -2,12 +2,20 @@
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-
 from trytond.i18n import gettext
 from trytond.model import (
-    DeactivableMixin, Index, ModelSQL, ModelView, Unique, Workflow, fields)
+    DeactivableMixin,
+    Index,
+    ModelSQL,
+    ModelView,
+    Unique,
+    Workflow,
+    fields,
+)
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If
+
+from service_network.protection import ReadonlyGuardMixin
 
 from .exceptions import EnrolmentValidationError, SessionError
 from .skill import LEVELS
@@ -23,7 +31,7 @@ MAX_SCORE = Decimal(20)
 MIN_ATTENDANCE = Decimal('0.8')
 
 
-class Training(DeactivableMixin, ModelSQL, ModelView):
+class Training(ReadonlyGuardMixin, DeactivableMixin, ModelSQL, ModelView):
     "Training of the catalogue"
     __name__ = 'agent.training'
     name = fields.Char("Name", required=True, translate=True)
@@ -79,7 +87,7 @@ class Training(DeactivableMixin, ModelSQL, ModelView):
         return Decimal(10)
 
 
-class Session(Workflow, ModelSQL, ModelView):
+class Session(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
     "Session of a training"
     __name__ = 'agent.training.session'
     _states = {'readonly': Eval('state') != 'draft'}
@@ -235,7 +243,7 @@ class Session(Workflow, ModelSQL, ModelView):
         Skill.save(list(filter(None, (e.get_skill() for e in passed))))
 
 
-class Enrolment(ModelSQL, ModelView):
+class Enrolment(ReadonlyGuardMixin, ModelSQL, ModelView):
     "Agent enrolled in a training session"
     __name__ = 'agent.training.enrolment'
     session = fields.Many2One(
@@ -348,7 +356,7 @@ class Enrolment(ModelSQL, ModelView):
                             session=enrolment.session.rec_name))
 
 
-class Attendance(ModelSQL, ModelView):
+class Attendance(ReadonlyGuardMixin, ModelSQL, ModelView):
     "Presence of an enrolled agent on one day of a session"
     __name__ = 'agent.training.attendance'
     enrolment = fields.Many2One(
@@ -381,5 +389,5 @@ class Attendance(ModelSQL, ModelView):
                         <= session.end_date):
                     raise EnrolmentValidationError(gettext(
                             'agent_hr.msg_attendance_date',
-                            date=attendance.date,
+                            date=attendance.date.strftime('%d/%m/%Y'),
                             session=session.rec_name))

@@ -9,6 +9,7 @@ from trytond.transaction import without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from service_network.calendar import today
+from service_network.protection import ReadonlyGuardMixin, check_user_sites
 
 from .equipment import PRESENT_STATES, now
 from .exceptions import CampaignError
@@ -21,7 +22,7 @@ LINE_STATUSES = [
     ]
 
 
-class Campaign(Workflow, ModelSQL, ModelView):
+class Campaign(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
     "Inventory campaign"
     __name__ = 'equipment.campaign'
     _states = {'readonly': Eval('state') != 'draft'}
@@ -198,7 +199,7 @@ class Campaign(Workflow, ModelSQL, ModelView):
         pass
 
 
-class CampaignLine(ModelSQL, ModelView):
+class CampaignLine(ReadonlyGuardMixin, ModelSQL, ModelView):
     "Equipment expected or counted by an inventory campaign"
     __name__ = 'equipment.campaign.line'
     campaign = fields.Many2One(
@@ -263,6 +264,11 @@ class CampaignCount(Wizard):
         return {}
 
     def transition_count_(self):
+        # Wizards run without record rules: the counting site must be one
+        # of the user's, whatever the form says
+        check_user_sites(
+            {s.id for s in [self.start.site, self.record.site] if s},
+            self.record.rec_name)
         # Equipment counted here may be registered at a site the agent
         # cannot read: the look-up covers the whole network
         with without_check_access():

@@ -2,14 +2,20 @@
 import datetime as dt
 
 from sql import Null
-
 from trytond.i18n import gettext
 from trytond.model import (
-    DeactivableMixin, Index, ModelSQL, ModelView, Unique, fields)
+    DeactivableMixin,
+    Index,
+    ModelSQL,
+    ModelView,
+    Unique,
+    fields,
+)
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.transaction import Transaction, without_check_access
 
+from service_network.protection import ReadonlyGuardMixin
 from service_network.search import search_fields
 
 from .exceptions import EquipmentValidationError
@@ -73,7 +79,7 @@ class Category(DeactivableMixin, ModelSQL, ModelView):
         return values
 
 
-class Equipment(ModelSQL, ModelView):
+class Equipment(ReadonlyGuardMixin, ModelSQL, ModelView):
     "Piece of equipment of a site"
     __name__ = 'equipment.equipment'
     category = fields.Many2One(
@@ -113,6 +119,7 @@ class Equipment(ModelSQL, ModelView):
         help="The agent to whom the equipment is handed.")
     state = fields.Selection(
         STATES, "State", required=True, readonly=True, sort=False)
+    state_string = state.translated('state')
     notes = fields.Text("Notes")
     quantity = fields.Function(
         fields.Integer("Quantity", help="1: used to count in graphs."),
@@ -152,11 +159,21 @@ class Equipment(ModelSQL, ModelView):
     def default_state(cls):
         return 'in_service'
 
-    def get_rec_name(self, name):
-        label = ' '.join(filter(None, [
+    @property
+    def designation(self):
+        "The category, brand and model: what the equipment is"
+        return ' '.join(filter(None, [
                     self.category.name, self.brand, self.model]))
-        code = self.asset_tag or self.serial_number or str(self.id)
-        return f'[{code}] {label}'
+
+    @property
+    def label_code(self):
+        """The code printed and encoded on the equipment's label: the asset
+        tag, else the serial number (both found by the inventory count)"""
+        return self.asset_tag or self.serial_number
+
+    def get_rec_name(self, name):
+        code = self.label_code or str(self.id)
+        return f'[{code}] {self.designation}'
 
     @classmethod
     def search_rec_name(cls, name, clause):
@@ -256,7 +273,7 @@ class Equipment(ModelSQL, ModelView):
         cls.change_state(equipments, 'in_service')
 
 
-class Move(ModelSQL, ModelView):
+class Move(ReadonlyGuardMixin, ModelSQL, ModelView):
     "Event in the history of a piece of equipment"
     __name__ = 'equipment.move'
     equipment = fields.Many2One(

@@ -2,18 +2,21 @@
 
 Every row is checked first; errors are listed by row and column and
 nothing is created unless every row is valid, or unless the user chose to
-import only the valid rows."""
+import only the valid rows. Files are read within the limits of
+service_network's spreadsheet_limits. Wizards run without access rights
+nor record rules, so the import checks itself that the user is a network
+administrator, or a site manager importing only into their sites."""
 import datetime as dt
-import io
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
-import openpyxl
-import xlrd
-
+from service_network.protection import check_user_groups, wizard_label
+from service_network.spreadsheet_limits import (
+    SpreadsheetError, first_errors, first_sheet_rows, shorten)
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
+from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
@@ -48,6 +51,17 @@ STATE_NAMES = {
     'reforme': 'retired', 'hors service': 'retired',
     }
 CHUNK = 500  # SQLite checks unique constraints with one query per chunk
+# The groups of service_network allowed to import
+IMPORT_GROUPS = ['group_network_admin', 'group_site_manager']
+# The message of each refusal of spreadsheet_limits
+FILE_MESSAGES = {
+    'too_large': 'site_equipment.msg_import_too_large',
+    'unpacked_too_large': 'site_equipment.msg_import_unpacked_too_large',
+    'too_many_rows': 'site_equipment.msg_import_too_many_rows',
+    'not_spreadsheet': 'site_equipment.msg_import_unreadable',
+    'corrupt': 'site_equipment.msg_import_unreadable',
+    'encrypted': 'site_equipment.msg_import_encrypted',
+    }
 
 
 def normalize(value):
@@ -57,30 +71,37 @@ def normalize(value):
     return ' '.join(re.sub(r'[^a-z0-9]+', ' ', value.lower()).split())
 
 
-def read_rows(data):
-    "Return the rows of the first sheet of an .xlsx or .xls file"
-    data = bytes(data)
-    if data[:4] == b'PK\x03\x04':
-        workbook = openpyxl.load_workbook(
-            io.BytesIO(data), read_only=True, data_only=True)
-        sheet = workbook.worksheets[0]
-        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-        workbook.close()
-        return rows
-    book = xlrd.open_workbook(file_contents=data)
-    sheet = book.sheet_by_index(0)
-    rows = []
-    for index in range(sheet.nrows):
-        row = []
-        for cell in sheet.row(index):
-            if cell.ctype == xlrd.XL_CELL_DATE:
-                row.append(xlrd.xldate_as_datetime(cell.value, book.datemode))
-            elif cell.ctype == xlrd.XL_CELL_EMPTY:
-                row.append(None)
-            else:
-                row.append(cell.value)
-        rows.append(row)
-    return rows
+def read_rows(data, filename=''):
+    """Return the rows of the first sheet of an .xlsx or .xls file, or
+    raise why the file is refused"""
+    try:
+        return [list(r) for r in first_sheet_rows(bytes(data or b''))]
+    except SpreadsheetError as error:
+        raise EquipmentImportError(gettext(
+                FILE_MESSAGES[error.code], filename=shorten(filename),
+                **error.params)) from None
+
+
+def check_import_user():
+    "Refuse the import unless the user may import equipment at all"
+    check_user_groups(IMPORT_GROUPS, wizard_label('equipment.import'))
+
+
+def check_row_sites(row_sites):
+    """Refuse the whole import if a row goes to a site that is not one of
+    the site manager's sites; network administrators import anywhere"""
+    pool = Pool()
+    User = pool.get('res.user')
+    ModelData = pool.get('ir.model.data')
+    if Transaction().user == 0 or ModelData.get_id(
+            'service_network', 'group_network_admin') in User.get_groups():
+        return
+    mine = set(User.get_sites())
+    for number, site in row_sites:
+        if site and site.id not in mine:
+            raise AccessError(gettext(
+                    'site_equipment.msg_import_site_not_yours',
+                    row=number, site=site.rec_name))
 
 
 def cell_text(value):
@@ -127,18 +148,16 @@ class Import(Wizard):
             ])
 
     def transition_import_(self):
-        try:
-            rows = read_rows(self.start.file)
-        except Exception:
-            raise EquipmentImportError(gettext(
-                    'site_equipment.msg_import_unreadable',
-                    filename=self.start.filename or ''))
-        values, errors = RegisterReader(self.start.site).read(rows)
+        check_import_user()
+        rows = read_rows(self.start.file, self.start.filename)
+        reader = RegisterReader(self.start.site)
+        values, errors = reader.read(rows)
+        check_row_sites(reader.row_sites)
         imported = 0
         if values and (not errors or self.start.only_valid):
             imported = create_equipments(values)
         self.result.imported = imported
-        self.result.errors = '\n'.join(errors) or None
+        self.result.errors = errors_text(errors) or None
         return 'result'
 
     def default_result(self, fields):
@@ -146,6 +165,15 @@ class Import(Wizard):
             'imported': self.result.imported,
             'errors': self.result.errors,
             }
+
+
+def errors_text(errors):
+    "The first errors, one a line, and how many more there are"
+    shown, more = first_errors(errors)
+    if more:
+        shown.append(gettext(
+                'site_equipment.msg_import_more_errors', count=more))
+    return '\n'.join(shown)
 
 
 def create_equipments(values):
@@ -186,10 +214,16 @@ class RegisterReader:
         self.states.update({normalize(n): c for c, n in STATES})
         self.states.update(STATE_NAMES)
         self.seen = {}
+        # (row number, site or None) of every row, valid or not
+        self.row_sites = []
 
     def error(self, row, column, msg_id, **kwargs):
+        "The message of a cell; the values from the file cut short"
+        kwargs = {k: shorten(v) if k == 'value' else v
+            for k, v in kwargs.items()}
         return gettext(
-            'site_equipment.msg_import_cell', row=row, column=column,
+            'site_equipment.msg_import_cell', row=row,
+            column=shorten(column),
             error=gettext(f'site_equipment.{msg_id}', **kwargs))
 
     def read(self, rows):
@@ -246,6 +280,7 @@ class RegisterReader:
             if not site:
                 fail('site', 'msg_import_unknown_site', value=text('site'))
         value['site'] = site.id if site else None
+        self.row_sites.append((number, site))
         for name in ['brand', 'model', 'notes', 'supplier']:
             if text(name):
                 value[name] = text(name)

@@ -7,6 +7,7 @@ from trytond.pyson import Eval
 from trytond.transaction import without_check_access
 
 from service_network.calendar import today
+from service_network.protection import ReadonlyGuardMixin
 
 from .equipment import MONEY_DIGITS
 from .exceptions import IncidentError
@@ -22,7 +23,7 @@ KINDS = [
 POLICE_KINDS = {'vandalism', 'theft'}
 
 
-class Incident(Workflow, ModelSQL, ModelView):
+class Incident(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
     "Incident at a site"
     __name__ = 'equipment.incident'
     _states = {'readonly': Eval('state') != 'draft'}

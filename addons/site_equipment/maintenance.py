@@ -5,13 +5,13 @@ import datetime as dt
 
 from sql import Null
 from sql.aggregate import Count, Min
-
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
 
 from service_network.calendar import today
+from service_network.protection import ReadonlyGuardMixin
 
 from .equipment import MONEY_DIGITS, now
 from .exceptions import MaintenanceError
@@ -19,7 +19,7 @@ from .exceptions import MaintenanceError
 OPEN_STATES = ['requested', 'assigned', 'in_progress']
 
 
-class Maintenance(Workflow, ModelSQL, ModelView):
+class Maintenance(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
     "Maintenance request for a piece of equipment"
     __name__ = 'equipment.maintenance'
     _states = {'readonly': Eval('state') != 'requested'}

@@ -4,12 +4,16 @@ from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
+from trytond.report import Report
+
+from service_network.calendar import TIMEZONE, to_dakar_date
+from service_network.protection import ReadonlyGuardMixin, check_user_sites
 
 from .equipment import current_employee, now
 from .exceptions import TransferError
 
 
-class Transfer(Workflow, ModelSQL, ModelView):
+class Transfer(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
     "Transfer of equipment between two sites"
     __name__ = 'equipment.transfer'
     _states = {'readonly': Eval('state') != 'draft'}
@@ -36,6 +40,7 @@ class Transfer(Workflow, ModelSQL, ModelView):
             ('received', "Received"),
             ('cancelled', "Cancelled"),
             ], "State", required=True, readonly=True, sort=False)
+    state_string = state.translated('state')
 
     del _states
 
@@ -110,6 +115,9 @@ class Transfer(Workflow, ModelSQL, ModelView):
     def receive(cls, transfers):
         pool = Pool()
         Equipment = pool.get('equipment.equipment')
+        # only the receiving site acknowledges what arrived
+        for transfer in transfers:
+            check_user_sites([transfer.to_site.id], transfer.rec_name)
         for transfer in transfers:
             Equipment.change_site(
                 [line.equipment for line in transfer.lines],
@@ -132,7 +140,7 @@ class Transfer(Workflow, ModelSQL, ModelView):
         pass
 
 
-class TransferLine(ModelSQL, ModelView):
+class TransferLine(ReadonlyGuardMixin, ModelSQL, ModelView):
     "Piece of equipment of a transfer"
     __name__ = 'equipment.transfer.line'
     transfer = fields.Many2One(
@@ -140,9 +148,14 @@ class TransferLine(ModelSQL, ModelView):
     equipment = fields.Many2One(
         'equipment.equipment', "Equipment", required=True,
         domain=[
-            ('site', '=', Eval('from_site', -1)),
+            # In the transfer's form the line's parent field is not sent
+            # to on_change_with by the client, so from_site stays empty
+            # on new lines: read the source site from the parent first
+            ('site', '=', Eval('_parent_transfer', {}).get(
+                    'from_site', Eval('from_site', -1))),
             ('state', '!=', 'retired'),
-            ])
+            ],
+        help="The equipment at the transfer's source site.")
     from_site = fields.Function(
         fields.Many2One('network.site', "From Site"),
         'on_change_with_from_site')
@@ -150,3 +163,26 @@ class TransferLine(ModelSQL, ModelView):
     @fields.depends('transfer', '_parent_transfer.from_site')
     def on_change_with_from_site(self, name=None):
         return self.transfer.from_site if self.transfer else None
+
+
+class TransferSlip(Report):
+    """Slip that travels with the equipment of a transfer, signed by the
+    sending and the receiving site: an HTML template rendered to PDF by
+    weasyprint"""
+    __name__ = 'equipment.transfer.slip'
+
+    @classmethod
+    def get_context(cls, records, header, data):
+        context = super().get_context(records, header, data)
+        context['format_dakar'] = cls.format_dakar
+        context['to_dakar_date'] = to_dakar_date
+        return context
+
+    @classmethod
+    def format_dakar(cls, value):
+        "Return a stored (UTC) date-time as the date and minute in Dakar"
+        pool = Pool()
+        Lang = pool.get('ir.lang')
+        lang = Lang.get()
+        return cls.format_datetime(
+            value, lang, format=lang.date + ' %H:%M', timezone=TIMEZONE)

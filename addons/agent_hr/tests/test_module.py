@@ -5,10 +5,12 @@ from decimal import Decimal
 
 import openpyxl
 import xlwt
+from dateutil.relativedelta import relativedelta
 
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError, ValidationError
-from trytond.modules.company.tests import create_company, set_company
+from trytond.modules.company.tests import (
+    CompanyTestMixin, create_company, set_company)
 from trytond.pool import Pool
 from trytond.pyson import PYSONDecoder
 from trytond.tests import test_tryton
@@ -44,6 +46,46 @@ def assign(employee, code, from_date, to_date=None):
                 'employee': employee.id, 'site': site(code).id,
                 'from_date': from_date, 'to_date': to_date}])
     return assignment
+
+
+def create_counter(code, name="Box 1"):
+    pool = Pool()
+    Counter = pool.get('network.counter')
+    Sector = pool.get('network.sector')
+    sector, = Sector.search([], limit=1)
+    counter, = Counter.create([{
+                'site': site(code).id, 'name': name, 'sector': sector.id}])
+    return counter
+
+
+def assign_agents(employees, values, user=None):
+    """Run the wizard assigning employees, selected in the agents list (or
+    from the menu if none), with values; return the defaults it offered and
+    the action it opened"""
+    pool = Pool()
+    Wizard = pool.get('agent.assignment.assign', type='wizard')
+    transaction = Transaction()
+    if employees:
+        context = {'active_model': 'company.employee',
+            'active_ids': [e.id for e in employees],
+            'active_id': employees[0].id}
+    else:
+        context = {'active_model': 'ir.ui.menu', 'active_ids': [],
+            'active_id': None}
+    with transaction.set_context(context):
+        session_id, _, _ = Wizard.create()
+        try:
+            with transaction.set_user(user or transaction.user):
+                defaults = Wizard.execute(
+                    session_id, {}, 'start')['view']['defaults']
+                result = Wizard.execute(session_id, {'start': {
+                            'employees': defaults.get('employees', []),
+                            'from_date': defaults['from_date'],
+                            **values}}, 'assign')
+        finally:
+            Wizard.delete(session_id)
+    (action, _), = result['actions']
+    return defaults, action
 
 
 def ref(name):
@@ -118,7 +160,7 @@ def run_wizard(name, values, **context):
         Wizard.delete(session_id)
 
 
-class AgentHrTestCase(test_tryton.ModuleTestCase):
+class AgentHrTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
     "Test Agent HR module"
     module = 'agent_hr'
     extras = ['service_case']
@@ -155,6 +197,116 @@ class AgentHrTestCase(test_tryton.ModuleTestCase):
             with self.assertRaises(ValidationError) as cm:
                 assign(fatou, 'DKR', dt.date(2025, 6, 1), dt.date(2025, 7, 1))
             self.assertIn('THS', str(cm.exception))
+
+    @with_transaction()
+    def test_assign_agents(self):
+        "HR assigns the agents selected in the list to a site at once"
+        pool = Pool()
+        Assignment = pool.get('agent.assignment')
+        company = create_company()
+        with set_company(company):
+            awa, moussa, fatou = create_agents(
+                company, "Awa Ndiaye", "Moussa Diatta", "Fatou Sané")
+            counter = create_counter('ZIG')
+            later = TODAY + dt.timedelta(days=10)
+            defaults, action = assign_agents([awa, moussa], {
+                    'site': site('ZIG').id, 'counter': counter.id,
+                    'sector': counter.sector.id, 'to_date': later})
+            self.assertEqual(defaults['from_date'], TODAY)
+            self.assertEqual(
+                sorted(defaults['employees']), sorted([awa.id, moussa.id]))
+            created = Assignment.search([('site.code', '=', 'ZIG')])
+            self.assertEqual(
+                {a.employee for a in created}, {awa, moussa})
+            for assignment in created:
+                self.assertEqual(assignment.counter, counter)
+                self.assertEqual(assignment.sector, counter.sector)
+                self.assertEqual(
+                    (assignment.from_date, assignment.to_date),
+                    (TODAY, later))
+            self.assertEqual(awa.current_site, site('ZIG'))
+            self.assertFalse(Assignment.search([('employee', '=', fatou)]))
+            # from the menu, the agents are chosen in the form
+            defaults, _ = assign_agents([], {
+                    'site': site('THS').id, 'employees': [fatou.id]})
+            self.assertEqual(defaults.get('employees', []), [])
+            ths, = Assignment.search([('employee', '=', fatou)])
+            self.assertEqual(ths.site, site('THS'))
+            # the created assignments open, whatever their dates
+            self.assertEqual(action['name'], 'Assignments Created at ZIG (2)')
+            self.assertEqual(action['domains'], [])
+            self.assertEqual(
+                sorted(Assignment.search(
+                        PYSONDecoder().decode(action['pyson_domain']))),
+                sorted(created))
+
+    @with_transaction()
+    def test_assign_agents_all_or_nothing(self):
+        """One agent already assigned over the dates: the refusal names the
+        agent and no assignment is created for the others"""
+        pool = Pool()
+        Assignment = pool.get('agent.assignment')
+        company = create_company()
+        with set_company(company):
+            awa, moussa, fatou = create_agents(
+                company, "Awa Ndiaye", "Moussa Diatta", "Fatou Sané")
+            assign(moussa, 'THS', dt.date(2025, 1, 6))
+            before = Assignment.search([])
+            with self.assertRaises(ValidationError) as cm:
+                assign_agents([awa, moussa, fatou], {
+                        'site': site('ZIG').id})
+            message = str(cm.exception)
+            self.assertIn('[M002] Moussa Diatta', message)
+            self.assertIn('from 06/01/2025 with no end date', message)
+            self.assertNotIn('Awa', message)
+            self.assertNotIn('Fatou', message)
+            self.assertEqual(Assignment.search([]), before)
+
+            # an assignment ending before the other starts is accepted
+            ths, = before
+            Assignment.write([ths], {'from_date': TODAY})
+            assign_agents([awa, moussa], {
+                    'site': site('ZIG').id,
+                    'from_date': TODAY - dt.timedelta(days=30),
+                    'to_date': TODAY - dt.timedelta(days=1)})
+            self.assertEqual(len(Assignment.search([])), 3)
+
+            # dates in the wrong order or a counter of another site
+            for values in [
+                    {'to_date': TODAY - dt.timedelta(days=1)},
+                    {'counter': create_counter('THS').id}]:
+                with self.assertRaises(ValidationError):
+                    assign_agents([fatou], {
+                            'site': site('ZIG').id,
+                            'from_date': TODAY + dt.timedelta(days=400),
+                            **values})
+            with self.assertRaises(ValidationError):
+                assign_agents([fatou], {
+                        'site': site('ZIG').id, 'employees': []})
+            self.assertFalse(Assignment.search([('employee', '=', fatou)]))
+
+    @with_transaction()
+    def test_assign_agents_groups(self):
+        "Only HR and network administrators assign agents with the wizard"
+        pool = Pool()
+        User = pool.get('res.user')
+        Assignment = pool.get('agent.assignment')
+        company = create_company()
+        with set_company(company):
+            awa, = create_agents(company, "Awa Ndiaye")
+            manager, hr = User.create([{
+                        'login': login, 'name': login,
+                        'groups': [('add', [ref(group)])],
+                        'companies': [('add', [company.id])],
+                        'company': company.id,
+                        } for login, group in [
+                        ('chef', 'group_site_manager'), ('rh', 'group_hr')]])
+            with self.assertRaises(AccessError):
+                assign_agents([awa], {'site': site('ZIG').id},
+                    user=manager.id)
+            self.assertFalse(Assignment.search([]))
+            assign_agents([awa], {'site': site('ZIG').id}, user=hr.id)
+            self.assertEqual(len(Assignment.search([])), 1)
 
     @with_transaction()
     def test_user_sites_follow_assignments(self):
@@ -393,6 +545,105 @@ class AgentHrTestCase(test_tryton.ModuleTestCase):
             with self.assertRaises(UserError):
                 run_wizard('agent.import', {'file_': b'not excel'},
                     company=company.id)
+
+    @with_transaction()
+    def test_import_agents_done(self):
+        "The import says what it created and the upcoming agents are found"
+        pool = Pool()
+        Employee = pool.get('company.employee')
+        Wizard = pool.get('agent.import', type='wizard')
+        ActWindow = pool.get('ir.action.act_window')
+        Domain = pool.get('ir.action.act_window.domain')
+        ModelData = pool.get('ir.model.data')
+        company = create_company()
+        later = dt.date.today() + dt.timedelta(days=30)
+        header = ['Matricule', 'Nom', "Date d'embauche", 'Site']
+        rows = [header,
+            ['SN101', 'Awa Ndiaye', later.strftime('%d/%m/%Y'), 'ZIG'],
+            ['SN102', 'Moussa Diatta', '02/01/2024', None]]
+        with set_company(company), \
+                Transaction().set_context(company=company.id):
+            session_id, _, _ = Wizard.create()
+            result = Wizard.execute(
+                session_id, {'start': {'file_': xlsx(rows)}}, 'import_')
+            view = result['view']
+            self.assertEqual(view['state'], 'done')
+            values = view['defaults']
+            self.assertEqual(values['agents'], 2)
+            self.assertEqual(values['assignments'], 1)
+            self.assertEqual(values['upcoming'], 1)
+            with Transaction().set_context(active_test=False):
+                imported = Employee.search([
+                        ('matricule', 'in', ['SN101', 'SN102'])])
+            self.assertEqual(
+                sorted(values['employees']), sorted(e.id for e in imported))
+            result = Wizard.execute(session_id, {'done': values}, 'open_')
+            action, = result['actions']
+            action, _ = action
+            self.assertEqual(action['name'], 'Imported Agents (2)')
+            domain = PYSONDecoder().decode(action['pyson_domain'])
+            context = PYSONDecoder().decode(action['pyson_context'])
+            self.assertEqual(context['active_test'], False)
+            with Transaction().set_context(context):
+                self.assertEqual(len(Employee.search(domain)), 2)
+            Wizard.delete(session_id)
+
+            # The upcoming agent is hidden by the default active test but
+            # found by the tabs of the agents list
+            self.assertFalse(Employee.search([('matricule', '=', 'SN101')]))
+            act_window = ActWindow(ModelData.get_id(
+                    'agent_hr', 'act_employee_form'))
+            tabs = {d.name: d for d in Domain.search([
+                        ('act_window', '=', act_window.id)])}
+            self.assertEqual(
+                list(tabs), ['Current and Upcoming', 'Upcoming', 'All'])
+
+            context = PYSONDecoder().decode(act_window.context)
+            self.assertEqual(context['active_test'], False)
+
+            def found(tab):
+                domain = PYSONDecoder().decode(tabs[tab].domain)
+                with Transaction().set_context(context):
+                    return {e.matricule for e in Employee.search(
+                            domain
+                            + [('matricule', 'in', ['SN101', 'SN102'])])}
+            self.assertEqual(found('Current and Upcoming'), {'SN101', 'SN102'})
+            self.assertEqual(found('Upcoming'), {'SN101'})
+            self.assertEqual(found('All'), {'SN101', 'SN102'})
+
+    @with_transaction()
+    def test_certification_expiry_default(self):
+        "The expiry of a certification defaults from the training's validity"
+        pool = Pool()
+        Certification = pool.get('agent.certification')
+        company = create_company()
+        with set_company(company):
+            training = create_training(validity=24)
+            certification = Certification()
+            certification.date = dt.date(2026, 1, 31)
+            certification.on_change_date()
+            self.assertIsNone(certification.expiry_date)
+            certification.training = training
+            certification.on_change_training()
+            self.assertEqual(certification.expiry_date, dt.date(2028, 1, 31))
+            certification.date = dt.date(2026, 3, 15)
+            certification.on_change_date()
+            self.assertEqual(certification.expiry_date, dt.date(2028, 3, 15))
+            session = create_session(training)
+            certification = Certification(training=training)
+            certification.session = session
+            certification.on_change_session()
+            self.assertEqual(certification.date, session.end_date)
+            self.assertEqual(
+                certification.expiry_date,
+                session.end_date + relativedelta(months=24))
+            # Without validity, the expiry typed in is kept
+            permanent = create_training(name="Accueil", validity=None)
+            certification = Certification(
+                date=dt.date(2026, 1, 31), expiry_date=dt.date(2030, 1, 1))
+            certification.training = permanent
+            certification.on_change_training()
+            self.assertEqual(certification.expiry_date, dt.date(2030, 1, 1))
 
     @with_transaction()
     def test_import_attendance(self):
@@ -749,3 +1000,10 @@ class AgentHrFrenchTestCase(unittest.TestCase):
                                 ['Matricule', 'Nom'], ['', 'X']])},
                     company=company.id)
             self.assertIn('Ligne 2', str(cm.exception))
+            awa, = create_agents(company, "Awa Ndiaye", matricule='A001')
+            with self.assertRaises(ValidationError) as cm:
+                assign_agents([awa, fatou], {'site': site('ZIG').id})
+            self.assertIn(
+                "Aucune affectation n'a été créée", str(cm.exception))
+            self.assertIn("[M001] Fatou Sané", str(cm.exception))
+            self.assertIn("sans date de fin", str(cm.exception))

@@ -8,7 +8,9 @@ import openpyxl
 from trytond.exceptions import UserError
 from trytond.model.exceptions import (
     AccessError, SQLConstraintError, ValidationError)
+from trytond.modules.company.tests import CompanyTestMixin
 from trytond.pool import Pool
+from trytond.pyson import PYSONDecoder
 from trytond.tests import test_tryton
 from trytond.tests.test_tryton import (
     activate_module, drop_db, with_transaction)
@@ -68,7 +70,7 @@ def run_import(data, site='ZIG', only_valid=False):
     return wizard.result.imported, wizard.result.errors
 
 
-class SiteEquipmentTestCase(test_tryton.ModuleTestCase):
+class SiteEquipmentTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
     "Test Site Equipment module"
     module = 'site_equipment'
 
@@ -139,6 +141,30 @@ class SiteEquipmentTestCase(test_tryton.ModuleTestCase):
         Equipment.change_site([moved], get_site('BGN'))
         with self.assertRaises(UserError):
             Transfer.send([late])
+
+    @with_transaction()
+    def test_transfer_line_offers_source_equipment(self):
+        "A new line of a transfer offers the equipment of the source site"
+        pool = Pool()
+        Line = pool.get('equipment.transfer.line')
+        Equipment = pool.get('equipment.equipment')
+        zig = create_equipment('L1')
+        create_equipment('L2', site='BGN')
+        encoded = Line.fields_get(['equipment'])['equipment']['domain']
+        # As the client evaluates it on a line just added in the
+        # transfer's form: the parent field is not sent to the
+        # on_change_with of from_site, which stays empty
+        env = {'id': -1, 'from_site': None, 'equipment': None,
+            '_parent_transfer': {'id': -2,
+                'from_site': get_site('ZIG').id,
+                'to_site': get_site('OSY').id}}
+        domain = PYSONDecoder(env).decode(encoded)
+        self.assertEqual(Equipment.search(domain), [zig])
+        # A line opened on its own uses its from_site
+        env = {'id': 3, 'from_site': get_site('BGN').id}
+        domain = PYSONDecoder(env).decode(encoded)
+        self.assertEqual(
+            [e.asset_tag for e in Equipment.search(domain)], ['TAG-L2'])
 
     @with_transaction()
     def test_theft_marks_stolen_without_repair(self):
