@@ -5,7 +5,7 @@ from collections import defaultdict
 
 from trytond.i18n import gettext
 from trytond.pool import Pool, PoolMeta
-from trytond.transaction import without_check_access
+from trytond.transaction import Transaction, without_check_access
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,14 @@ class Case(metaclass=PoolMeta):
                             'connector.msg_case_rejected_by_partner',
                             partner=case.procedure.partner.rec_name)
                     cls.save(cases)
-                getattr(cls, action)(cases)
+                if action == 'deliver':
+                    # The partner handed the document over itself (by post,
+                    # at its office): no counter recipient to record
+                    for case in cases:
+                        case.recipient_kind = 'partner'
+                    cls.save(cases)
+                with Transaction().set_context(_partner_delivery=True):
+                    getattr(cls, action)(cases)
                 logger.info("%s cases: %s from partner", len(cases), action)
 
 

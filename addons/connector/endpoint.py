@@ -3,16 +3,33 @@ with the credentials that only network administrators read."""
 import datetime as dt
 import json
 import logging
+import secrets
+import time
+
+from sql import Literal
 
 from trytond.i18n import gettext
 from trytond.model import DeactivableMixin, ModelSQL, ModelView, fields
+from trytond.model.exceptions import ValidationError
 from trytond.pool import Pool
 from trytond.pyson import Eval
+from trytond.transaction import Transaction
+from trytond.wizard import Button, StateTransition, StateView, Wizard
+
+from service_network.protection import check_user_groups, wizard_label
 
 from .exceptions import CallbackError, EndpointError
-from .transport import CALLBACK_TOLERANCE, TransportError, check_signature
+from .transport import (
+    CALLBACK_TOLERANCE, TransportError, check_signature, is_secure_url,
+    require_secure_url, scrub)
 
 logger = logging.getLogger(__name__)
+
+# Checked against the signature of callbacks to an unknown endpoint, so that
+# they take the time of a wrong signature to a known one
+DUMMY_CALLBACK_SECRET = secrets.token_hex(32)
+# The largest id the database stores (PostgreSQL integer)
+MAX_ID = 2 ** 31 - 1
 
 
 class Endpoint(DeactivableMixin, ModelSQL, ModelView):
@@ -35,7 +52,10 @@ class Endpoint(DeactivableMixin, ModelSQL, ModelView):
             ('production', "Production"),
             ], "Environment", required=True,
         help="Production endpoints are used before test ones.")
-    url = fields.Char("URL", required=True)
+    url = fields.Char(
+        "URL", required=True,
+        help="HTTPS only: plain HTTP is accepted for this machine only "
+        "(127.0.0.1, localhost, ::1).")
     username = fields.Char("Username")
     secret = fields.Char(
         "Secret", strip=False,
@@ -63,6 +83,16 @@ class Endpoint(DeactivableMixin, ModelSQL, ModelView):
         states={'invisible': Eval('id', -1) < 0})
 
     @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._buttons.update({
+                'test_connection': {
+                    'invisible': Eval('id', -1) < 0,
+                    'depends': ['id'],
+                    },
+                })
+
+    @classmethod
     def default_kind(cls):
         return 'rest'
 
@@ -85,6 +115,20 @@ class Endpoint(DeactivableMixin, ModelSQL, ModelView):
     @fields.depends('protocol')
     def on_change_protocol(self):
         "Connector addons set the kind their protocol speaks"
+
+    @classmethod
+    def validate_fields(cls, endpoints, field_names):
+        super().validate_fields(endpoints, field_names)
+        if field_names is None or 'url' in field_names:
+            for endpoint in endpoints:
+                endpoint.check_url()
+
+    def check_url(self):
+        "The credentials and citizens' data never travel in clear"
+        if not is_secure_url(self.url):
+            raise ValidationError(gettext(
+                    'connector.msg_endpoint_url_insecure',
+                    endpoint=self.rec_name, url=self.url))
 
     def get_callback_url(self, name):
         return f'/<database>/connector/callback/{self.id}'
@@ -111,10 +155,46 @@ class Endpoint(DeactivableMixin, ModelSQL, ModelView):
 
     def get_client(self):
         "Return the client of the connector of this endpoint"
+        # Also for a URL stored before it was validated
+        require_secure_url(self.url)
         method = getattr(self, f'get_client_{self.protocol}', None)
         if method is None:
             raise TransportError('configuration', False, self.rec_name)
         return method()
+
+    @classmethod
+    @ModelView.button_action('connector.wizard_endpoint_test')
+    def test_connection(cls, endpoints):
+        "Open the test wizard, which tells how the partner answered"
+        pass
+
+    def check_connection(self):
+        """Make one harmless call to the partner with the endpoint's URL,
+        credentials and timeout; return whether it worked and the outcome
+        in the user's words (the response time, or why it failed).
+
+        Nothing is stored: a test sends no message and changes nothing at
+        the partner."""
+        start = time.monotonic()
+        try:
+            client = self.get_client()
+            check = getattr(client, 'check', None)
+            if check is None:
+                raise TransportError('configuration', False, self.rec_name)
+            check()
+        except TransportError as error:
+            logger.info("test of endpoint %s: %s", self.id,
+                scrub(str(error), self.secrets))
+            return False, gettext(
+                'connector.msg_endpoint_test_failed',
+                endpoint=self.rec_name, error=gettext(
+                    f'connector.msg_test_{error.code}',
+                    timeout=self.timeout,
+                    detail=scrub(error.detail, self.secrets)))
+        elapsed = round((time.monotonic() - start) * 1000)
+        return True, gettext(
+            'connector.msg_endpoint_test_succeeded',
+            endpoint=self.rec_name, ms=elapsed)
 
     @classmethod
     def receive_callback(cls, endpoint_id, timestamp, signed, body,
@@ -122,18 +202,20 @@ class Endpoint(DeactivableMixin, ModelSQL, ModelView):
         """Apply a partner's signed status change once.
 
         Return True when the status was applied; raise CallbackError with
-        the HTTP status of the refusal otherwise."""
+        the HTTP status of the refusal otherwise. An unknown endpoint is
+        refused as a wrong signature, in about the same time, so that
+        nobody learns which endpoints exist without their secret."""
         pool = Pool()
         Message = pool.get('connector.message')
         Event = pool.get('connector.callback.event')
-        endpoint = cls.search([('id', '=', endpoint_id)], limit=1)
-        if not endpoint or not endpoint[0].callback_secret:
-            raise CallbackError(404, "unknown endpoint")
-        endpoint, = endpoint
+        secret = cls._callback_secret(endpoint_id)
         if not check_signature(
-                endpoint.callback_secret, timestamp or '', body, signed):
-            logger.warning("callback to %s: wrong signature", endpoint.id)
+                secret or DUMMY_CALLBACK_SECRET, timestamp or '', body,
+                signed) or not secret:
+            logger.warning("callback to %s: %s", endpoint_id,
+                "wrong signature" if secret else "unknown endpoint")
             raise CallbackError(401, "wrong signature")
+        endpoint = cls(endpoint_id)
         now = now if now is not None else dt.datetime.now(dt.timezone.utc)
         try:
             sent = dt.datetime.fromtimestamp(int(timestamp), dt.timezone.utc)
@@ -166,3 +248,47 @@ class Endpoint(DeactivableMixin, ModelSQL, ModelView):
                     }])
         Message.apply_statuses([(message, status, data)])
         return True
+
+    @classmethod
+    def _callback_secret(cls, endpoint_id):
+        """The callback secret of the active endpoint, or None.
+
+        One query whether the endpoint exists or not: the ORM would read
+        the record only when it exists, which takes measurably longer."""
+        if not 0 < endpoint_id <= MAX_ID:
+            return None
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(
+                table.callback_secret,
+                where=(table.id == endpoint_id)
+                & (table.active == Literal(True)),
+                limit=1))
+        row = cursor.fetchone()
+        return row[0] if row else None
+
+
+class EndpointTestResult(ModelView):
+    "Connector Endpoint Test Result"
+    __name__ = 'connector.endpoint.test.result'
+    result = fields.Text("Result", readonly=True)
+
+
+class EndpointTest(Wizard):
+    "Test the connection of an endpoint"
+    __name__ = 'connector.endpoint.test'
+    start = StateTransition()
+    result = StateView('connector.endpoint.test.result',
+        'connector.endpoint_test_result_view_form', [
+            Button("Close", 'end', 'tryton-ok', default=True),
+            ])
+
+    def transition_start(self):
+        check_user_groups(
+            ['group_network_admin'], wizard_label(self.__name__))
+        self.result.result = '\n'.join(
+            e.check_connection()[1] for e in self.records)
+        return 'result'
+
+    def default_result(self, fields):
+        return {'result': self.result.result}

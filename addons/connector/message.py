@@ -11,6 +11,9 @@ from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
+from trytond.wizard import Button, StateTransition, StateView, Wizard
+
+from service_network.protection import check_user_groups, wizard_label
 
 from .transport import TransportError, retry_delay, scrub
 
@@ -220,11 +223,14 @@ class Message(ModelSQL, ModelView):
             self.state = 'failed'
             self.next_attempt = dt.datetime.now() + dt.timedelta(
                 seconds=retry_delay(endpoint.retry_delay, self.attempts))
+            message = 'connector.msg_error_attempt'
         else:
+            # dead letter: nothing is planned, the text must not promise it
             self.state = 'dead'
             self.next_attempt = None
+            message = 'connector.msg_error_dead'
         self.last_error = gettext(
-            'connector.msg_error_attempt', ERROR_LANGUAGE,
+            message, ERROR_LANGUAGE,
             attempt=self.attempts, max=endpoint.max_attempts, error=text)
 
     def error_text(self, error):
@@ -260,15 +266,53 @@ class Message(ModelSQL, ModelView):
                 follow(items)
 
     @classmethod
-    @ModelView.button
+    @ModelView.button_action('connector.wizard_message_retry')
     def retry(cls, messages):
-        "Send the messages again from the first attempt"
-        cls.write([m for m in messages if m.state in {'failed', 'dead'}], {
-                'state': 'pending',
-                'attempts': 0,
-                'next_attempt': dt.datetime.now(),
-                })
-        cls.__queue__.send(messages)
+        "Open the retry wizard, which tells what it did"
+        pass
+
+    @classmethod
+    def retry_messages(cls, messages):
+        """Send the failed and abandoned messages again from the first
+        attempt and tell the user how many"""
+        to_retry = [m for m in messages if m.state in {'failed', 'dead'}]
+        if to_retry:
+            cls.write(to_retry, {
+                    'state': 'pending',
+                    'attempts': 0,
+                    'next_attempt': dt.datetime.now(),
+                    })
+            cls.__queue__.send(to_retry)
+        text = gettext('connector.msg_messages_retried', count=len(to_retry))
+        skipped = len(messages) - len(to_retry)
+        if skipped:
+            text += ' ' + gettext(
+                'connector.msg_messages_not_retried', count=skipped)
+        return text
+
+
+class MessageRetryDone(ModelView):
+    __name__ = 'connector.message.retry.done'
+    result = fields.Text("Result", readonly=True)
+
+
+class MessageRetry(Wizard):
+    "Send the selected messages again"
+    __name__ = 'connector.message.retry'
+    start = StateTransition()
+    done = StateView('connector.message.retry.done',
+        'connector.message_retry_done_view_form', [
+            Button("Close", 'end', 'tryton-ok', default=True),
+            ])
+
+    def transition_start(self):
+        check_user_groups(
+            ['group_network_admin'], wizard_label(self.__name__))
+        self.done.result = self.model.retry_messages(self.records)
+        return 'done'
+
+    def default_done(self, fields):
+        return {'result': self.done.result}
 
 
 class CallbackEvent(ModelSQL, ModelView):

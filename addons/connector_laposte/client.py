@@ -1,7 +1,9 @@
 """The La Poste SOAP client, with no database: zeep over the WSDL kept in
-this addon, WS-Security UsernameToken, a timeout on every call and XML
-answers holding a DTD or entities refused."""
+this addon, WS-Security UsernameToken (a password in clear, hence HTTPS
+only and no redirect followed), a timeout on every call and XML answers
+holding a DTD or entities refused."""
 import functools
+import io
 import pathlib
 
 import requests
@@ -13,7 +15,8 @@ from zeep.exceptions import TransportError as ZeepTransportError
 from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
 
-from connector.transport import TransportError
+from connector.transport import (
+    TransportError, request_error, require_secure_url, secure_session)
 
 WSDL = pathlib.Path(__file__).with_name('laposte.wsdl')
 BINDING = '{urn:sn:laposte:ess:v1}LaPosteBinding'
@@ -26,6 +29,11 @@ OPERATIONS = {
     }
 # The operations that change something at La Poste carry the key
 KEYED = {'submit_delivery', 'issue_money_order'}
+# The WS-Security faults of a refused UsernameToken (OASIS WSS 1.1, 12)
+AUTHENTICATION_FAULTS = {'FailedAuthentication', 'InvalidSecurityToken'}
+# Tracked by the test of the connection: no parcel has it, so La Poste
+# answers with a fault once it has accepted our credentials
+PROBE_REFERENCE = 'ESS-TEST-CONNEXION'
 
 
 class CheckedTransport(Transport):
@@ -36,10 +44,23 @@ class CheckedTransport(Transport):
         status = response.status_code
         if status >= 400 and 'xml' not in response.headers.get(
                 'Content-Type', ''):
-            if status >= 500 or status == 429:
-                raise TransportError('server', True, f'HTTP {status}')
-            raise TransportError('client', False, f'HTTP {status}')
+            raise http_error(status)
         return response
+
+
+def http_error(status):
+    "The TransportError of an HTTP error status"
+    if status >= 500 or status == 429:
+        return TransportError('server', True, f'HTTP {status}')
+    if status in {401, 403}:
+        return TransportError('credentials', False, f'HTTP {status}')
+    return TransportError('client', False, f'HTTP {status}')
+
+
+def is_authentication_fault(fault):
+    "Whether La Poste refused the WS-Security token"
+    code = (fault.code or '').rsplit(':', 1)[-1].rsplit('}', 1)[-1]
+    return code in AUTHENTICATION_FAULTS
 
 
 def settings():
@@ -58,13 +79,57 @@ def wsdl_document():
 class LaPosteClient:
 
     def __init__(self, url, username, password, timeout):
-        session = requests.Session()
-        transport = CheckedTransport(
-            session=session, timeout=timeout, operation_timeout=timeout)
+        require_secure_url(url)
+        self.url = url
+        self.timeout = timeout
+        self.session = secure_session()
+        self.transport = CheckedTransport(
+            session=self.session, timeout=timeout, operation_timeout=timeout)
         self.client = zeep.Client(
-            wsdl_document(), transport=transport, settings=settings(),
+            wsdl_document(), transport=self.transport, settings=settings(),
             wsse=UsernameToken(username, password) if username else None)
         self.service = self.client.create_service(BINDING, url)
+
+    def check(self):
+        """Test the connection without changing anything at La Poste: read
+        the WSDL the service publishes (it must still offer our binding
+        and operations), then track a parcel nobody sent, which La Poste
+        answers only to an authenticated caller"""
+        self.check_wsdl()
+        try:
+            self.invoke('TrackDelivery', {'trackingNumber': PROBE_REFERENCE})
+        except TransportError as error:
+            # Any other fault is La Poste's answer to an authenticated call
+            if error.code != 'fault':
+                raise
+
+    def check_wsdl(self):
+        "Raise a TransportError unless the published WSDL offers our calls"
+        try:
+            response = self.session.get(
+                self.url, params={'wsdl': ''}, timeout=self.timeout)
+        except requests.RequestException as error:
+            raise request_error(error)
+        if response.status_code >= 400:
+            error = http_error(response.status_code)
+            if error.code == 'client':
+                error = TransportError('wsdl', False, error.detail)
+            raise error
+        try:
+            document = zeep.wsdl.Document(
+                io.BytesIO(response.content), self.transport,
+                base=self.url, settings=settings())
+            binding = document.bindings[BINDING]
+            for name, _ in OPERATIONS.values():
+                binding.get(name)
+        except (DTDForbidden, EntitiesForbidden) as error:
+            raise TransportError('forbidden', False, type(error).__name__)
+        except KeyError:
+            raise TransportError('wsdl', False, BINDING.split('}')[-1])
+        except (XMLSyntaxError, XMLParseError, ZeepError, ValueError,
+                TypeError) as error:
+            raise TransportError(
+                'wsdl', False, str(error) or type(error).__name__)
 
     def call(self, operation, payload, idempotency_key):
         try:
@@ -84,11 +149,11 @@ class LaPosteClient:
         try:
             return getattr(self.service, name)(**payload)
         except Fault as fault:
+            if is_authentication_fault(fault):
+                raise TransportError('credentials', False, fault.message)
             raise TransportError('fault', False, fault.message)
-        except requests.Timeout as error:
-            raise TransportError('timeout', True, type(error).__name__)
         except requests.RequestException as error:
-            raise TransportError('connection', True, type(error).__name__)
+            raise request_error(error)
         except (DTDForbidden, EntitiesForbidden) as error:
             raise TransportError('forbidden', False, type(error).__name__)
         except ZeepTransportError as error:

@@ -4,6 +4,7 @@ import random
 import time
 
 from trytond.model.exceptions import AccessError
+from trytond.modules.company.tests import CompanyTestMixin
 from trytond.pool import Pool
 from trytond.tests import test_tryton
 from trytond.tests.test_tryton import with_transaction
@@ -49,7 +50,7 @@ def callback(endpoint, payload, timestamp=None, secret=SECRET):
         headers['X-Connector-Signature'], body)
 
 
-class ConnectorTestCase(test_tryton.ModuleTestCase):
+class ConnectorTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
     "Test Connector module"
     module = 'connector'
 
@@ -80,6 +81,15 @@ class ConnectorTestCase(test_tryton.ModuleTestCase):
         self.assertFalse(check_signature(SECRET, '1000', body + b' ', signed))
         self.assertFalse(check_signature('autre', '1000', body, signed))
         self.assertFalse(check_signature(SECRET, '1000', body, ''))
+
+    @with_transaction()
+    def test_check_connection_without_connector(self):
+        "An endpoint with no protocol cannot be tested: it says why"
+        endpoint = create_endpoint()
+        ok, text = endpoint.check_connection()
+        self.assertFalse(ok)
+        self.assertIn('has no connector', text)
+        self.assertIn(endpoint.rec_name, text)
 
     @with_transaction()
     def test_outbox_once(self):
@@ -124,19 +134,26 @@ class ConnectorTestCase(test_tryton.ModuleTestCase):
             message.fail(error)
             self.assertEqual(message.state, 'failed')
             self.assertGreater(message.next_attempt, dt.datetime.now())
+            self.assertIn("sent again", message.last_error)
         self.assertNotIn('mot-de-passe-7c1', message.last_error)
         message.attempts = 3
         message.fail(error)
         self.assertEqual(message.state, 'dead')
         self.assertIn('3', message.last_error)
+        # A dead letter promises no other attempt
+        self.assertNotIn("sent again", message.last_error)
+        self.assertIn("Retry", message.last_error)
         message.attempts = 1
         message.fail(TransportError('client', False, 'HTTP 400'))
         self.assertEqual(message.state, 'dead')
         message.save()
-        Message.retry([message])
+        other = create_message(endpoint, 'ZIG-2026-000002:submit')
+        text = Message.retry_messages([message, other])
         self.assertEqual(
             (message.state, message.attempts), ('pending', 0))
-        self.assertEqual(Message.send_due(), [message])
+        self.assertIn("1 message(s)", text)
+        self.assertEqual(other.state, 'pending')
+        self.assertCountEqual(Message.send_due(), [message, other])
 
     @with_transaction()
     def test_callback(self):
@@ -187,10 +204,11 @@ class ConnectorTestCase(test_tryton.ModuleTestCase):
             Endpoint.receive_callback(
                 endpoint.id, str(int(time.time())), 'abc', b'not json')
         self.assertEqual(cm.exception.status, 401)
+        # An unknown endpoint is refused as a wrong signature
         with self.assertRaises(CallbackError) as cm:
             Endpoint.receive_callback(
                 endpoint.id + 1000, '1', 'abc', json.dumps({}))
-        self.assertEqual(cm.exception.status, 404)
+        self.assertEqual(cm.exception.status, 401)
 
     @with_transaction()
     def test_access_admin_only(self):

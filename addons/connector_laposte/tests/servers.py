@@ -1,6 +1,7 @@
 """La Poste's SOAP service, for the tests and the benchmark: a WSGI app
 built on werkzeug and lxml implementing laposte.wsdl, checking the
 WS-Security UsernameToken and acting once per idempotency key."""
+import pathlib
 import time
 from decimal import Decimal, InvalidOperation
 from xml.sax.saxutils import escape
@@ -30,6 +31,8 @@ LAUGHS = (
     '<lp:TrackDeliveryResponse><lp:trackingNumber>&lol3;'
     '</lp:trackingNumber><lp:status>accepted</lp:status>'
     '</lp:TrackDeliveryResponse></soap:Body></soap:Envelope>')
+WSDL = pathlib.Path(__file__).parent.parent / 'laposte.wsdl'
+WSDL_ADDRESS = 'https://services.laposte.sn/ess/v1'
 PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, huge_tree=False)
 
@@ -47,8 +50,11 @@ def soap(body, status=200):
 
 
 def fault(code, text):
+    "A SOAP fault; code is Client, Server or a WS-Security wsse: code"
+    if ':' not in code:
+        code = f'soap:{code}'
     return soap(
-        f'<soap:Fault><faultcode>soap:{code}</faultcode>'
+        f'<soap:Fault><faultcode xmlns:wsse="{WSSE_NS}">{code}</faultcode>'
         f'<faultstring>{escape(text)}</faultstring></soap:Fault>', 500)
 
 
@@ -62,6 +68,8 @@ class LaPosteService(Partner):
         return response(environ, start_response)
 
     def dispatch(self, request):
+        if request.method == 'GET' and 'wsdl' in request.args:
+            return self.wsdl(request)
         failure = self.failure()
         if failure == 'slow':
             time.sleep(self.delay)
@@ -80,7 +88,8 @@ class LaPosteService(Partner):
         except etree.XMLSyntaxError:
             return fault('Client', "XML illisible")
         if not self.authenticated(envelope):
-            return fault('Client', "Authentification refusée")
+            return fault(
+                'wsse:FailedAuthentication', "Authentification refusée")
         body = envelope.find(f'{{{SOAP_NS}}}Body')
         operation = body[0] if body is not None and len(body) else None
         name = etree.QName(operation).localname if operation is not None \
@@ -93,6 +102,12 @@ class LaPosteService(Partner):
         if failure == 'error_after':
             return Response('<h1>Bad Gateway</h1>', status=502)
         return response
+
+    def wsdl(self, request):
+        "The service description, with this server as the address"
+        text = WSDL.read_text(encoding='utf-8').replace(
+            WSDL_ADDRESS, request.base_url)
+        return Response(text, content_type='text/xml; charset=utf-8')
 
     def authenticated(self, envelope):
         token = envelope.find(

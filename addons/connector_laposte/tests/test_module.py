@@ -1,11 +1,15 @@
 from decimal import Decimal
 
+from trytond.modules.company.tests import CompanyTestMixin
 from trytond.pool import Pool
 from trytond.tests import test_tryton
 from trytond.tests.test_tryton import with_transaction
+from trytond.transaction import Transaction
+from werkzeug.wrappers import Response
 
 from connector.tests.servers import LocalServer, closed_port, signed_callback
-from connector_laposte.tests.servers import PASSWORD, USERNAME, LaPosteService
+from connector_laposte.tests.servers import (
+    LAUGHS, PASSWORD, USERNAME, WSDL, LaPosteService)
 
 CALLBACK_SECRET = 'rappel-poste-0b7e'
 
@@ -55,7 +59,18 @@ def transmitted_case(**values):
     return case
 
 
-class ConnectorLaPosteTestCase(test_tryton.ModuleTestCase):
+class StaticApp:
+    "A server answering the same XML to every request"
+
+    def __init__(self, text):
+        self.text = text
+
+    def __call__(self, environ, start_response):
+        response = Response(self.text, content_type='text/xml')
+        return response(environ, start_response)
+
+
+class ConnectorLaPosteTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
     "Test Connector La Poste module"
     module = 'connector_laposte'
 
@@ -133,17 +148,17 @@ class ConnectorLaPosteTestCase(test_tryton.ModuleTestCase):
                     ('entities', 'dead', 'DTD'),
                     ]:
                 laposte.script = [failure]
-                Message.retry([message])
+                Message.retry_messages([message])
                 Message.send([message])
                 self.assertEqual(message.state, state, failure)
                 self.assertIn(words, message.last_error, failure)
                 self.assertNotIn(PASSWORD, message.last_error)
             laposte.script = ['fault']
-            Message.retry([message])
+            Message.retry_messages([message])
             Message.send([message])
             self.assertEqual(message.state, 'dead')
             self.assertIn('momentanément', message.last_error)
-            Message.retry([message])
+            Message.retry_messages([message])
             Message.send([message])
             self.assertEqual(message.state, 'acknowledged')
             self.assertEqual(laposte.processed, {message.idempotency_key: 1})
@@ -158,14 +173,88 @@ class ConnectorLaPosteTestCase(test_tryton.ModuleTestCase):
             # A wrong password is a fault: final
             endpoint.secret = 'faux'
             endpoint.save()
-            Message.retry([big])
+            Message.retry_messages([big])
             Message.send([big])
             self.assertIn('Authentification', big.last_error)
             self.assertEqual(case.state, 'at_partner')
         endpoint.url = f'http://127.0.0.1:{closed_port()}/ess'
         endpoint.secret = PASSWORD
         endpoint.save()
-        Message.retry([big])
+        Message.retry_messages([big])
         Message.send([big])
         self.assertEqual(big.state, 'failed')
         self.assertIn('connection', big.last_error)
+
+    @with_transaction()
+    def test_check_connection(self):
+        "Testing the connection calls La Poste once and stores nothing"
+        pool = Pool()
+        Message = pool.get('connector.message')
+        Endpoint = pool.get('connector.endpoint')
+        laposte = LaPosteService(delay=1.5)
+        with LocalServer(laposte) as server:
+            endpoint = setup_laposte(server.url)
+            ok, text = endpoint.check_connection()
+            self.assertTrue(ok, text)
+            self.assertRegex(text, r'answered in \d+ ms')
+
+            endpoint.secret = 'faux-mot-de-passe'
+            endpoint.save()
+            ok, text = endpoint.check_connection()
+            self.assertFalse(ok)
+            self.assertIn('refused the credentials', text)
+            self.assertIn('Authentification refusée', text)
+            self.assertNotIn('faux-mot-de-passe', text)
+
+            endpoint.secret = PASSWORD
+            endpoint.timeout = 0.3
+            endpoint.save()
+            laposte.script = ['slow']
+            ok, text = endpoint.check_connection()
+            self.assertFalse(ok)
+            self.assertIn('within 0.3 seconds', text)
+
+            # https to a server speaking plain HTTP: TLS fails
+            endpoint.url = server.url.replace('http:', 'https:') + '/ess'
+            endpoint.save()
+            ok, text = endpoint.check_connection()
+            self.assertFalse(ok)
+            self.assertIn('(TLS)', text)
+        self.assertEqual(laposte.processed, {})
+
+        endpoint.url = f'http://127.0.0.1:{closed_port()}/ess'
+        endpoint.save()
+        ok, text = endpoint.check_connection()
+        self.assertFalse(ok)
+        self.assertIn('cannot be reached', text)
+
+        # A URL stored before the rule: nothing leaves in clear
+        table = Endpoint.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.update(
+                [table.url], ['http://poste.example.sn/ess'],
+                where=table.id == endpoint.id))
+        for cache in Transaction().cache.values():
+            cache.clear()
+        ok, text = Endpoint(endpoint.id).check_connection()
+        self.assertFalse(ok)
+        self.assertIn('no call was made', text)
+        self.assertEqual(Message.search([]), [])
+
+    @with_transaction()
+    def test_check_connection_bad_wsdl(self):
+        "A WSDL that no longer offers our binding, or no WSDL, is named"
+        for answer, words in [
+                (WSDL.read_text().replace('LaPosteBinding', 'Autre'),
+                    'LaPosteBinding'),
+                ('<html>Bienvenue</html>', 'WSDL'),
+                (LAUGHS, 'DTD'),
+                ]:
+            with self.subTest(words=words), \
+                    LocalServer(StaticApp(answer)) as server:
+                endpoint = setup_laposte(server.url)
+                ok, text = endpoint.check_connection()
+                self.assertFalse(ok)
+                self.assertIn(words, text)
+                endpoint.active = False
+                endpoint.save()

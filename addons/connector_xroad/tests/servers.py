@@ -36,14 +36,14 @@ class MinistryService(Partner):
             time.sleep(self.delay)
         if failure == 'error':
             return Response('<h1>Internal Server Error</h1>', status=500)
+        if request.path == f"/r1/{SERVICE.rsplit('/', 1)[0]}/listMethods":
+            return self.list_methods(request)
         prefix = f'/r1/{SERVICE}/'
         if not request.path.startswith(prefix):
             return reply({'message': "unknown service"}, 404)
-        self.headers.append(dict(request.headers))
-        if request.headers.get('X-Road-Client') != CLIENT:
-            return reply({'message': "unknown X-Road client"}, 403)
-        if request.headers.get('Authorization') != f'Bearer {TOKEN}':
-            return reply({'message': "invalid token"}, 401)
+        refusal = self.refusal(request)
+        if refusal:
+            return refusal
         path = request.path[len(prefix):]
         if request.method == 'GET' and path.startswith('requests/'):
             reference = path.split('/', 1)[1]
@@ -71,3 +71,27 @@ class MinistryService(Partner):
                 '{"reference": "CJ-', status=201,
                 mimetype='application/json')
         return reply(answer, 201)
+
+    def refusal(self, request):
+        "The answer to a caller X-Road or the ministry does not know"
+        self.headers.append(dict(request.headers))
+        if request.headers.get('X-Road-Client') != CLIENT:
+            return reply({'message': "unknown X-Road client"}, 403)
+        if request.headers.get('Authorization') != f'Bearer {TOKEN}':
+            return reply({'message': "invalid token"}, 401)
+
+    def list_methods(self, request):
+        "X-Road's metadata service: the REST services of the subsystem"
+        refusal = self.refusal(request)
+        if refusal:
+            return refusal
+        instance, member_class, member, subsystem, code = SERVICE.split('/')
+        return reply({'service': [{
+                        'object_type': 'SERVICE',
+                        'xroad_instance': instance,
+                        'member_class': member_class,
+                        'member_code': member,
+                        'subsystem_code': subsystem,
+                        'service_code': code,
+                        'service_type': 'REST',
+                        }]})

@@ -1,5 +1,6 @@
 import time
 
+from trytond.modules.company.tests import CompanyTestMixin
 from trytond.pool import Pool
 from trytond.tests import test_tryton
 from trytond.tests.test_tryton import with_transaction
@@ -62,7 +63,7 @@ def transmitted_cases(count=1, procedure=None, **values):
     return cases
 
 
-class ConnectorXRoadTestCase(test_tryton.ModuleTestCase):
+class ConnectorXRoadTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
     "Test Connector X-Road module"
     module = 'connector_xroad'
 
@@ -148,10 +149,59 @@ class ConnectorXRoadTestCase(test_tryton.ModuleTestCase):
         endpoint.url = f'http://127.0.0.1:{closed_port()}'
         endpoint.secret = TOKEN
         endpoint.save()
-        Message.retry([message2])
+        Message.retry_messages([message2])
         Message.send([message2])
         self.assertEqual(message2.state, 'failed')
         self.assertIn('connection', message2.last_error)
+
+    @with_transaction()
+    def test_check_connection(self):
+        "Testing the connection asks X-Road's metadata, stores nothing"
+        pool = Pool()
+        Message = pool.get('connector.message')
+        ministry = MinistryService(delay=1.5)
+        with LocalServer(ministry) as server:
+            endpoint = setup_ministry(server.url)
+            ok, text = endpoint.check_connection()
+            self.assertTrue(ok, text)
+            self.assertRegex(text, r'answered in \d+ ms')
+            self.assertEqual(
+                ministry.headers[-1]['Authorization'], f'Bearer {TOKEN}')
+
+            for field, value, words in [
+                    ('secret', 'jeton-perime', 'HTTP 401'),
+                    ('xroad_client', 'SN/GOV/AUTRE/ESS', 'HTTP 403'),
+                    ('xroad_service', f'{SERVICE}-v2', 'does not offer'),
+                    ]:
+                with self.subTest(field=field):
+                    setattr(endpoint, field, value)
+                    endpoint.save()
+                    ok, text = endpoint.check_connection()
+                    self.assertFalse(ok)
+                    self.assertIn(words, text)
+                    self.assertNotIn('jeton-perime', text)
+                    setup = {'secret': TOKEN, 'xroad_client': CLIENT,
+                        'xroad_service': SERVICE}
+                    setattr(endpoint, field, setup[field])
+                    endpoint.save()
+
+            endpoint.timeout = 0.3
+            endpoint.save()
+            ministry.script = ['slow']
+            ok, text = endpoint.check_connection()
+            self.assertFalse(ok)
+            self.assertIn('within 0.3 seconds', text)
+            ministry.script = ['error']
+            ok, text = endpoint.check_connection()
+            self.assertFalse(ok)
+            self.assertIn('HTTP 500', text)
+        self.assertEqual(ministry.processed, {})
+        endpoint.url = f'http://127.0.0.1:{closed_port()}'
+        endpoint.save()
+        ok, text = endpoint.check_connection()
+        self.assertFalse(ok)
+        self.assertIn('cannot be reached', text)
+        self.assertEqual(Message.search([]), [])
 
     @with_transaction()
     def test_missing_endpoint(self):
