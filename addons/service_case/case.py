@@ -16,22 +16,30 @@ from trytond.model import (
 )
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, Id
+from trytond.transaction import Transaction
 
 from service_network.calendar import today
 from service_network.phone import check_sn_phone, format_sn_phone
 from service_network.procedure import XOF_DIGITS
+from service_network.protection import ReadonlyGuardMixin
 from service_network.search import search_fields
 
 from .delay import CaseDelayMixin
 from .exceptions import CaseAccessError, CaseError, CaseValidationError
-from .workflow import OPEN_STATES, PAUSE_STATES, STATES, current_employee, \
-    transition
+from .receipt import format_xof
+from .workflow import (
+    OPEN_STATES,
+    PAUSE_STATES,
+    STATES,
+    current_employee,
+    transition,
+)
 
 FINISHED_STATES = ['delivered', 'rejected', 'cancelled']
 REASSIGN_GROUPS = ['group_site_manager', 'group_network_admin']
 
 
-class Case(CaseDelayMixin, Workflow, ModelSQL, ModelView):
+class Case(ReadonlyGuardMixin, CaseDelayMixin, Workflow, ModelSQL, ModelView):
     "Case of a citizen for a procedure"
     __name__ = 'case.case'
     _draft = {'readonly': Eval('state') != 'draft'}
@@ -127,22 +135,64 @@ class Case(CaseDelayMixin, Workflow, ModelSQL, ModelView):
             },
         help="Why the case is rejected, cancelled or paused: required to "
         "reject or cancel it.")
+    # Ratings are the citizen's (the public rating page): read-only for staff
     rating = fields.Integer(
-        "Satisfaction",
+        "Satisfaction", readonly=True,
         states={
-            'readonly': Eval('state') != 'delivered',
             'invisible': Eval('state') != 'delivered',
             },
         help="The citizen's satisfaction, from 1 (poor) to 5 (excellent).")
     rating_comment = fields.Text(
-        "Comment", states={
-            'readonly': Eval('state') != 'delivered',
+        "Comment", readonly=True, states={
             'invisible': Eval('state') != 'delivered',
             })
     rated_at = fields.DateTime("Rated at", readonly=True)
     rating_token = fields.Char(
         "Rating Token", readonly=True,
         help="The secret of the satisfaction link sent to the citizen.")
+    recipient_kind = fields.Selection([
+            (None, ""),
+            ('citizen', "The Citizen"),
+            ('proxy', "A Proxy"),
+            ('partner', "Sent by the Partner"),
+            ], "Collected by",
+        states={
+            'readonly': Eval('state') != 'ready',
+            'invisible': ~Eval('state').in_(['ready', 'delivered']),
+            },
+        help="Who collected the document: the citizen, or a proxy with "
+        "the citizen's authorisation.")
+    recipient_name = fields.Char(
+        "Name of the Proxy",
+        states={
+            'readonly': Eval('state') != 'ready',
+            'invisible': Eval('recipient_kind') != 'proxy',
+            'required': (Eval('state') == 'ready')
+            & (Eval('recipient_kind') == 'proxy'),
+            })
+    recipient_id_type = fields.Selection([
+            (None, ""),
+            ('cni', "National ID Card (CNI)"),
+            ('passport', "Passport"),
+            ('residence', "Residence Permit"),
+            ('consular', "Consular Card"),
+            ('other', "Other Document"),
+            ], "Identity Document Checked",
+        states={
+            'readonly': Eval('state') != 'ready',
+            'invisible': ~Eval('recipient_kind').in_(['citizen', 'proxy']),
+            })
+    recipient_id_number = fields.Char(
+        "Number of the Identity Document",
+        states={
+            'readonly': Eval('state') != 'ready',
+            'invisible': ~Eval('recipient_kind').in_(['citizen', 'proxy']),
+            })
+    refunds = fields.One2Many(
+        'case.refund', 'case', "Refunds", readonly=True,
+        states={
+            'invisible': ~Bool(Eval('paid_at')),
+            })
     history = fields.One2Many(
         'case.history', 'case', "History", readonly=True)
     notifications = fields.One2Many(
@@ -221,6 +271,16 @@ class Case(CaseDelayMixin, Workflow, ModelSQL, ModelView):
                     'invisible': Eval('state') != 'ready',
                     'depends': ['state'],
                     },
+                'change_fees': {
+                    'invisible': (Eval('state').in_(
+                            ['draft', 'rejected', 'cancelled'])
+                        | Bool(Eval('paid_at'))),
+                    'depends': ['state', 'paid_at'],
+                    },
+                'refund': {
+                    'invisible': ~Bool(Eval('paid_at')),
+                    'depends': ['paid_at'],
+                    },
                 'wait_citizen': {
                     'invisible': ~Eval('state').in_(
                         ['submitted', 'transmitted', 'at_partner']),
@@ -289,16 +349,14 @@ class Case(CaseDelayMixin, Workflow, ModelSQL, ModelView):
         return sum((f.amount for f in self.fees), Decimal(0))
 
     @classmethod
-    def create(cls, vlist):
+    def _before_create(cls, vlist):
         # Numbers are reserved for the whole batch, one counter update per
         # site instead of one per case: this needs the list, hence here and
-        # not in preprocess_values.
-        pool = Pool()
-        ModelAccess = pool.get('ir.model.access')
-        ModelAccess.check(cls.__name__, 'create')
-        vlist = [v.copy() for v in vlist]
+        # not in preprocess_values; after the access checks of super, which
+        # refuse a number given by the user.
+        vlist = [v.copy() for v in super()._before_create(vlist)]
         cls.open_values(vlist)
-        return super().create(vlist)
+        return vlist
 
     @classmethod
     def open_values(cls, vlist):
@@ -385,6 +443,9 @@ class Case(CaseDelayMixin, Workflow, ModelSQL, ModelView):
                 'rated_at', 'rating_token', 'notifications',
                 'payment_method', 'payment_reference']:
             default.setdefault(name, None)
+        for name in ['recipient_kind', 'recipient_name', 'recipient_id_type',
+                'recipient_id_number', 'refunds']:
+            default.setdefault(name, None)
         default.setdefault('late_flagged', False)
         return super().copy(cases, default=default)
 
@@ -429,6 +490,20 @@ class Case(CaseDelayMixin, Workflow, ModelSQL, ModelView):
                         'service_case.msg_case_transition',
                         case=case.rec_name, from_=case.state_string,
                         to=names[state]))
+
+    @classmethod
+    def record_event(cls, notes):
+        """Add to the history of each case of notes {case: note} a line
+        that keeps its state: a payment, a fee changed, a refund"""
+        pool = Pool()
+        History = pool.get('case.history')
+        employee = current_employee()
+        now = dt.datetime.now()
+        History.save([
+                History(
+                    case=case, from_state=case.state, to_state=case.state,
+                    date=now, employee=employee, note=note)
+                for case, note in notes.items()])
 
     @classmethod
     def record_history(cls, cases, before):
@@ -502,9 +577,16 @@ class Case(CaseDelayMixin, Workflow, ModelSQL, ModelView):
                 raise CaseError(gettext(
                         'service_case.msg_case_payment_reference',
                         case=case.rec_name))
-        cls.write([c for c in cases if not c.paid_at], {
+        to_pay = [c for c in cases if not c.paid_at]
+        cls.write(to_pay, {
                 'paid_at': dt.datetime.now(),
                 })
+        cls.record_event({
+                c: gettext('service_case.msg_case_history_paid',
+                    amount=format_xof(c.total_fee),
+                    method=c.payment_method_string,
+                    reference=c.payment_reference or '-')
+                for c in to_pay})
 
     @classmethod
     @ModelView.button
@@ -530,12 +612,33 @@ class Case(CaseDelayMixin, Workflow, ModelSQL, ModelView):
         Notification = pool.get('case.notification')
         Notification.notify(cases, 'ready')
 
+    def check_recipient(self):
+        "Delivering records who collected the document and the ID checked"
+        if self.recipient_kind == 'partner' and Transaction().context.get(
+                '_partner_delivery'):
+            return
+        if self.recipient_kind not in {'citizen', 'proxy'}:
+            raise CaseError(gettext(
+                    'service_case.msg_case_recipient_required',
+                    case=self.rec_name))
+        if self.recipient_kind == 'proxy' and not self.recipient_name:
+            raise CaseError(gettext(
+                    'service_case.msg_case_recipient_name',
+                    case=self.rec_name))
+        if not self.recipient_id_type or not (
+                self.recipient_id_number or '').strip():
+            raise CaseError(gettext(
+                    'service_case.msg_case_recipient_id',
+                    case=self.rec_name))
+
     @classmethod
     @ModelView.button
     @transition('delivered')
     def deliver(cls, cases):
         pool = Pool()
         Notification = pool.get('case.notification')
+        for case in cases:
+            case.check_recipient()
         delivered = today()
         for case in cases:
             case.delivery_date = delivered
@@ -543,6 +646,16 @@ class Case(CaseDelayMixin, Workflow, ModelSQL, ModelView):
             case.rating_token = secrets.token_urlsafe(24)
         cls.save(cases)
         Notification.notify(cases, 'delivered')
+
+    @classmethod
+    @ModelView.button_action('service_case.wizard_fee_change')
+    def change_fees(cls, cases):
+        pass
+
+    @classmethod
+    @ModelView.button_action('service_case.wizard_refund')
+    def refund(cls, cases):
+        pass
 
     @classmethod
     def rate(cls, case, rating, comment=None):

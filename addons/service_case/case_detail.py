@@ -1,13 +1,16 @@
 """The lines of a case: its document checklist, its fees and the history
 of its workflow."""
+from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, fields, sequence_ordered
 
 from service_network.procedure import XOF_DIGITS
+from service_network.protection import ReadonlyGuardMixin
 
+from .exceptions import CaseError
 from .workflow import STATES
 
 
-class CaseDocument(sequence_ordered(), ModelSQL, ModelView):
+class CaseDocument(ReadonlyGuardMixin, sequence_ordered(), ModelSQL, ModelView):
     "Document of a case's checklist"
     __name__ = 'case.document'
     case = fields.Many2One(
@@ -23,11 +26,25 @@ class CaseDocument(sequence_ordered(), ModelSQL, ModelView):
         return True
 
     @classmethod
+    def check_modification(cls, mode, documents, values=None, external=False):
+        super().check_modification(
+            mode, documents, values=values, external=external)
+        if external:
+            # The checklist follows the case's form: editable while the
+            # case is a draft or waits for the citizen's documents
+            for document in documents:
+                if document.case.state not in {'draft', 'waiting_citizen'}:
+                    raise CaseError(gettext(
+                            'service_case.msg_case_document_locked',
+                            case=document.case.rec_name,
+                            document=document.name))
+
+    @classmethod
     def default_provided(cls):
         return False
 
 
-class CaseFee(sequence_ordered(), ModelSQL, ModelView):
+class CaseFee(ReadonlyGuardMixin, sequence_ordered(), ModelSQL, ModelView):
     "Fee owed for a case"
     __name__ = 'case.fee'
     case = fields.Many2One(
@@ -39,11 +56,13 @@ class CaseFee(sequence_ordered(), ModelSQL, ModelView):
             ('tax', "Tax"),
             ('service', "Network Service Fee"),
             ], "Kind", required=True)
-    amount = fields.Numeric("Amount (XOF)", digits=XOF_DIGITS, required=True)
+    amount = fields.Numeric(
+        "Amount (XOF)", digits=XOF_DIGITS, required=True,
+        domain=[('amount', '>=', 0)])
     beneficiary = fields.Many2One('party.party', "Beneficiary", required=True)
 
 
-class CaseHistory(ModelSQL, ModelView):
+class CaseHistory(ReadonlyGuardMixin, ModelSQL, ModelView):
     "Step of a case's workflow"
     __name__ = 'case.history'
     case = fields.Many2One(

@@ -2,19 +2,19 @@
 delay in working days."""
 
 from sql import Null
-
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
 
 from service_network.calendar import today
+from service_network.protection import ReadonlyGuardMixin
 
 from .exceptions import ComplaintError
 from .workflow import current_employee
 
 
-class Complaint(Workflow, ModelSQL, ModelView):
+class Complaint(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
     "Complaint"
     __name__ = 'case.complaint'
     _draft = {'readonly': Eval('state') != 'draft'}

@@ -16,6 +16,8 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
+from service_network.protection import ReadonlyGuardMixin
+
 from .sender import SendError, get_sender
 
 logger = logging.getLogger(__name__)
@@ -39,7 +41,7 @@ def render(template, variables):
     return template % _Blank(variables)
 
 
-class Notification(Workflow, ModelSQL, ModelView):
+class Notification(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
     "Notification to a citizen"
     __name__ = 'case.notification'
     case = fields.Many2One(

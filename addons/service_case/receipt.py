@@ -1,8 +1,16 @@
 from num2words import num2words
+from trytond.i18n import gettext
+from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.report import Report
+from trytond.transaction import Transaction
 
 from service_network.calendar import TIMEZONE
+
+# The receipt shows the citizen's name and phone: only the staff of the
+# case's site (the case rules) and the network administration print it
+RECEIPT_GROUPS = [
+    'group_site_agent', 'group_site_manager', 'group_network_admin']
 
 
 def amount_in_words(amount):
@@ -19,6 +27,20 @@ class Receipt(Report):
     """Receipt of a case's filing and fees, given to the citizen: an HTML
     template rendered to PDF by weasyprint"""
     __name__ = 'case.receipt'
+
+    @classmethod
+    def execute(cls, ids, data):
+        # Reports check the read access of the model and the record rules,
+        # not the field access: finance reads cases but not their citizens
+        pool = Pool()
+        ModelData = pool.get('ir.model.data')
+        User = pool.get('res.user')
+        if Transaction().user:
+            groups = {ModelData.get_id('service_network', g)
+                for g in RECEIPT_GROUPS}
+            if not groups & set(User.get_groups()):
+                raise AccessError(gettext('service_case.msg_receipt_access'))
+        return super().execute(ids, data)
 
     @classmethod
     def get_context(cls, records, header, data):

@@ -1,10 +1,17 @@
 """The public page where a citizen rates the service through the link of
 the "delivered" SMS: /<database>/service_case/rate/<token>."""
+import re
 from html import escape
 
 from trytond.protocols.wrappers import (
-    HTTPStatus, Response, abort, with_pool, with_transaction)
+    HTTPStatus, Response, with_pool, with_transaction)
 from trytond.wsgi import app
+
+from service_network.http_headers import secure_headers
+
+# The alphabet of secrets.token_urlsafe: anything else (a NUL byte, which
+# the databases refuse, a quote, a slash) is never a token
+TOKEN = re.compile(r'[A-Za-z0-9_-]{16,64}')
 
 PAGE = """<!DOCTYPE html>
 <html lang="fr">
@@ -24,7 +31,7 @@ button {{ font-size: 1.1em; padding: 0.4em 1.2em; }}
 </style>
 </head>
 <body>
-<h1>Espace Sénégal Services {site}</h1>
+<h1>Espace Sénégal Services{site}</h1>
 {body}
 </body>
 </html>
@@ -49,12 +56,16 @@ THANKS = "<p>Merci ! Votre avis sur le dossier {number} est enregistré.</p>"
 ALREADY = ("<p>Votre avis sur le dossier {number} a déjà été enregistré. "
     "Merci !</p>")
 INVALID = '<p class="error">Choisissez une note de 1 à 5.</p>'
+UNKNOWN = ("<p>Ce lien est inconnu ou n'est plus valable. Vérifiez qu'il "
+    "est complet dans le SMS reçu.</p>")
 
 
 def page(case, body, status=HTTPStatus.OK):
-    return Response(
-        PAGE.format(site=escape(case.site.name), body=body), status,
-        content_type='text/html; charset=utf-8')
+    "The page of case, kept out of every cache: its URL holds the token"
+    site = f' {escape(case.site.name)}' if case else ''
+    return secure_headers(Response(
+            PAGE.format(site=site, body=body), status,
+            content_type='text/html; charset=utf-8'), no_store=True)
 
 
 def form(case, error=''):
@@ -72,6 +83,13 @@ def parse_rating(value):
     return rating if 1 <= rating <= 5 else None
 
 
+def clean_comment(value):
+    "The citizen's comment without control characters (NUL breaks SQL)"
+    text = ''.join(
+        c for c in (value or '') if c.isprintable() or c in '\n\t')
+    return text.strip()[:2000]
+
+
 @app.route('/<database_name>/service_case/rate/<token>',
     methods={'GET', 'POST'})
 @with_pool
@@ -81,9 +99,9 @@ def rate(request, pool, token):
     cases = Case.search([
             ('rating_token', '=', token),
             ('state', '=', 'delivered'),
-            ], limit=1)
+            ], limit=1) if TOKEN.fullmatch(token) else []
     if not cases:
-        abort(HTTPStatus.NOT_FOUND)
+        return page(None, UNKNOWN, HTTPStatus.NOT_FOUND)
     case, = cases
     number = escape(case.number)
     if case.rating is not None:
@@ -93,5 +111,5 @@ def rate(request, pool, token):
     rating = parse_rating(request.form.get('rating'))
     if rating is None:
         return page(case, form(case, INVALID), HTTPStatus.BAD_REQUEST)
-    Case.rate(case, rating, request.form.get('comment', '')[:2000])
+    Case.rate(case, rating, clean_comment(request.form.get('comment')))
     return page(case, THANKS.format(number=number))

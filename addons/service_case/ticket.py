@@ -3,16 +3,16 @@ sector calls the oldest waiting one."""
 import datetime as dt
 
 from sql import Null
-
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, Workflow, fields
 from trytond.pool import Pool, PoolMeta
-from trytond.pyson import Eval
+from trytond.pyson import Eval, If
 
 from service_network.calendar import today
+from service_network.protection import ReadonlyGuardMixin, check_user_sites
 
-from .workflow import current_employee
 from .exceptions import TicketError
+from .workflow import current_employee
 
 
 def minutes_between(start, end):
@@ -21,13 +21,16 @@ def minutes_between(start, end):
     return int((end - start).total_seconds() // 60)
 
 
-class Ticket(Workflow, ModelSQL, ModelView):
+class Ticket(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
     "Queue ticket"
     __name__ = 'case.ticket'
     _waiting = {'readonly': Eval('state') != 'waiting'}
 
     site = fields.Many2One(
-        'network.site', "Site", required=True, states=_waiting)
+        'network.site', "Site", required=True, states=_waiting,
+        domain=[
+            If(Eval('state') == 'waiting', ('state', '=', 'open'), ()),
+            ])
     sector = fields.Many2One(
         'network.sector', "Sector", required=True, states=_waiting)
     date = fields.Date("Date", required=True, readonly=True)
@@ -184,6 +187,9 @@ class Ticket(Workflow, ModelSQL, ModelView):
     @classmethod
     @Workflow.transition('called')
     def call(cls, tickets, counter):
+        check_user_sites([counter.site.id], counter.rec_name)
+        check_user_sites({t.site.id for t in tickets}, tickets[0].rec_name
+            if tickets else '')
         cls.write(tickets, {
                 'called_at': dt.datetime.now(),
                 'counter': counter.id,
@@ -194,6 +200,8 @@ class Ticket(Workflow, ModelSQL, ModelView):
     @ModelView.button
     @Workflow.transition('done')
     def done(cls, tickets):
+        check_user_sites({t.site.id for t in tickets}, tickets[0].rec_name
+            if tickets else '')
         for ticket in tickets:
             if not ticket.outcome:
                 raise TicketError(gettext(
@@ -221,4 +229,5 @@ class Counter(metaclass=PoolMeta):
         pool = Pool()
         Ticket = pool.get('case.ticket')
         for counter in counters:
+            check_user_sites([counter.site.id], counter.rec_name)
             Ticket.call_next(counter)
