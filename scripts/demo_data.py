@@ -30,6 +30,14 @@ COUNTERS = [
     ('Box 5 - Poste', 'P'),
     ('Box 6 - Entreprises', 'E'),
     ]
+# what the demo prints of each role
+ROLES = {
+    'group_network_admin': "administration du réseau",
+    'group_site_manager': "chef de site",
+    'group_site_agent': "agent de guichet",
+    'group_finance': "finance",
+    'group_hr': "ressources humaines",
+    }
 # login, name, groups, sites
 USERS = [
     ('reseau', 'Awa Ndiaye', ['group_network_admin'], []),
@@ -109,6 +117,46 @@ def setup_chart(company):
     create_chart.execute('create_properties')
 
 
+def setup_fiscal_years(company):
+    """Create last year's, this year's and next year's fiscal years with
+    their monthly periods and their own numbering of moves and invoices
+    (the prefix holds the document's year, so a renewed year numbers
+    FC2028-1 without editing its sequences)"""
+    FiscalYear = Model.get('account.fiscalyear')
+    Sequence = Model.get('ir.sequence.strict')
+    SequenceType = Model.get('ir.sequence.type')
+    move_type = SequenceType(ref('account.sequence_type_account_move'))
+    invoice_type = SequenceType(
+        ref('account_invoice.sequence_type_account_invoice'))
+
+    def sequence(name, type_, prefix):
+        sequence = Sequence(
+            name=name, sequence_type=type_, company=company, prefix=prefix)
+        sequence.save()
+        return sequence
+
+    this_year = dt.date.today().year
+    fiscal_years = []
+    for year in [this_year - 1, this_year, this_year + 1]:
+        fiscal_year = FiscalYear(name=str(year), company=company)
+        fiscal_year.start_date = dt.date(year, 1, 1)
+        fiscal_year.end_date = dt.date(year, 12, 31)
+        fiscal_year.move_sequence = sequence(
+            f"Pièces {year}", move_type, '${year}-')
+        numbering, = fiscal_year.invoice_sequences
+        numbering.out_invoice_sequence = sequence(
+            f"Factures client {year}", invoice_type, 'FC${year}-')
+        numbering.out_credit_note_sequence = sequence(
+            f"Avoirs client {year}", invoice_type, 'AC${year}-')
+        numbering.in_invoice_sequence = sequence(
+            f"Factures fournisseur {year}", invoice_type, 'FF${year}-')
+        numbering.in_credit_note_sequence = sequence(
+            f"Avoirs fournisseur {year}", invoice_type, 'AF${year}-')
+        fiscal_year.save()
+        fiscal_years.append(fiscal_year)
+    FiscalYear.click(fiscal_years, 'create_period')
+
+
 def setup_network():
     Site = Model.get('network.site')
     Sector = Model.get('network.sector')
@@ -152,7 +200,7 @@ def setup_users(company):
     Lang = Model.get('ir.lang')
     french, = Lang.find([('code', '=', 'fr')])
     print("\nDemo users (login / password):")
-    print(f"  admin / {sys.argv[2]}  (administrator, every role)")
+    print(f"  admin / {sys.argv[2]}  (administrateur, tous les rôles)")
     for login, name, groups, site_codes in USERS:
         employee = Employee(party=Party(name=name), company=company)
         employee.party.save()
@@ -169,7 +217,8 @@ def setup_users(company):
             site, = Site.find([('code', '=', code)])
             user.sites.append(site)
         user.save()
-        print(f"  {login} / {PASSWORD}  ({name}, {', '.join(groups)}"
+        print(f"  {login} / {PASSWORD}  ({name}, "
+            f"{', '.join(ROLES[g] for g in groups)}"
             + (f", {', '.join(site_codes)}" if site_codes else '') + ")")
 
 
@@ -194,6 +243,7 @@ def main(database, only=None):
     if only is None:
         company = setup_company()
         setup_chart(company)
+        setup_fiscal_years(company)
         setup_network()
         setup_users(company)
     else:

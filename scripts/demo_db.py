@@ -5,7 +5,9 @@
 A new database is created in French with every addon of pyproject.toml
 activated, then filled by scripts/demo_data.py. An existing one is upgraded
 only when an addon changed since the last run, so a second start is fast;
-an addon activated by the upgrade gets its demo data then.
+an addon activated by the upgrade gets its demo data then. When the demo
+data scripts changed (scripts/demo_data.py, scripts/demo/), the database
+is made again: demo data is loaded once, into a new database.
 """
 import hashlib
 import os
@@ -32,11 +34,23 @@ def addons():
 
 
 def fingerprint():
-    digest = hashlib.sha256()
+    """The digest of the addons, a colon and the digest of the demo data
+    scripts"""
+    addons = hashlib.sha256()
     for path in sorted((ROOT / 'addons').rglob('*')):
         if path.suffix in {'.py', '.xml', '.cfg', '.po', '.fodt', '.html'}:
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
+            addons.update(path.read_bytes())
+    data = hashlib.sha256()
+    scripts = ROOT / 'scripts'
+    for path in [scripts / 'demo_data.py',
+            *sorted((scripts / 'demo').glob('*.py'))]:
+        data.update(path.read_bytes())
+    return f'{addons.hexdigest()}:{data.hexdigest()}'
+
+
+def data_changed(existing, current):
+    "Whether the demo data scripts changed since the database was made"
+    return existing.partition(':')[2] != current.partition(':')[2]
 
 
 def admin(database, *args):
@@ -59,39 +73,91 @@ def demo_data(database, only=None):
         check=True)
 
 
-def activated(db_file):
-    "The addons activated in the SQLite database db_file"
-    with sqlite3.connect(db_file) as connection:
-        return {name for name, in connection.execute(
-                "SELECT name FROM ir_module WHERE state = 'activated'")}
+def activated(database, db_file=None):
+    "The addons activated in the database"
+    query = "SELECT name FROM ir_module WHERE state = 'activated'"
+    if db_file is not None:
+        with sqlite3.connect(db_file) as connection:
+            return {name for name, in connection.execute(query)}
+    import psycopg
+    with psycopg.connect(uri() + database) as connection:
+        return {name for name, in connection.execute(query)}
+
+
+def uri():
+    return os.environ['TRYTOND_DATABASE__URI']
+
+
+def pg_connect():
+    import psycopg
+    return psycopg.connect(uri() + 'postgres', autocommit=True)
+
+
+def pg_fingerprint(database):
+    """The fingerprint of the addons the PostgreSQL database was made with
+    (kept as the database's comment), or None if it does not exist"""
+    with pg_connect() as connection:
+        row = connection.execute(
+            "SELECT COALESCE(shobj_description(oid, 'pg_database'), '') "
+            "FROM pg_database WHERE datname = %s", (database,)).fetchone()
+    return row[0] if row else None
 
 
 def main(database):
     # the demo runs on SQLite unless told otherwise
     os.environ.setdefault('TRYTOND_DATABASE__URI', 'sqlite://')
+    if uri().startswith('postgresql'):
+        return main_postgresql(database)
     db_dir = pathlib.Path(
         os.environ.get('TRYTOND_DATABASE__PATH') or ROOT / 'var' / 'db')
     db_dir.mkdir(parents=True, exist_ok=True)
     db_file = db_dir / f'{database}.sqlite'
     stamp = db_dir / f'{database}.fingerprint'
     current = fingerprint()
-    if not db_file.exists() or not stamp.exists():
+    if (not db_file.exists() or not stamp.exists()
+            or data_changed(stamp.read_text(), current)):
         print(f"== Creating the demo database {database} (a few minutes)")
         db_file.unlink(missing_ok=True)
         db_file.touch()
-        admin(database, '--email', 'admin@senegalnumerique.sn',
-            '-u', *addons())
-        demo_data(database)
+        create(database)
     elif stamp.read_text() != current:
         print(f"== Upgrading the demo database {database}")
-        before = activated(db_file)
-        admin(database, '-u', *addons())
-        new = sorted(set(addons()) - before)
-        if new:
-            demo_data(database, new)
+        upgrade(database, activated(database, db_file))
     else:
         print(f"== Demo database {database} is up to date")
     stamp.write_text(current)
+
+
+def main_postgresql(database):
+    "The same on PostgreSQL: the fingerprint is the database's comment"
+    current = fingerprint()
+    existing = pg_fingerprint(database)
+    if not existing or data_changed(existing, current):
+        print(f"== Creating the demo database {database} (a few minutes)")
+        with pg_connect() as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{database}"')
+            connection.execute(f'CREATE DATABASE "{database}"')
+        create(database)
+    elif existing != current:
+        print(f"== Upgrading the demo database {database}")
+        upgrade(database, activated(database))
+    else:
+        print(f"== Demo database {database} is up to date")
+    with pg_connect() as connection:
+        connection.execute(
+            f'COMMENT ON DATABASE "{database}" IS \'{current}\'')
+
+
+def create(database):
+    admin(database, '--email', 'admin@senegalnumerique.sn', '-u', *addons())
+    demo_data(database)
+
+
+def upgrade(database, before):
+    admin(database, '-u', *addons())
+    new = sorted(set(addons()) - before)
+    if new:
+        demo_data(database, new)
 
 
 if __name__ == '__main__':

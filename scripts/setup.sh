@@ -34,6 +34,10 @@ if [ ! -f var/sao/index.html ] || [ ! -f var/sao/node_modules/jquery/dist/jquery
         --no-fund --no-package-lock --silent)
 fi
 
+# Our additions to the client (web/custom.js: the database named by the
+# address when the server hides its list)
+cp web/custom.js var/sao/custom.js
+
 # Receipts and reports are printed to PDF by WeasyPrint, which needs Pango,
 # HarfBuzz and a font: install Debian's packages when they are missing
 missing=()

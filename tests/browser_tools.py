@@ -1,4 +1,5 @@
 """Drive Tryton's sao web client in Debian's Chromium, as a person would."""
+import contextlib
 import os
 import pathlib
 import re
@@ -79,6 +80,29 @@ class DemoServer:
             self.log.close()
 
 
+@contextlib.contextmanager
+def chromium_client(server, width=1366, height=768):
+    """One person in a new French Chromium window on server's web client
+    (a laptop's 1366 x 768 screen by default)"""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield new_client(browser, server, width, height)
+        finally:
+            browser.close()
+
+
+def new_client(browser, server, width=1366, height=768):
+    "One person in a new French window of browser on server's web client"
+    context = browser.new_context(
+        locale='fr-FR', viewport={'width': width, 'height': height})
+    page = context.new_page()
+    page.set_default_timeout(30000)
+    return Client(page, server)
+
+
 class Client:
     "One person in the web client"
 
@@ -88,7 +112,11 @@ class Client:
 
     def login(self, login, password):
         page = self.page
-        page.goto(self.server.url + '/')
+        page.goto(f'{self.server.url}/#{self.server.database}')
+        # sao ignores the form until the database is proposed (Sao.DB.list
+        # answers after the dialog shows, later on a loaded machine)
+        page.wait_for_function(
+            "() => document.querySelector('input#database')?.value")
         page.fill('#login', login)
         page.click('button[type=submit]')
         page.fill('input[type=password]', password)
@@ -150,11 +178,18 @@ class Client:
         """Save a screenshot and check that the French labels are in the
         page's DOM, not just that it loaded"""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        # a loaded server fills lists and sub-lists after the client looks
+        # idle: give the labels time to come before calling them missing
+        end = time.monotonic() + 20
+        while True:
+            # buttons show their labels in capitals
+            text = self.page.locator('body').inner_text()
+            missing = [label for label in expected
+                if label not in text and label.upper() not in text]
+            if not missing or time.monotonic() > end:
+                break
+            self.page.wait_for_timeout(250)
         self.page.screenshot(path=str(SCREENSHOTS / f'{name}.png'))
-        # buttons show their labels in capitals
-        text = self.page.locator('body').inner_text()
-        missing = [label for label in expected
-            if label not in text and label.upper() not in text]
         assert not missing, f"{name}: {missing} not shown"
 
     # -- helpers to work in the current tab --
@@ -178,6 +213,15 @@ class Client:
 
     def field_value(self, name):
         return self.pane.locator(f'input[name="{name}"]').first.input_value()
+
+    def wait_field(self, name, timeout=30000):
+        """The value of field name once the server's answer filled it (a
+        loaded server answers after the client looks idle)"""
+        end = time.monotonic() + timeout / 1000
+        while not (value := self.field_value(name)) and (
+                time.monotonic() < end):
+            self.page.wait_for_timeout(250)
+        return value
 
     def assert_no_dialog(self):
         "Check that no error or warning dialog is open"
@@ -267,3 +311,224 @@ class Client:
             menu.locator('a', has_text=label).first.click()
         self.wait_idle()
         return download.value
+
+    # -- lines edited in a one2many list, rows selected in a list --
+
+    def one2many(self, title):
+        "The one2many field of the current form titled title"
+        return self.pane.locator('.form-one2many').filter(
+            has=self.page.locator(
+                '.form-one2many-string', has_text=title)).first
+
+    def new_line(self, title):
+        "Add a line to the one2many titled title, edited in its list"
+        widget = self.one2many(title)
+        widget.locator(
+            '.form-one2many-toolbar button[title="Nouveau"]').first.click()
+        self.wait_idle()
+        return widget
+
+    def _line_box(self, name):
+        "The input of the line's field name being edited"
+        box = self.pane.locator(
+            f'.form-one2many input[name="{name}"]:visible').first
+        box.wait_for()
+        # its completion drops down from the input's group
+        return box, box.locator('xpath=..')
+
+    def line_completions(self, name, text):
+        """Type text in the many2one field name of the line being edited;
+        return the completions offered, then clear the field"""
+        box, field = self._line_box(name)
+        box.fill(text)
+        self.wait_idle()
+        # the completion waits for the typing to pause, then asks
+        self.page.wait_for_timeout(1000)
+        self.wait_idle()
+        offered = [t.strip() for t in field.locator(
+                'li.completion').all_inner_texts()]
+        box.fill('')
+        box.press('Escape')
+        return offered
+
+    def set_line_many2one(self, name, text, choice=None):
+        """Type text in the many2one field name of the line being edited
+        and pick the completion showing choice (text by default)"""
+        box, field = self._line_box(name)
+        box.fill(text)
+        field.locator('li.completion a', has_text=choice or text).first.click()
+        self.wait_idle()
+        return box.input_value()
+
+    def select_first_rows(self, count):
+        """Tick the selection box of the first count rows of the current
+        list; return the rows' texts"""
+        rows = self.pane.locator('table.tree tbody tr:visible')
+        rows.nth(count - 1).wait_for()
+        for index in range(count):
+            rows.nth(index).locator(
+                'td.selection-state input[type=checkbox]').check()
+        self.wait_idle()
+        return [rows.nth(i).inner_text().strip() for i in range(count)]
+
+    # -- helpers for menus whose labels repeat, wizards and list selection --
+
+    def menu_row_at(self, label, depth):
+        "The menu row labelled label at depth (0 for the top entries)"
+        return self.page.locator('#menu tr').filter(
+            has=self._cell(label)).filter(has=self.page.locator(
+                f'.expander img[style*="margin-left: {depth}em"]')).first
+
+    def expand_menu(self, *path):
+        """Expand the menu along path, looking for each label at its depth
+        (Agents ‣ Agents); return the row of the last entry"""
+        for depth, (label, child) in enumerate(zip(path, path[1:])):
+            row = self.menu_row_at(label, depth)
+            row.wait_for(timeout=15000)
+            child_row = self.menu_row_at(child, depth + 1)
+            if not child_row.is_visible():
+                row.locator('.expander').click()
+            child_row.wait_for(timeout=15000)
+        return self.menu_row_at(path[-1], len(path) - 1)
+
+    @property
+    def dialog(self):
+        "The dialog in front"
+        return self.page.locator('.modal-dialog:visible').last
+
+    def open_menu_wizard(self, *path, label):
+        """Run the wizard of the menu entry at the end of path (one click:
+        a double click starts it twice); return its dialog once it shows
+        label"""
+        self.expand_menu(*path).click()
+        return self.wait_dialog(label)
+
+    def wait_dialog(self, label):
+        "The dialog in front, once it shows label and the client is idle"
+        dialog = self.dialog
+        dialog.get_by_text(label).first.wait_for()
+        self.wait_idle()
+        return dialog
+
+    def run_action(self, label, dialog_label=None):
+        """Run the action labelled label of the toolbar's Action menu on the
+        selected records; return the dialog it opens, once it shows
+        dialog_label if given"""
+        self.pane.locator('button#action').first.click()
+        menu = self.pane.locator('ul[aria-labelledby="action"]').first
+        menu.locator('a', has_text=label).first.click()
+        if dialog_label is None:
+            return self.front_dialog()
+        return self.wait_dialog(dialog_label)
+
+    def select_rows(self, *texts):
+        """Tick the rows of the current list showing one of texts, untick
+        the others"""
+        rows = self.pane.locator('tbody tr')
+        for index in range(rows.count()):
+            row = rows.nth(index)
+            box = row.locator('td.selection-state input')
+            wanted = any(text in row.inner_text() for text in texts)
+            if box.is_checked() != wanted:
+                box.click()
+        self.wait_idle()
+
+    def wait_rows(self, count, timeout=30000):
+        "The rows of the current list, once there are count of them"
+        rows = self.pane.locator('tbody tr')
+        end = time.monotonic() + timeout / 1000
+        while rows.count() != count and time.monotonic() < end:
+            self.page.wait_for_timeout(250)
+        return rows
+
+    def upload(self, dialog, path):
+        """Choose the file at path in the binary field of dialog and wait
+        until the client read it (the field shows its size)"""
+        field = dialog.locator('.form-binary').first
+        field.locator('input[type=file]').set_input_files(str(path))
+        self.page.wait_for_function('el => /[1-9]/.test(el.value)',
+            arg=field.locator('input.form-control').last.element_handle())
+
+    def set_dialog_many2one(self, dialog, name, text, choice=None):
+        """Type text in the many2one field name of dialog and pick the
+        completion showing choice (text by default)"""
+        box = dialog.locator(f'input[name="{name}"]').first
+        box.click()
+        box.fill(text)
+        dialog.locator(f'.form-many2one:has(input[name="{name}"])').locator(
+            'li.completion a', has_text=choice or text).first.click()
+        self.wait_idle()
+        return box.input_value()
+
+    def wait_value(self, box, timeout=30000):
+        """The value of the input box once filled (defaults come from the
+        server after the dialog shows)"""
+        end = time.monotonic() + timeout / 1000
+        while not (value := box.input_value()) and time.monotonic() < end:
+            self.page.wait_for_timeout(250)
+        return value
+
+    def open_list_tab(self, label):
+        """Open the tab of the list's filters labelled exactly label (À venir
+        is also in "En poste et à venir")"""
+        self.pane.locator('.nav-tabs a').filter(has_text=re.compile(
+                rf'^\s*{re.escape(label)}\s*$')).first.click()
+        self.wait_idle()
+
+    def switch_domain(self, label):
+        "Show the tab of the list's domains labelled label (À confirmer…)"
+        self.pane.locator('.nav-tabs a', has_text=re.compile(
+                rf'^\s*{re.escape(label)}\b')).first.click()
+        self.wait_idle()
+
+    def select_row(self, text):
+        "Tick the selection box of the list's row showing text"
+        row = self.pane.locator('tbody tr', has_text=text).first
+        row.wait_for()
+        box = row.locator('td.selection-state input[type=checkbox]').first
+        if not box.is_checked():
+            box.click()
+        return row
+
+    def front_dialog(self):
+        "The dialog in front (a wizard, a message), once shown"
+        dialog = self.page.locator('.modal-dialog:visible').last
+        dialog.wait_for()
+        self.wait_idle()
+        return dialog
+
+    def close_dialog(self, dialog, label):
+        "Click the button labelled label of dialog and wait until it closes"
+        dialog.locator('button:visible', has_text=re.compile(
+                rf'^\s*{re.escape(label)}\s*$', re.I)).first.click()
+        dialog.wait_for(state='hidden')
+        self.wait_idle()
+
+    def dialog_result(self, dialog, timeout=30000):
+        """The text of the read-only text field of dialog (a wizard's
+        result), once the server filled it"""
+        area = dialog.locator('textarea').first
+        area.wait_for()
+        end = time.monotonic() + timeout / 1000
+        while not (value := area.input_value()) and (
+                time.monotonic() < end):
+            self.page.wait_for_timeout(250)
+        return value
+
+    # -- rows opened from a list --
+
+    def open_row(self, row, field, attempts=3):
+        """Open row of the current list in its form (double click, as
+        people do) and wait for the form's field; on a loaded server a list
+        redrawn under the pointer loses the double click: try again"""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+        box = self.pane.locator(f'[name="{field}"]:visible').first
+        for attempt in range(attempts):
+            row.dblclick()
+            self.wait_idle()
+            try:
+                box.wait_for(timeout=15000)
+                return
+            except PlaywrightTimeoutError:
+                if attempt == attempts - 1:
+                    raise

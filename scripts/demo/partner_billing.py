@@ -67,6 +67,10 @@ def setup_accounts(company):
     config.revenue_account = account('7061', company)
     config.on_behalf_account = on_behalf
     config.commission_account = account('7072', company)
+    config.bank_details = (
+        "Banque : CBAO Groupe Attijariwafa bank, agence Plateau, Dakar\n"
+        "Titulaire : Sénégal Services - Espaces Sénégal Services\n"
+        "RIB : SN012 01201 036182000012 26")
     config.save()
     return vat
 

@@ -30,6 +30,8 @@ LAST_NAMES = [
 STOPS = [
     ('draft', 0.05), ('submitted', 0.10), ('transmitted', 0.10),
     ('waiting_citizen', 0.05), ('ready', 0.10), ('cancelled', 0.03)]
+PROXIES = [
+    "Mamadou Diatta (frère)", "Awa Sané (mère)", "Ousmane Badji (époux)"]
 COMMENTS = [
     "Accueil chaleureux, merci.", "Un peu d'attente mais service rapide.",
     "Très bien expliqué.", "Il faudrait plus de guichets le lundi.", None]
@@ -127,12 +129,21 @@ def load(company):
     ready = at('ready', 'delivered')
     click(ready, 'make_ready')
     delivered = at('delivered')
+    for case in delivered:
+        case.reload()
+        if rng.random() < 0.2:
+            case.recipient_kind = 'proxy'
+            case.recipient_name = rng.choice(PROXIES)
+        else:
+            case.recipient_kind = 'citizen'
+        case.recipient_id_type = 'cni'
+        case.recipient_id_number = (
+            f'{rng.randint(1, 2)} {rng.randint(100, 999)} '
+            f'{rng.randint(1950, 2005)} {rng.randint(10000, 99999)}')
+    Case.save(delivered)
     click(delivered, 'deliver')
     rated = [c for c in delivered if rng.random() < 0.6]
-    for case in rated:
-        case.rating = rng.choices([5, 4, 3, 2, 1], [45, 30, 13, 7, 5])[0]
-        case.rating_comment = rng.choice(COMMENTS)
-    Case.save(rated)
+    rate(rng, [c.id for c in rated])
 
     complaints = []
     for code, channel, description in COMPLAINTS:
@@ -154,6 +165,22 @@ def load(company):
     print(f"  {len(tickets)} tickets, {len(cases)} cases "
         f"({len(delivered)} delivered, {len(rated)} rated), "
         f"{len(complaints)} complaints")
+
+
+def rate(rng, case_ids):
+    """The citizens rate their visits on the public page (ratings are not
+    staff's to write)"""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    database = pconfig.get_config().database_name
+    with Transaction().start(database, 0) as transaction:
+        Case = Pool().get('case.case')
+        for case in Case.browse(case_ids):
+            Case.rate(
+                case, rng.choices([5, 4, 3, 2, 1], [45, 30, 13, 7, 5])[0],
+                rng.choice(COMMENTS))
+        transaction.commit()
 
 
 def spread_dates(rng, case_ids, ticket_ids):

@@ -1,0 +1,66 @@
+/* Loaded by sao's index.html after the client (custom.js).
+ *
+ * The server hides its list of databases ([database] list = False): sao
+ * then shows an empty "Base de données" field. The address names the
+ * database (http://host/#ess_demo): propose it, as sao does when the list
+ * has only one name. */
+(function() {
+    'use strict';
+    var list = Sao.DB.list;
+    Sao.DB.list = function() {
+        var database = window.location.hash.replace(
+            /^(#(!|))/, '').split('/', 1)[0];
+        return list().then(null, function() {
+            if (database) {
+                return [decodeURIComponent(database)];
+            }
+            return jQuery.Deferred().reject();
+        });
+    };
+}());
+
+/* Opening a menu entry once opens one tab. In sao's menu a click already
+ * opens the entry, so a double click (click, click, dblclick) asked three
+ * times for the same action while the first tab was still loading: sao
+ * only finds an already open tab once it has loaded. An entry is not
+ * opened again within three seconds of being opened. */
+(function() {
+    'use strict';
+    var activate = Sao.main_menu_row_activate;
+    var opening = {};
+    Sao.main_menu_row_activate = function() {
+        var screen = Sao.main_menu_screen;
+        var id = screen ? screen.get_id() : null;
+        var now = Date.now();
+        if (id === null || id === undefined) {
+            return activate.apply(this, arguments);
+        }
+        if (opening[id] && (now - opening[id] < 3000)) {
+            return;
+        }
+        opening[id] = now;
+        return activate.apply(this, arguments);
+    };
+}());
+
+/* A menu entry with a context form (the indicators) shows its open tab
+ * instead of opening another: sao compares the context of the tab's
+ * screen, which holds the values of the context form (dates...), with the
+ * action's context, so such tabs never matched. Compare the context the
+ * tab was opened with. */
+(function() {
+    'use strict';
+    var compare = Sao.Tab.Form.prototype.compare;
+    Sao.Tab.Form.prototype.compare = function(attributes) {
+        if (attributes && attributes.context_model && this.screen &&
+                (this.attributes.context_model ===
+                    attributes.context_model) &&
+                (JSON.stringify(this.attributes.context || {}) ===
+                    JSON.stringify(attributes.context || {}))) {
+            attributes = jQuery.extend({}, attributes, {
+                'context': this.screen.local_context,
+            });
+        }
+        return compare.call(this, attributes);
+    };
+}());
