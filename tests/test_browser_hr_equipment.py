@@ -153,7 +153,10 @@ def test_chef_fills_and_sends_transfer(server):
     assert server.sql('SELECT equipment FROM equipment_transfer_line '
         'WHERE transfer = %s', (transfer,)) == [(equipment,)]
 
-    # Only Dakar receives it: the sender is refused and nothing moves
+    # Only Dakar receives it: the sender does not see the button, is
+    # refused if it calls it anyway, and nothing moves
+    assert rpc.model('equipment.transfer', 'read', [transfer],
+        ['can_receive'])[0]['can_receive'] is False
     tables = ('equipment_transfer', 'equipment_equipment', 'equipment_move')
     before = server.snapshot(*tables)
     with pytest.raises(RPCError) as error:
@@ -162,6 +165,8 @@ def test_chef_fills_and_sends_transfer(server):
         error.value.message)
     assert server.snapshot(*tables) == before
     dakar = server.rpc().login('chef.dkr')
+    assert dakar.model('equipment.transfer', 'read', [transfer],
+        ['can_receive'])[0]['can_receive'] is True
     dakar.model('equipment.transfer', 'receive', [transfer])
     assert server.sql('SELECT state FROM equipment_transfer WHERE id = %s',
         (transfer,)) == [('received',)]

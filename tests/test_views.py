@@ -1,5 +1,8 @@
 """Views that the web client can show: sao has no list column for
-date-times, which must be shown with widget="date" and/or widget="time"."""
+date-times, which must be shown with widget="date" and/or widget="time";
+a field shown twice in a list (its date, then its time) has two headers."""
+from collections import Counter
+
 import pytest
 from lxml import etree
 from translation_tools import addons
@@ -18,11 +21,10 @@ def database():
     drop_db()
 
 
-@with_transaction()
-def tree_datetime_columns_without_widget():
+def tree_views():
+    "The list views of our addons: (view, model, arch)"
     pool = Pool()
     View = pool.get('ir.ui.view')
-    wrong = []
     for view in View.search([
                 ('module', 'in', ADDONS), ('type', 'in', ['tree', None])]):
         Model = pool.get(view.model)
@@ -31,6 +33,13 @@ def tree_datetime_columns_without_widget():
             continue
         if view.inherit and view.inherit.type != 'tree':
             continue
+        yield view, Model, arch
+
+
+@with_transaction()
+def tree_datetime_columns_without_widget():
+    wrong = []
+    for view, Model, arch in tree_views():
         for field in arch.iter('field'):
             name = field.get('name')
             if (name in Model._fields
@@ -41,8 +50,28 @@ def tree_datetime_columns_without_widget():
     return wrong
 
 
+@with_transaction()
+def tree_doubled_headers():
+    "Columns of one field shown twice under the same header"
+    wrong = []
+    for view, Model, arch in tree_views():
+        headers = Counter(
+            (field.get('name'), field.get('string'))
+            for field in arch.iter('field'))
+        wrong.extend(f'{view.module}.{view.name}: {name}'
+            for (name, string), count in headers.items() if count > 1)
+    return wrong
+
+
 def test_list_datetime_columns_have_a_widget(database):
     wrong = tree_datetime_columns_without_widget()
     assert not wrong, (
         "date-time columns in lists need widget=\"date\" or \"time\": "
         + ', '.join(wrong))
+
+
+def test_list_columns_have_their_own_header(database):
+    wrong = tree_doubled_headers()
+    assert not wrong, (
+        "a field shown twice in a list needs a string on one of its "
+        "columns (e.g. string=\"Time Sent\"): " + ', '.join(wrong))

@@ -134,6 +134,12 @@ class Endpoint(DeactivableMixin, ModelSQL, ModelView):
         return f'/<database>/connector/callback/{self.id}'
 
     @classmethod
+    def operation_labels(cls):
+        """The operations of the connectors' messages, as people read them:
+        {code: label}; each connector adds its own"""
+        return {}
+
+    @classmethod
     def for_partner(cls, partner, protocol):
         "Return the active endpoint of partner for protocol, production first"
         endpoints = cls.search([

@@ -3,6 +3,7 @@ transaction of the business change, sent after commit with retries, and
 kept with its outcome for a person to read and retry."""
 import datetime as dt
 import logging
+import re
 from collections import defaultdict
 
 from sql import Null
@@ -35,6 +36,21 @@ BREAKER = 5
 CREATE_CHUNK = 500
 
 
+def like_match(operator, value, text):
+    "Whether text matches value for a domain operator (=, in, like, ilike)"
+    if operator == '=':
+        return text == value
+    if operator == 'in':
+        return text in (value or [])
+    if operator in {'like', 'ilike'} and isinstance(value, str):
+        pattern = ''.join(
+            '.*' if c == '%' else '.' if c == '_' else re.escape(c)
+            for c in value)
+        flags = re.IGNORECASE if operator == 'ilike' else 0
+        return re.fullmatch(pattern, text or '', flags | re.DOTALL) is not None
+    return False
+
+
 class Message(ModelSQL, ModelView):
     "Connector Message"
     __name__ = 'connector.message'
@@ -42,6 +58,9 @@ class Message(ModelSQL, ModelView):
         'connector.endpoint', "Endpoint", required=True, readonly=True,
         ondelete='RESTRICT')
     operation = fields.Char("Operation", required=True, readonly=True)
+    operation_string = fields.Function(
+        fields.Char("Operation"), 'get_operation_string',
+        searcher='search_operation_string')
     payload = fields.Dict(None, "Payload", readonly=True)
     idempotency_key = fields.Char(
         "Idempotency Key", required=True, readonly=True,
@@ -82,6 +101,26 @@ class Message(ModelSQL, ModelView):
                     'depends': ['state'],
                     },
                 })
+
+
+    def get_operation_string(self, name):
+        Endpoint = Pool().get('connector.endpoint')
+        return Endpoint.operation_labels().get(
+            self.operation, self.operation)
+
+    @classmethod
+    def search_operation_string(cls, name, clause):
+        "Search the operations by their label as people read it"
+        Endpoint = Pool().get('connector.endpoint')
+        _, operator, value = clause[:3]
+        labels = Endpoint.operation_labels()
+        codes = [code for code, label in labels.items()
+            if like_match(operator.removeprefix('not '), value, label)]
+        if operator.startswith('not '):
+            return [('operation', 'not in', codes),
+                ('operation', operator, value)]
+        return ['OR', ('operation', 'in', codes),
+            ('operation', operator, value)]
 
     @classmethod
     def default_state(cls):

@@ -69,6 +69,17 @@ class Endpoint(metaclass=PoolMeta):
         if selection not in cls.protocol.selection:
             cls.protocol.selection.append(selection)
 
+    @classmethod
+    def operation_labels(cls):
+        labels = super().operation_labels()
+        labels.update({
+                'submit_delivery': gettext('connector_laposte.msg_operation_submit_delivery'),
+                'issue_money_order': gettext('connector_laposte.msg_operation_issue_money_order'),
+                'track_delivery': gettext('connector_laposte.msg_operation_track_delivery'),
+                'track_money_order': gettext('connector_laposte.msg_operation_track_money_order'),
+                })
+        return labels
+
     @fields.depends('protocol', 'kind')
     def on_change_protocol(self):
         super().on_change_protocol()

@@ -48,6 +48,15 @@ class Endpoint(metaclass=PoolMeta):
         if selection not in cls.protocol.selection:
             cls.protocol.selection.append(selection)
 
+    @classmethod
+    def operation_labels(cls):
+        labels = super().operation_labels()
+        labels.update({
+                'submit': gettext('connector_xroad.msg_operation_submit'),
+                'status': gettext('connector_xroad.msg_operation_status'),
+                })
+        return labels
+
     @fields.depends('protocol', 'kind')
     def on_change_protocol(self):
         super().on_change_protocol()

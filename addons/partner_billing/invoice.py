@@ -71,6 +71,13 @@ class InvoiceLine(metaclass=PoolMeta):
     del _billing
 
     @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        # the network bills in F CFA, which has no subunit: a unit price
+        # reads 4 000, not 4 000,0000
+        cls.unit_price.digits = 'currency'
+
+    @classmethod
     def copy(cls, lines, default=None):
         default = default.copy() if default is not None else {}
         for name in ['billing_agreement_line', 'billing_basis',

@@ -120,25 +120,32 @@ class ReadonlyGuardMixin:
                 'service_network.msg_field_readonly', **names))
 
 
+def user_sites():
+    """The ids of the sites the user works at, or None when the user is not
+    bound to sites (root, network administrators)"""
+    pool = Pool()
+    User = pool.get('res.user')
+    ModelData = pool.get('ir.model.data')
+    if Transaction().user == 0:
+        return None
+    groups = set(User.get_groups())
+    if ModelData.get_id('service_network', 'group_network_admin') in groups:
+        return None
+    return set(User.get_sites())
+
+
 def check_user_sites(sites, what):
     """Refuse if the user is site staff and one of sites is not theirs:
     wizards and buttons run without record rules, so they check it here.
     what names the records in the message."""
-    pool = Pool()
-    User = pool.get('res.user')
-    ModelData = pool.get('ir.model.data')
-    transaction = Transaction()
-    if transaction.user == 0:
+    mine = user_sites()
+    if mine is None:
         return
-    groups = set(User.get_groups())
-    if ModelData.get_id('service_network', 'group_network_admin') in groups:
-        return
-    mine = set(User.get_sites())
     for site in sites:
         if site is not None and int(site) not in mine:
             raise AccessError(gettext(
                     'service_network.msg_site_not_yours',
-                    what=what, site=pool.get('network.site')(
+                    what=what, site=Pool().get('network.site')(
                         int(site)).rec_name))
 
 

@@ -7,7 +7,8 @@ from trytond.pyson import Eval
 from trytond.report import Report
 
 from service_network.calendar import TIMEZONE, to_dakar_date
-from service_network.protection import ReadonlyGuardMixin, check_user_sites
+from service_network.protection import (
+    ReadonlyGuardMixin, check_user_sites, user_sites)
 
 from .equipment import current_employee, now
 from .exceptions import TransferError
@@ -41,6 +42,8 @@ class Transfer(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
             ('cancelled', "Cancelled"),
             ], "State", required=True, readonly=True, sort=False)
     state_string = state.translated('state')
+    can_receive = fields.Function(
+        fields.Boolean("Can Receive"), 'get_can_receive')
 
     del _states
 
@@ -61,8 +64,10 @@ class Transfer(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
                     'depends': ['state'],
                     },
                 'receive': {
-                    'invisible': Eval('state') != 'sent',
-                    'depends': ['state'],
+                    # only the receiving site acknowledges what arrived
+                    'invisible': ((Eval('state') != 'sent')
+                        | ~Eval('can_receive', False)),
+                    'depends': ['state', 'can_receive'],
                     },
                 'cancel': {
                     'invisible': ~Eval('state').in_(['draft', 'sent']),
@@ -85,6 +90,11 @@ class Transfer(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
         for name in ['sent_by', 'sent_date', 'received_by', 'received_date']:
             default.setdefault(name, None)
         return super().copy(transfers, default=default)
+
+    @classmethod
+    def get_can_receive(cls, transfers, name):
+        mine = user_sites()
+        return {t.id: mine is None or t.to_site.id in mine for t in transfers}
 
     def get_rec_name(self, name):
         return f'{self.from_site.code} → {self.to_site.code} ({self.id})'

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from trytond.i18n import gettext
 from trytond.modules.company.tests import CompanyTestMixin
 from trytond.pool import Pool
 from trytond.tests import test_tryton
@@ -87,6 +88,16 @@ class ConnectorLaPosteTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
             self.assertTrue(case.laposte)
             message, = Message.search([])
             self.assertEqual(message.operation, 'issue_money_order')
+            # people read the operation, not its code, and search by it
+            label = gettext('connector_laposte.msg_operation_issue_money_order')
+            self.assertEqual(message.operation_string, label)
+            self.assertNotEqual(label, message.operation)
+            self.assertEqual(Message.search([
+                        ('operation_string', 'ilike', f'%{label[1:-1]}%'),
+                        ]), [message])
+            self.assertEqual(Message.search([
+                        ('operation_string', 'not ilike', f'%{label}%'),
+                        ]), [])
             self.assertEqual(message.payload['amount'], 50000)
             self.assertEqual(message.payload['fees'], 1000)
             Message.send([message])

@@ -6,7 +6,8 @@ from unittest.mock import patch
 from pypdf import PdfReader
 
 from trytond.exceptions import UserError
-from trytond.model.exceptions import SQLConstraintError, ValidationError
+from trytond.model.exceptions import (
+    DigitsValidationError, SQLConstraintError, ValidationError)
 from trytond.modules.account.tests.test_module import (
     create_chart, get_fiscalyear)
 from trytond.modules.account_invoice.tests.test_module import (
@@ -250,6 +251,11 @@ class PartnerBillingTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
             self.assertEqual(run.invoice_count, 1)
             self.assertEqual(run.case_count, len(delivered))
             self.assertEqual(run.total_amount, Decimal(1890))
+            # F CFA has no subunit: neither have unit prices
+            line = invoice.lines[0]
+            line.unit_price = Decimal('500.5')
+            with self.assertRaises(DigitsValidationError):
+                line.save()
             # Last: on PostgreSQL the error aborts the transaction
             with self.assertRaises(SQLConstraintError):
                 LineCase.create([{
