@@ -3,6 +3,7 @@ import unittest
 from decimal import Decimal
 
 from trytond.exceptions import UserError
+from trytond.i18n import gettext
 from trytond.model.exceptions import AccessError, ValidationError
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
@@ -358,6 +359,17 @@ class ServiceNetworkFrenchTestCase(unittest.TestCase):
         with self.assertRaises(ValidationError) as cm:
             Site.create([site_values(code='ZIG')])
         self.assertIn('Le code de site est déjà utilisé', str(cm.exception))
+
+    @with_transaction(context={'language': 'fr'})
+    def test_french_tryton_corrections(self):
+        "Every list's « Créé le » column, not Tryton's « Crée le »"
+        pool = Pool()
+        Site = pool.get('network.site')
+        self.assertEqual(gettext('ir.msg_created_at'), "Créé le")
+        self.assertEqual(gettext('ir.msg_edited_at'), "Modifié le")
+        fields = Site.fields_get(['create_date', 'write_date'])
+        self.assertEqual(fields['create_date']['string'], "Créé le")
+        self.assertEqual(fields['write_date']['string'], "Modifié le")
 
     @with_transaction(context={'language': 'fr'})
     def test_french_legal_delay(self):
