@@ -229,9 +229,20 @@ class Client:
         assert not dialogs.count(), dialogs.first.inner_text()
 
     def selection_text(self, name):
-        "The label shown by the selection field name"
-        return self.pane.locator(f'select[name="{name}"]').first.evaluate(
-            'el => el.options[el.selectedIndex].text')
+        """The label shown by the selection field name, once sao filled its
+        options (it refills them at each display)"""
+        select = self.pane.locator(f'select[name="{name}"]').first
+        read = ('el => el.selectedIndex >= 0 '
+            '? el.options[el.selectedIndex].text : null')
+        self.wait_idle()
+        text, end = None, time.monotonic() + 30
+        # sao selects the record's value a moment after the options
+        while time.monotonic() < end:
+            previous, text = text, select.evaluate(read)
+            if text is not None and text == previous:
+                break
+            self.page.wait_for_timeout(300)
+        return text
 
     def new_record(self):
         "Create a record in the current tab and wait for its defaults"
@@ -277,7 +288,7 @@ class Client:
 
     def open_page(self, label):
         "Open the notebook page labelled label"
-        self.pane.locator('.nav-tabs a', has_text=label).first.click()
+        self.pane.locator('.nav-tabs a:visible', has_text=label).first.click()
 
     def tick_column(self, title):
         "Tick every box of the list column titled title"

@@ -14,7 +14,8 @@ import time
 
 import pytest
 from connector.tests.servers import LocalServer, closed_port
-from connector_laposte.tests.servers import LaPosteService
+from connector_laposte.tests.servers import (
+    PASSWORD, USERNAME, LaPosteService)
 from connector_xroad.tests.servers import MinistryService
 from security_tools import RPCError, SecurityServer
 
@@ -38,7 +39,8 @@ def partners(server):
     for name, url in [(LAPOSTE, f'{laposte.url}/ess'), (XROAD, ministry.url)]:
         server.sql('UPDATE connector_endpoint SET url = %s WHERE name = %s',
             (url, name))
-    yield {'laposte': laposte.app, 'xroad': ministry.app}
+    yield {'laposte': laposte.app, 'xroad': ministry.app,
+        'laposte_url': laposte.url}
     laposte.stop()
     ministry.stop()
 
@@ -126,7 +128,8 @@ def test_retry_failed_messages(server, client, partners):
         client.select_row(key)
     client.screenshot('network-03-messages-selected', [
             "Messages", "En attente", "Abandonné", "Tous",
-            "Clé d'idempotence", "État", "En échec", "Tentatives",
+            "Opération", "Mandat postal", "Demande au ministère", "État",
+            "En échec", "Tentatives", "Dernière erreur",
             "Heure de la dernière tentative"])
     dialog = client.run_action("Relancer les messages")
     text = client.dialog_result(dialog)
@@ -187,11 +190,6 @@ def test_connection(server, client, partners):
     closed = f'http://127.0.0.1:{closed_port()}/ess'
     box = client.pane.locator('input[name="url"]').first
     box.fill(closed)
-    # leave the field before the button: sao 8.0 clicking a form button
-    # while a typed value is still pending saved the selections of this
-    # form wrong (protocol emptied, environment and kind changed)
-    box.press('Tab')
-    client.wait_idle()
     client.click_button("Tester la connexion")
     dialog = client.front_dialog()
     text = client.dialog_result(dialog)
@@ -211,6 +209,30 @@ def test_connection(server, client, partners):
         ('laposte', 'soap', 'test')]
     assert len(after) == len(before)
     assert server.snapshot('connector_message', 'case_case') == messages
+
+
+def test_new_endpoint_tested_before_saving(server, client, partners):
+    """A new endpoint is tested as soon as it is typed: the web client saves
+    it, with the protocol chosen, then tests it"""
+    client.open_menu("Réseau des services", "Connecteurs", "Points d'accès")
+    client.new_record()
+    client.pane.locator('input[name="name"]').first.fill("La Poste (essai)")
+    client.set_many2one('partner', "La Poste")
+    client.select('protocol', "La Poste (SOAP)")
+    client.open_page("Identifiants")
+    client.pane.locator('input[name="username"]:visible').first.fill(USERNAME)
+    client.pane.locator('input[name="secret"]:visible').first.fill(PASSWORD)
+    client.pane.locator('input[name="url"]').first.fill(
+        f"{partners['laposte_url']}/ess")
+    # typed in the same breath as the click: nothing pending is lost
+    client.click_button("Tester la connexion")
+    dialog = client.front_dialog()
+    text = client.dialog_result(dialog)
+    assert "Connexion à « La Poste (essai) » réussie" in text, text
+    client.close_dialog(dialog, "Fermer")
+    assert server.sql('SELECT protocol, kind, environment, url '
+        'FROM connector_endpoint WHERE name = %s', ("La Poste (essai)",)) == [
+        ('laposte', 'soap', 'test', f"{partners['laposte_url']}/ess")]
 
 
 def test_site_manager_cannot_test(server, client):

@@ -64,3 +64,26 @@
         return compare.call(this, attributes);
     };
 }());
+
+/* A selection keeps showing its value while the form redisplays it. sao
+ * 8.0 empties and refills a selection's options at each display and only
+ * selects the record's value in a later tick: clicking a form button right
+ * after typing in another field (the typed value redisplays the form when
+ * the field loses the focus) read the first option of every selection and
+ * saved it (an endpoint lost its protocol, and its kind and environment
+ * changed, on « Tester la connexion »). The option shown before the refill
+ * stays selected until sao selects the record's value. */
+(function() {
+    'use strict';
+    var set_selection = Sao.View.Form.Selection.prototype.set_selection;
+    Sao.View.Form.Selection.prototype.set_selection = function() {
+        var previous = this.select.val();
+        set_selection.apply(this, arguments);
+        if ((previous !== null) && (previous !== undefined) &&
+            this.select.find('option').filter(function() {
+                return this.value === previous;
+            }).length) {
+            this.select.val(previous);
+        }
+    };
+}());

@@ -85,11 +85,9 @@ class Endpoint(DeactivableMixin, ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        # on a new endpoint too: the web client saves it before testing
         cls._buttons.update({
-                'test_connection': {
-                    'invisible': Eval('id', -1) < 0,
-                    'depends': ['id'],
-                    },
+                'test_connection': {},
                 })
 
     @classmethod

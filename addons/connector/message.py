@@ -94,6 +94,8 @@ class Message(ModelSQL, ModelView):
                     where=t.partner_reference != Null),
                 Index(t, (t.origin, Index.Equality())),
                 })
+        # shown to the second, like the other times people read
+        cls.create_date.format = '%H:%M:%S'
         cls._order.insert(0, ('create_date', 'DESC'))
         cls._buttons.update({
                 'retry': {
@@ -374,3 +376,5 @@ class CallbackEvent(ModelSQL, ModelView):
                 'connector.msg_callback_event_unique'),
             ]
         cls._order.insert(0, ('create_date', 'DESC'))
+        # shown to the second, like the other times people read
+        cls.create_date.format = '%H:%M:%S'

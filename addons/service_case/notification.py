@@ -67,6 +67,8 @@ class Notification(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        # shown to the second, like the other times people read
+        cls.create_date.format = '%H:%M:%S'
         t = cls.__table__()
         cls._sql_indexes.add(Index(t,
                 (t.state, Index.Equality(cardinality='low')),
