@@ -116,3 +116,15 @@ def test_other_homes_refused(server, clients, boards, role):
                     client.model(model, 'search_read', [], 0, 5, None,
                         ['rec_name'])
                 assert "not allowed" in error.value.message, error.value
+
+
+def test_preferences_saved_keep_group_homes(clients, boards):
+    """Saving the preferences form, which shows the home boards among the
+    login actions, leaves them the group's: the user's own stay empty"""
+    finance = clients['finance']
+    shown = finance('model.res.user.get_preferences', False)['actions']
+    finance('model.res.user.set_preferences', {'actions': [['add', shown]]})
+    user, = finance.model('res.user', 'read', [finance.user_id], ['actions'])
+    assert user['actions'] == []
+    assert finance('model.res.user.get_preferences', False)[
+        'actions'] == shown == [boards['partner_billing.act_home_finance'][0]]

@@ -14,7 +14,7 @@ from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, fields, sequence_ordered
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval, If
-from trytond.transaction import without_check_access
+from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import ViewValidationError
 
@@ -72,6 +72,22 @@ class User(metaclass=PoolMeta):
             preferences['actions'] = HomeAction.login_actions(
                 user, preferences['actions'])
         return preferences
+
+    @classmethod
+    def set_preferences(cls, values):
+        pool = Pool()
+        HomeAction = pool.get('res.group.home_action')
+        user = cls(Transaction().user)
+        # the preferences form sends back the home pages it was shown
+        homes = None
+        if 'actions' in values and not user.actions:
+            homes = set(HomeAction.login_actions(user))
+        super().set_preferences(values)
+        if homes is not None:
+            user = cls(user.id)
+            if {a.id for a in user.actions} == homes:
+                # shown, not chosen: they stay the groups' and follow them
+                cls.write([user], {'actions': [('remove', list(homes))]})
 
 
 class View(metaclass=PoolMeta):

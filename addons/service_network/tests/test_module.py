@@ -385,6 +385,17 @@ class ServiceNetworkTestCase(
             login_actions(chooser), [home('act_home_site_agent')])
         self.assertEqual(login_actions(nobody), [])
 
+        # saving the preferences form, which shows the home pages, does not
+        # make them the user's own choice
+        with Transaction().set_user(both.id):
+            User.set_preferences({'actions': [('add', login_actions(both))]})
+        self.assertEqual(User(both.id).actions, ())
+        with Transaction().set_user(manager.id):
+            User.set_preferences(
+                {'actions': [('add', [home('act_home_site_agent')])]})
+        self.assertEqual(
+            login_actions(manager), [home('act_home_site_agent')])
+
     @with_transaction()
     def test_home_action_of_other_group_skipped(self):
         "A home action reserved to other groups is not opened at login"
