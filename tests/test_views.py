@@ -27,12 +27,13 @@ def tree_views():
     View = pool.get('ir.ui.view')
     for view in View.search([
                 ('module', 'in', ADDONS), ('type', 'in', ['tree', None])]):
-        Model = pool.get(view.model)
         arch = etree.fromstring(view.arch)
         if view.type is None and arch.tag != 'tree' and not view.inherit:
             continue
+        # extensions of forms and boards (boards have no model)
         if view.inherit and view.inherit.type != 'tree':
             continue
+        Model = pool.get(view.model)
         yield view, Model, arch
 
 

@@ -87,3 +87,39 @@
         }
     };
 }());
+
+/* A board's panel lists the records of its action's domain (late cases,
+ * dead messages...): sao's board computes that domain (update_domain,
+ * called just before the panel's screen is made) but never gives it to
+ * the screen, which then listed every record. Hand the panel's domain to
+ * the screen made next; update_domain changes that same list in place
+ * afterwards. */
+(function() {
+    'use strict';
+    var pending = null;
+    var update_domain = Sao.View.Board.Action.prototype.update_domain;
+    Sao.View.Board.Action.prototype.update_domain = function() {
+        var result = update_domain.apply(this, arguments);
+        if (!this.screen) {
+            pending = this.domain;
+        }
+        return result;
+    };
+    var init = Sao.Screen.prototype.init;
+    Sao.Screen.prototype.init = function(model_name, attributes) {
+        var panel = pending && attributes && !attributes.domain;
+        if (panel) {
+            attributes.domain = pending;
+        }
+        pending = null;
+        var result = init.apply(this, arguments);
+        if (panel) {
+            // each search focused the panel's search box: the board
+            // scrolled down to its last panel, hiding the first ones
+            this.screen_container.search_entry.focus = function() {
+                return this;
+            };
+        }
+        return result;
+    };
+}());

@@ -124,7 +124,8 @@ class Case(ReadonlyGuardMixin, CaseDelayMixin, Workflow, ModelSQL, ModelView):
                 ('on_time', "On Time"),
                 ('at_risk', "At Risk"),
                 ('late', "Late"),
-                ], "Delay Status"), 'get_sla_status')
+                ], "Delay Status"), 'get_sla_status',
+        searcher='search_sla_status')
     late_flagged = fields.Boolean("Late Flagged", readonly=True)
     delivery_date = fields.Date("Delivered on", readonly=True)
     reason = fields.Text(

@@ -1,11 +1,13 @@
 """The delay of a case in working days: its due date, its status, the
 pauses while waiting for the citizen or the partner, and the late flag."""
 import logging
+import math
 from collections import defaultdict
 
 from trytond.i18n import gettext
 from trytond.model import ModelView
 from trytond.pool import Pool
+from trytond.transaction import Transaction
 
 from service_network.calendar import today
 from service_network.notify import notify, site_managers
@@ -49,6 +51,51 @@ class CaseDelayMixin:
         if left < AT_RISK_SHARE * self.procedure.legal_delay:
             return 'at_risk'
         return 'on_time'
+
+    @classmethod
+    def search_sla_status(cls, name, clause):
+        """Search the delay status: late and at-risk cases are found among
+        the open cases due within the at-risk share of the longest legal
+        delay, the only ones that can be"""
+        pool = Pool()
+        Holiday = pool.get('network.holiday')
+        Procedure = pool.get('network.procedure')
+        _, operator, value = clause
+        statuses = {None, 'on_time', 'at_risk', 'late'}
+        values = (set(value) if isinstance(value, (list, tuple))
+            else {value})
+        if operator in {'!=', 'not in'}:
+            values = statuses - values
+        open_ = [('state', 'in', sorted(OPEN_STATES))]
+        with Transaction().set_context(active_test=False):
+            longest = Procedure.search(
+                [], order=[('legal_delay', 'DESC NULLS LAST')], limit=1)
+        delay = (longest[0].legal_delay or 0) if longest else 0
+        horizon = Holiday.add_working_days(
+            today(), math.ceil(AT_RISK_SHARE * delay))
+        # the status of a case paused waiting for the citizen is taken on
+        # the day it paused, before today: it is never nearer its due date
+        near = defaultdict(list)
+        for case in cls.search(open_ + [
+                    ('due_date', '!=', None),
+                    ('due_date', '<=', horizon),
+                    ]):
+            near[case.sla_status].append(case.id)
+        domain = ['OR', ('id', '=', -1)]
+        for status in sorted(values & statuses, key=str):
+            if status in {'late', 'at_risk'}:
+                domain.append(('id', 'in', near[status]))
+            elif status == 'on_time':
+                domain.append(open_ + [
+                        ('due_date', '!=', None),
+                        ('id', 'not in', near['late'] + near['at_risk']),
+                        ])
+            else:
+                domain.append(['OR',
+                        ('state', 'not in', sorted(OPEN_STATES)),
+                        ('due_date', '=', None),
+                        ])
+        return domain
 
     @classmethod
     @ModelView.button

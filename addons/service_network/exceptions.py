@@ -20,3 +20,7 @@ class ProcedureValidationError(ValidationError):
 
 class HolidayValidationError(ValidationError):
     pass
+
+
+class ViewValidationError(ValidationError):
+    pass

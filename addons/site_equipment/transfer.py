@@ -44,6 +44,10 @@ class Transfer(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
     state_string = state.translated('state')
     can_receive = fields.Function(
         fields.Boolean("Can Receive"), 'get_can_receive')
+    to_receive = fields.Function(fields.Boolean(
+            "To Receive",
+            help="Sent to one of the user's sites and not received yet."),
+        'get_to_receive', searcher='search_to_receive')
 
     del _states
 
@@ -78,6 +82,21 @@ class Transfer(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
                     'depends': ['state'],
                     },
                 })
+
+    def get_to_receive(self, name):
+        pool = Pool()
+        User = pool.get('res.user')
+        return self.state == 'sent' and self.to_site.id in User.get_sites()
+
+    @classmethod
+    def search_to_receive(cls, name, clause):
+        pool = Pool()
+        User = pool.get('res.user')
+        _, operator, value = clause
+        sites = list(User.get_sites())
+        if (operator == '=') == bool(value):
+            return [('state', '=', 'sent'), ('to_site', 'in', sites)]
+        return ['OR', ('state', '!=', 'sent'), ('to_site', 'not in', sites)]
 
     @classmethod
     def default_state(cls):

@@ -6,7 +6,8 @@ few cases of each in the outbox.
 The simulators do not run while the demo is made: the first attempt of
 these messages fails (connection refused) and the next one, planned a
 minute later, reaches the simulator once the demo runs (or at once with
-"Relancer").
+"Relancer"). One of them has used up its attempts: a dead letter waiting
+for the network administrators (their home page lists it).
 """
 from decimal import Decimal
 
@@ -40,6 +41,7 @@ def load(company):
     if 'connector_xroad' in activated:
         load_xroad()
     send_due()
+    give_up_one()
 
 
 def load_laposte():
@@ -115,3 +117,23 @@ def send_due():
     Cron = Model.get('ir.cron')
     cron, = Cron.find([('method', '=', 'connector.message|send_due')])
     cron.click('run_once')
+
+
+def give_up_one():
+    """The outbox gives up the first message: its last attempt failed like
+    the others (the partner's service unreachable)"""
+    from connector.transport import TransportError
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    database = pconfig.get_config().database_name
+    with Transaction().start(database, 0) as transaction:
+        Message = Pool().get('connector.message')
+        messages = Message.search(
+            [('state', '=', 'failed')], order=[('id', 'ASC')], limit=1)
+        for message in messages:
+            message.attempts = message.endpoint.max_attempts
+            message.fail(TransportError(
+                    'connection', True, "Connection refused"))
+        Message.save(messages)
+        transaction.commit()

@@ -162,6 +162,7 @@ def load(company):
     click([answered], 'do_answer')
 
     spread_dates(rng, [c.id for c in cases], [t.id for t in tickets])
+    assign_agent('agent.zig', [c.id for c in cases if c.site.code == 'ZIG'])
     print(f"  {len(tickets)} tickets, {len(cases)} cases "
         f"({len(delivered)} delivered, {len(rated)} rated), "
         f"{len(complaints)} complaints")
@@ -180,6 +181,26 @@ def rate(rng, case_ids):
             Case.rate(
                 case, rng.choices([5, 4, 3, 2, 1], [45, 30, 13, 7, 5])[0],
                 rng.choice(COMMENTS))
+        transaction.commit()
+
+
+def assign_agent(login, case_ids):
+    """Give every other open case of case_ids to the agent login (their
+    home page lists those late or at risk)"""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    database = pconfig.get_config().database_name
+    with Transaction().start(database, 0) as transaction:
+        pool = Pool()
+        Case = pool.get('case.case')
+        User = pool.get('res.user')
+        user, = User.search([('login', '=', login)])
+        cases = Case.search([
+                ('id', 'in', case_ids),
+                ('state', 'not in', ['draft', 'delivered', 'cancelled']),
+                ], order=[('id', 'ASC')])
+        Case.write(cases[::2], {'assignee': user.employee.id})
         transaction.commit()
 
 

@@ -1,5 +1,7 @@
 """Demo data of site_equipment: the equipment of four sites, a breakdown
-being repaired and the preventive maintenance of a generator."""
+being repaired and the preventive maintenance of a generator; at
+Ziguinchor, a broken biometric kit reported and a scanner sent from Dakar
+that the site manager has to receive."""
 import datetime as dt
 from decimal import Decimal
 
@@ -24,6 +26,7 @@ def load(company):
     Party = Model.get('party.party')
     Incident = Model.get('equipment.incident')
     Maintenance = Model.get('equipment.maintenance')
+    Transfer = Model.get('equipment.transfer')
 
     categories = {c.code: c for c in Category.find([])}
     supplier = Party(name="Casamance Informatique SARL")
@@ -66,3 +69,19 @@ def load(company):
         due_date=bought + dt.timedelta(days=180),
         description="Vidange, filtres, contrôle des batteries.")
     preventive.save()
+
+    kit, = Equipment.find([('asset_tag', '=', 'ZIG-BIO-01')])
+    incident = Incident(kind='breakdown', site=kit.site)
+    incident.description = "Le lecteur d'empreintes ne reconnaît plus les doigts."
+    incident.equipments.append(kit)
+    incident.estimated_cost = Decimal(120_000)
+    incident.save()
+    incident.click('report')
+
+    scanner, = Equipment.find([('asset_tag', '=', 'DKR-SCN-01')])
+    transfer = Transfer(
+        from_site=scanner.site, to_site=kit.site,
+        reason="Remplacement du scanner en panne de Ziguinchor")
+    transfer.lines.new(equipment=scanner)
+    transfer.save()
+    transfer.click('send')

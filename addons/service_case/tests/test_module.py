@@ -363,6 +363,48 @@ class ServiceCaseTestCase(
         self.assertEqual(len(Transaction().user_notifications), 1)
 
     @with_transaction()
+    def test_case_search_sla_status(self):
+        "The home pages search the late and at-risk cases"
+        pool = Pool()
+        Case = pool.get('case.case')
+        Procedure = pool.get('network.procedure')
+        Procedure.write([Procedure(ref('procedure_criminal_record'))], {
+                'legal_delay': 5,
+                })
+        case = create_case()
+        draft = create_case()
+        with on(FRIDAY):
+            Case.submit([case])
+
+        def search(*clause):
+            return Case.search([('sla_status', *clause)])
+
+        with on(FRIDAY):
+            self.assertEqual(search('=', 'on_time'), [case])
+            self.assertEqual(search('in', ['late', 'at_risk']), [])
+        with on(dt.date(2026, 2, 13)):
+            self.assertEqual(search('in', ['late', 'at_risk']), [case])
+            self.assertEqual(search('=', 'at_risk'), [case])
+            self.assertEqual(search('=', 'on_time'), [])
+            self.assertEqual(search('=', None), [draft])
+            self.assertEqual(search('!=', 'at_risk'), [draft])
+        with on(dt.date(2026, 2, 16)):
+            self.assertEqual(search('=', 'late'), [case])
+            self.assertEqual(search('not in', ['late', None]), [])
+
+    @with_transaction()
+    def test_home_pages_panels(self):
+        "The site staff's home boards list the cases panels"
+        pool = Pool()
+        View = pool.get('ir.ui.view')
+        manager = View(ref('home_site_manager_view_board')).view_get()
+        self.assertIn('service_case.act_home_case_late', manager['arch'])
+        self.assertEqual(manager['type'], 'board')
+        agent = View(ref('home_site_agent_view_board')).view_get()
+        self.assertIn('service_case.act_home_case_mine_late', agent['arch'])
+        self.assertIn('service_case.act_home_case_ready', agent['arch'])
+
+    @with_transaction()
     def test_case_workflow_refusals(self):
         "Submitting twice, delivering early, rejecting without reason"
         pool = Pool()

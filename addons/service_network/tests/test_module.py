@@ -337,6 +337,86 @@ class ServiceNetworkTestCase(
             # every site stays readable
             self.assertEqual(len(Site.search([])), 46)
 
+    @with_transaction()
+    def test_home_actions_at_login(self):
+        "A user starts on the home pages of their groups unless they chose"
+        pool = Pool()
+        User = pool.get('res.user')
+        Action = pool.get('ir.action')
+        ModelData = pool.get('ir.model.data')
+
+        def group(name):
+            return ModelData.get_id('service_network', name)
+
+        def home(name):
+            return Action.get_action_id(
+                ModelData.get_id('service_network', name))
+
+        manager, agent, both, chooser, nobody = User.create([{
+                    'login': 'manager', 'name': "Manager",
+                    'groups': [('add', [group('group_site_manager')])],
+                    }, {
+                    'login': 'agent', 'name': "Agent",
+                    'groups': [('add', [group('group_site_agent')])],
+                    }, {
+                    'login': 'both', 'name': "Both",
+                    'groups': [('add', [
+                                group('group_site_agent'),
+                                group('group_site_manager')])],
+                    }, {
+                    'login': 'chooser', 'name': "Chooser",
+                    'groups': [('add', [group('group_site_manager')])],
+                    'actions': [('add', [home('act_home_site_agent')])],
+                    }, {
+                    'login': 'nobody', 'name': "Nobody",
+                    }])
+
+        def login_actions(user):
+            with Transaction().set_user(user.id):
+                return User.get_preferences()['actions']
+
+        self.assertEqual(
+            login_actions(manager), [home('act_home_site_manager')])
+        self.assertEqual(login_actions(agent), [home('act_home_site_agent')])
+        # one tab per home page, in the order of the home actions
+        self.assertEqual(login_actions(both), [
+                home('act_home_site_manager'), home('act_home_site_agent')])
+        # the user's own choice wins
+        self.assertEqual(
+            login_actions(chooser), [home('act_home_site_agent')])
+        self.assertEqual(login_actions(nobody), [])
+
+        # saving the preferences form, which shows the home pages, does not
+        # make them the user's own choice
+        with Transaction().set_user(both.id):
+            User.set_preferences({'actions': [('add', login_actions(both))]})
+        self.assertEqual(User(both.id).actions, ())
+        with Transaction().set_user(manager.id):
+            User.set_preferences(
+                {'actions': [('add', [home('act_home_site_agent')])]})
+        self.assertEqual(
+            login_actions(manager), [home('act_home_site_agent')])
+
+    @with_transaction()
+    def test_home_action_of_other_group_skipped(self):
+        "A home action reserved to other groups is not opened at login"
+        pool = Pool()
+        User = pool.get('res.user')
+        HomeAction = pool.get('res.group.home_action')
+        ModelData = pool.get('ir.model.data')
+        Action = pool.get('ir.action')
+        agent_group = ModelData.get_id('service_network', 'group_site_agent')
+        manager_home = Action.get_action_id(ModelData.get_id(
+                'service_network', 'act_home_site_manager'))
+        # misconfigured: the agents' home is the managers' board
+        HomeAction.create([{'group': agent_group, 'action': manager_home}])
+        agent, = User.create([{
+                    'login': 'agent', 'name': "Agent",
+                    'groups': [('add', [agent_group])]}])
+        actions = HomeAction.login_actions(agent)
+        self.assertNotIn(manager_home, actions)
+        self.assertEqual(len(actions), 1)
+
 
 class ServiceNetworkFrenchTestCase(unittest.TestCase):
     "Messages reach users in French"

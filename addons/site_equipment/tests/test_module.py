@@ -143,6 +143,42 @@ class SiteEquipmentTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
             Transfer.send([late])
 
     @with_transaction()
+    def test_transfer_to_receive(self):
+        "A site manager's home lists the transfers sent to their sites"
+        pool = Pool()
+        Transfer = pool.get('equipment.transfer')
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        inbound, outbound, draft = Transfer.create([{
+                    'from_site': get_site(source).id,
+                    'to_site': get_site(target).id,
+                    'lines': [('create', [{
+                                    'equipment': create_equipment(
+                                        tag, site=source).id}])]}
+                for tag, source, target in [
+                    ('X1', 'OSY', 'ZIG'), ('X2', 'ZIG', 'OSY'),
+                    ('X3', 'OSY', 'ZIG')]])
+        Transfer.send([inbound, outbound])
+        manager, = User.create([{
+                    'login': 'chef.zig', 'name': "Chef ZIG",
+                    'groups': [('add', [ModelData.get_id(
+                                    'service_network',
+                                    'group_site_manager')])],
+                    'sites': [('add', [get_site('ZIG').id])]}])
+        with Transaction().set_user(manager.id):
+            self.assertEqual(
+                Transfer.search([('to_receive', '=', True)]), [inbound])
+            self.assertEqual(
+                Transfer.search([('to_receive', '=', False)]),
+                [draft, outbound])
+            self.assertTrue(Transfer(inbound.id).to_receive)
+            self.assertFalse(Transfer(outbound.id).to_receive)
+            Transfer.receive([inbound])
+            self.assertEqual(Transfer.search([('to_receive', '=', True)]), [])
+        # nobody's site: the network administrator receives nothing
+        self.assertEqual(Transfer.search([('to_receive', '=', True)]), [])
+
+    @with_transaction()
     def test_transfer_line_offers_source_equipment(self):
         "A new line of a transfer offers the equipment of the source site"
         pool = Pool()
