@@ -72,5 +72,5 @@ def test_finance_creates_processes_and_prints_reminders(server, client):
     assert re.search(r'\d{2}/\d{2}/\d{4}', text)
     client.assert_no_dialog()
     assert server.count('account_dunning', "state = 'waiting'") == 2
-    client.open_list_tab("En attente")
+    client.switch_domain("En attente")
     client.screenshot('dunning-04-waiting', ["En attente", "Premier rappel"])

@@ -303,7 +303,7 @@ def test_reminders_created_processed_and_printed(server, finance):
     for expected in ["Premier rappel", "Madame, Monsieur",
             "Sauf erreur de notre part", "250 000", "F CFA",
             "Jours de retard", "Échéance", "Total dû", "RIB : SN012",
-            today.strftime('%d/%m/%Y'), "Administration partenaire"]:
+            today.strftime("%d/%m/%Y"), "ADMINISTRATION PARTENAIRE"]:
         assert expected in text, expected
     for english in ["Dear", "Due Date", "Total Due", "Days Late"]:
         assert english not in text
