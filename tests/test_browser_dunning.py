@@ -38,7 +38,7 @@ def test_finance_creates_processes_and_prints_reminders(server, client):
     client.login('finance', PASSWORD)
     dialog = client.open_menu_wizard(
         "Réseau des services", "Facturation", "Créer les relances",
-        label="pour la date")
+        label="Créer les relances échues au")
     date_box = dialog.locator('input[name="date"]').first
     assert client.wait_value(date_box) == dt.date.today().strftime(
         '%d/%m/%Y')
@@ -60,6 +60,10 @@ def test_finance_creates_processes_and_prints_reminders(server, client):
     download = download.value
     assert download.suggested_filename.endswith('.pdf'), (
         download.suggested_filename)
+    assert download.suggested_filename == "Lettre de relance.pdf"
+    # sao shows the file in a dialog that closes once it is downloaded
+    client.page.locator('.modal-dialog:visible').first.wait_for(
+        state='hidden', timeout=15000)
     pdf = SCREENSHOTS / 'dunning-03-letter.pdf'
     download.save_as(pdf)
     reader = PdfReader(io.BytesIO(pdf.read_bytes()))

@@ -83,6 +83,20 @@ class DunningLetter(Report):
     __name__ = 'partner_dunning.letter'
 
     @classmethod
+    def execute(cls, ids, data):
+        pool = Pool()
+        Dunning = pool.get('account.dunning')
+        # the file is named after the partner, not after the dunnings'
+        # levels and move lines
+        with Transaction().set_context(with_rec_name=False):
+            extension, content, direct, name = super().execute(ids, data)
+        parties = {d.party for d in Dunning.browse(ids)}
+        if len(parties) == 1:
+            party, = parties
+            name = f'{name}-{party.rec_name}'
+        return extension, content, direct, name
+
+    @classmethod
     def get_context(cls, records, header, data):
         pool = Pool()
         Configuration = pool.get('billing.configuration')
