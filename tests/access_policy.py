@@ -18,8 +18,8 @@ OPERATIONS = [('read', 'R'), ('write', 'W'), ('create', 'C'),
     ('delete', 'D')]
 ADDONS = [
     'service_network', 'service_case', 'partner_billing',
-    'partner_reconciliation', 'partner_dunning', 'agent_hr', 'site_equipment', 'connector',
-    'connector_laposte', 'connector_xroad']
+    'partner_reconciliation', 'partner_dunning', 'agent_hr',
+    'site_equipment', 'connector', 'connector_laposte', 'connector_xroad']
 # Tryton's models that hold personal data or money, checked as ours
 TRYTON_MODELS = [
     'party.party', 'party.contact_mechanism', 'party.address',

@@ -48,7 +48,7 @@ def test_finance_creates_processes_and_prints_reminders(server, client):
     rows = client.pane.locator('tbody tr', has_text="Premier rappel")
     rows.first.wait_for()
     client.screenshot('dunning-02-list', [
-            "Relances", "Brouillons", "En attente", "Premier rappel", "Brouillon",
+            "Relances", "Brouillons", "En attente", "Premier rappel",
             "Urbanisme", "Ziguinchor", "Date d'échéance", "Niveau"])
     assert server.count('account_dunning', "state = 'draft'") == 2
 
