@@ -18,15 +18,16 @@ OPERATIONS = [('read', 'R'), ('write', 'W'), ('create', 'C'),
     ('delete', 'D')]
 ADDONS = [
     'service_network', 'service_case', 'partner_billing',
-    'partner_reconciliation', 'agent_hr', 'site_equipment', 'connector',
-    'connector_laposte', 'connector_xroad']
+    'partner_reconciliation', 'partner_dunning', 'agent_hr',
+    'site_equipment', 'connector', 'connector_laposte', 'connector_xroad']
 # Tryton's models that hold personal data or money, checked as ours
 TRYTON_MODELS = [
     'party.party', 'party.contact_mechanism', 'party.address',
     'party.identifier', 'ir.attachment', 'ir.note', 'res.user',
     'res.user-res.group', 'res.group', 'ir.model.access', 'ir.rule',
     'ir.session', 'company.employee', 'account.invoice',
-    'account.invoice.line', 'account.move', 'account.fiscalyear']
+    'account.invoice.line', 'account.move', 'account.fiscalyear',
+    'account.dunning', 'account.dunning.procedure', 'account.dunning.level']
 TABLE_HEADING = '## Model access per role'
 ROW = re.compile(r'^\|\s*`([\w.\-]+)`\s*\|(.*)\|\s*$')
 

@@ -227,3 +227,88 @@ def test_finance_opens_and_prints_an_invoice_in_the_browser(server, client):
     assert client.field_value('number') == number
     client.screenshot('finance-03-invoice-posted', ["Factures des partenaires"])
 
+
+
+# Reminders (relances) of the partners' overdue invoices
+
+def menu_id(server, name):
+    return server.sql(
+        "SELECT db_id FROM ir_model_data WHERE module = 'partner_dunning' "
+        "AND fs_id = %s", (name,))[0][0]
+
+
+def test_reminders_created_processed_and_printed(server, finance):
+    today = dt.date.today()
+    # the reminders are finance's: the other roles neither see nor run them
+    menus = [menu_id(server, 'menu_dunning_form'),
+        menu_id(server, 'menu_dunning_create')]
+    assert finance.model('ir.ui.menu', 'search_count',
+        [('id', 'in', menus)]) == 2
+    before = server.snapshot('account_dunning')
+    for role in ['agent.zig', 'reseau', 'chef.zig', 'rh']:
+        other = server.rpc().login(role)
+        assert other.model('ir.ui.menu', 'search_count',
+            [('id', 'in', menus)]) == 0, role
+        with pytest.raises(RPCError):
+            session, _, _ = other('wizard.account.dunning.create.create')
+            other('wizard.account.dunning.create.execute', session,
+                {'start': {'date': date(today)}}, 'create_')
+        with pytest.raises(RPCError):
+            other.model('account.dunning', 'search', [])
+    assert server.snapshot('account_dunning') == before
+
+    # « Créer les relances » for today finds the demo's overdue invoices
+    session, _, _ = finance('wizard.account.dunning.create.create')
+    result = finance('wizard.account.dunning.create.execute', session,
+        {'start': {'date': date(today)}}, 'create_')
+    assert result['actions'], result
+    dunnings = finance.model('account.dunning', 'search_read',
+        [('state', '=', 'draft')], 0, None, None,
+        ['party.rec_name', 'level.rec_name', 'amount', 'maturity_date'])
+    by_party = {d['party.']['rec_name']: d for d in dunnings}
+    assert {d['level.']['rec_name'] for d in dunnings} == {"Premier rappel"}
+    urbanism = [name for name in by_party if 'Urbanisme' in name]
+    assert urbanism and any('Ziguinchor' in name for name in by_party), (
+        by_party)
+    assert (today - as_date(by_party[urbanism[0]]['maturity_date'])).days \
+        == 75
+    ids = [d['id'] for d in dunnings]
+
+    # processing them ends on their letter
+    session, _, _ = finance('wizard.account.dunning.process.create')
+    result = finance('wizard.account.dunning.process.execute', session, {},
+        'process', context={'active_model': 'account.dunning',
+            'active_ids': ids, 'active_id': ids[0]})
+    (action, data), = result['actions']
+    assert action['report_name'] == 'partner_dunning.letter'
+    assert sorted(data['ids']) == sorted(ids)
+    stored = server.sql(
+        f"SELECT state, date FROM account_dunning WHERE id IN "
+        f"({', '.join(map(str, ids))})")
+    assert {state for state, _ in stored} == {'waiting'}
+    assert {str(day) for _, day in stored} == {today.isoformat()}
+
+    # the letter: one page per partner, in French, amounts in F CFA
+    reports = finance.model('ir.action.keyword', 'get_keyword',
+        'form_print', ['account.dunning', ids[0]])
+    assert [r['name'] for r in reports] == ["Lettre de relance"], reports
+    ext, content, _, _ = finance(
+        'report.partner_dunning.letter.execute', ids, {})
+    assert ext == 'pdf'
+    data = base64.b64decode(content['base64']) if isinstance(
+        content, dict) else content
+    pdf = PdfReader(io.BytesIO(data))
+    assert len(pdf.pages) == len({d['party.']['rec_name'] for d in dunnings})
+    text = ' '.join(pdf_text(data).split())
+    for expected in ["Premier rappel", "Madame, Monsieur",
+            "Sauf erreur de notre part", "250 000", "F CFA",
+            "Jours de retard", "Échéance", "Total dû", "RIB : SN012",
+            today.strftime("%d/%m/%Y"), "ADMINISTRATION PARTENAIRE"]:
+        assert expected in text, expected
+    for english in ["Dear", "Due Date", "Total Due", "Days Late"]:
+        assert english not in text
+
+    # a site agent may not print them
+    agent = server.rpc().login('agent.zig')
+    with pytest.raises(RPCError):
+        agent('report.partner_dunning.letter.execute', ids, {})
