@@ -15,6 +15,7 @@ from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateAction, StateView, Wizard
 
 from service_network.calendar import today
+from service_network.procedure import XOF_DIGITS
 from service_network.protection import check_user_groups, wizard_label
 
 from .agreement import BASES, CASE_BASES
@@ -56,11 +57,11 @@ class Run(Workflow, ModelSQL, ModelView):
     case_count = fields.Function(
         fields.Integer("Cases Billed"), 'get_summary')
     untaxed_amount = fields.Function(
-        fields.Numeric("Untaxed", digits=AMOUNT_DIGITS), 'get_summary')
+        fields.Numeric("Untaxed", digits=XOF_DIGITS), 'get_summary')
     tax_amount = fields.Function(
-        fields.Numeric("Taxes", digits=AMOUNT_DIGITS), 'get_summary')
+        fields.Numeric("Taxes", digits=XOF_DIGITS), 'get_summary')
     total_amount = fields.Function(
-        fields.Numeric("Total", digits=AMOUNT_DIGITS), 'get_summary')
+        fields.Numeric("Total", digits=XOF_DIGITS), 'get_summary')
 
     del _draft
 
