@@ -26,6 +26,48 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def server_env(port, uri='sqlite://', path=ROOT / 'var' / 'browser-db'):
+    """The environment of a trytond serving the demo's own configuration
+    (config/trytond.conf) on 127.0.0.1:port"""
+    env = dict(os.environ)
+    for name in ['DB_NAME', 'DB_CACHE', 'TRYTOND_DATABASE__LANGUAGE']:
+        env.pop(name, None)
+    env.update({
+            'TRYTOND_CONFIG': str(ROOT / 'config' / 'trytond.conf'),
+            'TRYTOND_DATABASE__URI': uri,
+            'TRYTOND_DATABASE__PATH': str(path),
+            'TRYTOND_WEB__ROOT': str(ROOT / 'var' / 'sao'),
+            'TRYTOND_WEB__LISTEN': f'127.0.0.1:{port}',
+            'PYTHONOPTIMIZE': '1',
+            })
+    return env
+
+
+def build_demo(env, database):
+    "Make or upgrade the demo database (reused while no addon changed)"
+    subprocess.run(
+        [BIN / 'python', ROOT / 'scripts' / 'demo_db.py', database],
+        env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def serve(env, database, run_path, url):
+    """Start trytond serving database (SQLite files in run_path) and return
+    its process and log once url answers"""
+    log = open(run_path / 'server.log', 'w')
+    process = subprocess.Popen(
+        [BIN / 'trytond', '-d', database],
+        env={**env, 'TRYTOND_DATABASE__PATH': str(run_path)},
+        stdout=log, stderr=subprocess.STDOUT)
+    end = time.monotonic() + 120
+    while time.monotonic() < end:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return process, log
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError("the demo server did not start")
+
+
 class DemoServer:
     """The demo database built by scripts/demo_db.py, served by trytond from
     a fresh copy so that every session starts from the same demo data"""
@@ -36,42 +78,19 @@ class DemoServer:
         self.run_path = self.path / 'run'
         self.port = free_port()
         self.url = f'http://127.0.0.1:{self.port}'
-        self.env = dict(os.environ)
-        for name in ['DB_NAME', 'DB_CACHE', 'TRYTOND_DATABASE__LANGUAGE']:
-            self.env.pop(name, None)
-        self.env.update({
-                'TRYTOND_CONFIG': str(ROOT / 'config' / 'trytond.conf'),
-                'TRYTOND_DATABASE__URI': 'sqlite://',
-                'TRYTOND_DATABASE__PATH': str(self.path),
-                'TRYTOND_WEB__ROOT': str(ROOT / 'var' / 'sao'),
-                'TRYTOND_WEB__LISTEN': f'127.0.0.1:{self.port}',
-                'PYTHONOPTIMIZE': '1',
-                })
+        self.env = server_env(self.port, path=self.path)
         self.process = None
 
     def start(self):
-        # reuses the database while no addon changed
-        subprocess.run(
-            [BIN / 'python', ROOT / 'scripts' / 'demo_db.py', self.database],
-            env=self.env, check=True, stdout=subprocess.DEVNULL)
+        build_demo(self.env, self.database)
         shutil.rmtree(self.run_path, ignore_errors=True)
         self.run_path.mkdir()
         shutil.copyfile(
             self.path / f'{self.database}.sqlite',
             self.run_path / f'{self.database}.sqlite')
-        self.log = open(self.run_path / 'server.log', 'w')
-        self.process = subprocess.Popen(
-            [BIN / 'trytond', '-d', self.database],
-            env={**self.env, 'TRYTOND_DATABASE__PATH': str(self.run_path)},
-            stdout=self.log, stderr=subprocess.STDOUT)
-        end = time.monotonic() + 120
-        while time.monotonic() < end:
-            try:
-                with urllib.request.urlopen(self.url, timeout=2):
-                    return self
-            except OSError:
-                time.sleep(0.5)
-        raise RuntimeError("the demo server did not start")
+        self.process, self.log = serve(
+            self.env, self.database, self.run_path, self.url)
+        return self
 
     def stop(self):
         if self.process:
@@ -81,17 +100,24 @@ class DemoServer:
 
 
 @contextlib.contextmanager
-def chromium_client(server, width=1366, height=768):
-    """One person in a new French Chromium window on server's web client
-    (a laptop's 1366 x 768 screen by default)"""
+def launch_chromium():
+    "Debian's Chromium driven by Playwright"
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            yield new_client(browser, server, width, height)
+            yield browser
         finally:
             browser.close()
+
+
+@contextlib.contextmanager
+def chromium_client(server, width=1366, height=768):
+    """One person in a new French Chromium window on server's web client
+    (a laptop's 1366 x 768 screen by default)"""
+    with launch_chromium() as browser:
+        yield new_client(browser, server, width, height)
 
 
 def new_client(browser, server, width=1366, height=768):

@@ -11,12 +11,10 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
-import time
 import urllib.error
 import urllib.request
 
-from browser_tools import BIN, ROOT, free_port
+from browser_tools import ROOT, build_demo, free_port, serve, server_env
 
 URI = os.environ.get('TRYTOND_DATABASE__URI', 'sqlite://')
 POSTGRESQL = URI.startswith('postgresql')
@@ -47,26 +45,14 @@ class SecurityServer:
         # own folder, or one deletes the other's database and log
         backend = 'postgresql' if POSTGRESQL else 'sqlite'
         self.run_path = self.path / f'run-{backend}-{name}'
-        self.env = dict(os.environ)
-        for variable in ['DB_NAME', 'DB_CACHE', 'TRYTOND_DATABASE__LANGUAGE']:
-            self.env.pop(variable, None)
-        self.env.update({
-                'TRYTOND_CONFIG': str(ROOT / 'config' / 'trytond.conf'),
-                'TRYTOND_DATABASE__URI': URI,
-                'TRYTOND_DATABASE__PATH': str(self.path),
-                'TRYTOND_WEB__ROOT': str(ROOT / 'var' / 'sao'),
-                'TRYTOND_WEB__LISTEN': f'127.0.0.1:{self.port}',
-                'PYTHONOPTIMIZE': '1',
-                })
+        self.env = server_env(self.port, URI, self.path)
         self.process = None
 
     def start(self):
         template = (f'{self.template}_template' if POSTGRESQL
             else self.template)
         # reuses the demo database while no addon changed
-        subprocess.run(
-            [BIN / 'python', ROOT / 'scripts' / 'demo_db.py', template],
-            env=self.env, check=True, stdout=subprocess.DEVNULL)
+        build_demo(self.env, template)
         shutil.rmtree(self.run_path, ignore_errors=True)
         self.run_path.mkdir(parents=True)
         if POSTGRESQL:
@@ -77,19 +63,9 @@ class SecurityServer:
             shutil.copyfile(
                 self.path / f'{template}.sqlite',
                 self.run_path / f'{self.database}.sqlite')
-        self.log = open(self.run_path / 'server.log', 'w')
-        self.process = subprocess.Popen(
-            [BIN / 'trytond', '-d', self.database],
-            env={**self.env, 'TRYTOND_DATABASE__PATH': str(self.run_path)},
-            stdout=self.log, stderr=subprocess.STDOUT)
-        end = time.monotonic() + 120
-        while time.monotonic() < end:
-            try:
-                with urllib.request.urlopen(self.url, timeout=2):
-                    return self
-            except OSError:
-                time.sleep(0.5)
-        raise RuntimeError("the demo server did not start")
+        self.process, self.log = serve(
+            self.env, self.database, self.run_path, self.url)
+        return self
 
     def stop(self):
         if self.process:

@@ -8,9 +8,9 @@ import os
 import pytest
 from browser_tools import (
     CHROMIUM,
-    CHROMIUM_ARGS,
     SCREENSHOTS,
     DemoServer,
+    launch_chromium,
     new_client,
 )
 from pypdf import PdfReader
@@ -35,12 +35,9 @@ def server():
 
 @pytest.fixture(scope='module')
 def browser():
-    playwright_api = pytest.importorskip('playwright.sync_api')
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    pytest.importorskip('playwright.sync_api')
+    with launch_chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

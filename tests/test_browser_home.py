@@ -4,7 +4,7 @@ error dialog shows. Screenshots go to artifacts/screenshots/home-*.png."""
 import os
 
 import pytest
-from browser_tools import CHROMIUM, CHROMIUM_ARGS, DemoServer, new_client
+from browser_tools import CHROMIUM, DemoServer, launch_chromium, new_client
 
 pytestmark = [
     pytest.mark.skipif(
@@ -51,12 +51,9 @@ def server():
 
 @pytest.fixture(scope='module')
 def browser():
-    playwright_api = pytest.importorskip('playwright.sync_api')
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    pytest.importorskip('playwright.sync_api')
+    with launch_chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

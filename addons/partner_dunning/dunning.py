@@ -10,8 +10,7 @@ from trytond.report import Report
 from trytond.transaction import Transaction
 from trytond.wizard import StateReport
 
-from partner_billing.invoice import format_day
-from service_case.receipt import amount_in_words, format_xof
+from partner_billing.invoice import BillingInvoiceReport
 
 LetterRow = namedtuple('LetterRow', [
         'dunning', 'invoice', 'number', 'date', 'maturity_date', 'amount',
@@ -99,14 +98,11 @@ class DunningLetter(Report):
     @classmethod
     def get_context(cls, records, header, data):
         pool = Pool()
-        Configuration = pool.get('billing.configuration')
         Date = pool.get('ir.date')
         context = super().get_context(records, header, data)
+        # the partner invoice's formats, words and bank details
+        BillingInvoiceReport.add_context(context)
         context['letters'] = cls.letters(records, Date.today())
-        context['amount_in_words'] = amount_in_words
-        context['format_xof'] = format_xof
-        context['format_day'] = format_day
-        context['bank_details'] = Configuration(1).bank_details
         context['in_language'] = cls.in_language
         return context
 
