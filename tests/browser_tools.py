@@ -124,9 +124,40 @@ def new_client(browser, server, width=1366, height=768):
     "One person in a new French window of browser on server's web client"
     context = browser.new_context(
         locale='fr-FR', viewport={'width': width, 'height': height})
+    context.add_init_script(EFFORT_SCRIPT)
     page = context.new_page()
     page.set_default_timeout(30000)
     return Client(page, server)
+
+
+# What a person does, counted in the page as the browser receives it: each
+# press of the mouse is a click (a double-click is two), each choice in a
+# drop-down list is a click, and each field typed into is one typed field
+# however many characters it gets
+EFFORT_SCRIPT = """
+window.__effort = {clicks: 0, typed: 0};
+(() => {
+    let typing = null;
+    document.addEventListener('pointerdown', event => {
+        if (event.isTrusted) window.__effort.clicks += 1;
+    }, true);
+    document.addEventListener('change', event => {
+        if (event.target.tagName === 'SELECT') window.__effort.clicks += 1;
+    }, true);
+    document.addEventListener('focusin', () => { typing = null; }, true);
+    document.addEventListener('input', event => {
+        const target = event.target;
+        if (!['INPUT', 'TEXTAREA'].includes(target.tagName)
+                || ['checkbox', 'radio', 'file'].includes(target.type)) {
+            return;
+        }
+        if (typing !== target) {
+            typing = target;
+            window.__effort.typed += 1;
+        }
+    }, true);
+})();
+"""
 
 
 class Client:
@@ -149,6 +180,14 @@ class Client:
         page.keyboard.press('Enter')
         page.locator('#menu .column-char').first.wait_for(timeout=30000)
         return self
+
+    def effort(self):
+        "The clicks and typed fields counted since the last reset"
+        return self.page.evaluate('() => ({...window.__effort})')
+
+    def reset_effort(self):
+        self.page.evaluate(
+            '() => { window.__effort.clicks = 0; window.__effort.typed = 0; }')
 
     def menu_entries(self):
         "The labels of the menu as shown now"

@@ -33,6 +33,10 @@ class Ticket(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
             ])
     sector = fields.Many2One(
         'network.sector', "Sector", required=True, states=_waiting)
+    party = fields.Many2One(
+        'party.party', "Citizen", ondelete='RESTRICT',
+        states={'readonly': Eval('state').in_(['done', 'absent'])},
+        help="The citizen who took the ticket, when known.")
     date = fields.Date("Date", required=True, readonly=True)
     number = fields.Char("Number", readonly=True)
     arrived_at = fields.DateTime("Arrived at", required=True, readonly=True)
@@ -40,6 +44,7 @@ class Ticket(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
     counter = fields.Many2One(
         'network.counter', "Counter", readonly=True)
     agent = fields.Many2One('company.employee', "Agent", readonly=True)
+    recalls = fields.Integer("Calls Again", readonly=True)
     done_at = fields.DateTime("Done at", readonly=True)
     outcome = fields.Selection([
             (None, ""),
@@ -77,6 +82,7 @@ class Ticket(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
             ('waiting', "Waiting"),
             ('called', "Called"),
             ('done', "Done"),
+            ('absent', "Absent"),
             ], "State", readonly=True, required=True, sort=False)
 
     del _waiting
@@ -103,6 +109,10 @@ class Ticket(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
         cls._transitions |= {
             ('waiting', 'called'),
             ('called', 'done'),
+            # the citizen did not come when called again
+            ('called', 'absent'),
+            # transferred to another sector's queue
+            ('called', 'waiting'),
             }
         cls._buttons.update({
                 'done': {
@@ -147,6 +157,12 @@ class Ticket(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
         Site = pool.get('network.site')
         Sector = pool.get('network.sector')
         values = super().preprocess_values(mode, values)
+        if mode == 'create' and not values.get('site'):
+            # the defaults are not set yet: a ticket taken without its site
+            # is taken at the user's one site, and numbered
+            site = cls.default_site()
+            if site is not None:
+                values['site'] = site
         if (mode == 'create' and not values.get('number')
                 and values.get('site') and values.get('sector')):
             site = Site(values['site'])
@@ -164,7 +180,8 @@ class Ticket(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
     def copy(cls, tickets, default=None):
         default = default.copy() if default is not None else {}
         for name in ['number', 'date', 'arrived_at', 'called_at', 'counter',
-                'agent', 'done_at', 'outcome', 'oriented_to', 'case']:
+                'agent', 'done_at', 'outcome', 'oriented_to', 'case',
+                'recalls']:
             default.setdefault(name, None)
         return super().copy(tickets, default=default)
 
@@ -194,6 +211,46 @@ class Ticket(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
                 'called_at': dt.datetime.now(),
                 'counter': counter.id,
                 'agent': getattr(current_employee(), 'id', None),
+                })
+
+    @classmethod
+    def recall(cls, tickets):
+        "Call tickets again at their counter"
+        check_user_sites({t.site.id for t in tickets}, tickets[0].rec_name
+            if tickets else '')
+        for ticket in tickets:
+            if ticket.state != 'called':
+                raise TicketError(gettext(
+                        'service_case.msg_ticket_not_called',
+                        ticket=ticket.rec_name))
+            cls.write([ticket], {'recalls': (ticket.recalls or 0) + 1})
+
+    @classmethod
+    @Workflow.transition('absent')
+    def absent(cls, tickets):
+        "The citizens called did not come to the counter"
+        check_user_sites({t.site.id for t in tickets}, tickets[0].rec_name
+            if tickets else '')
+        cls.write(tickets, {'done_at': dt.datetime.now()})
+
+    @classmethod
+    def transfer(cls, tickets, sector):
+        """Send tickets to the queue of sector at their site, first in line
+        as they keep their arrival time"""
+        check_user_sites({t.site.id for t in tickets}, tickets[0].rec_name
+            if tickets else '')
+        for ticket in tickets:
+            if ticket.state != 'called':
+                raise TicketError(gettext(
+                        'service_case.msg_ticket_not_called',
+                        ticket=ticket.rec_name))
+        cls.write(tickets, {
+                'state': 'waiting',
+                'sector': sector.id,
+                'called_at': None,
+                'counter': None,
+                'agent': None,
+                'outcome': None,
                 })
 
     @classmethod

@@ -1,0 +1,183 @@
+"""The counter workspace through HTTP, as sao calls it: agent.zig opens
+« Mon guichet », sits at a counter, calls, calls again, opens a case from
+the ticket, finishes, transfers, marks absent and finds the queue empty;
+each button says what it did. Another site's agent cannot use that desk,
+and every refusal leaves nothing saved. The site manager sees the queue and
+the agents at their counters."""
+import pytest
+from security_tools import RPCError, SecurityServer
+
+TABLES = ('case_ticket', 'case_desk', 'case_case')
+
+
+@pytest.fixture(scope='module')
+def server():
+    server = SecurityServer('ess_desk').start()
+    yield server
+    server.stop()
+
+
+def open_desk(client):
+    "Run « Mon guichet » as sao does; return the desk id it opens"
+    session, _, _ = client('wizard.case.desk.open.create')
+    result = client(
+        'wizard.case.desk.open.execute', session, {}, 'start')
+    client('wizard.case.desk.open.delete', session)
+    (action, data), = result['actions']
+    assert action['res_model'] == 'case.desk'
+    desk_id, = data['res_id']
+    return desk_id
+
+
+def read_desk(client, desk_id, *names):
+    desk, = client.model('case.desk', 'read', [desk_id], list(names))
+    return desk
+
+
+def test_a_day_at_the_counter(server):
+    agent = server.rpc().login('agent.zig')
+    desk_id = open_desk(agent)
+    # opening it again opens the same desk
+    assert open_desk(agent) == desk_id
+
+    sectors = {s['code']: s['id'] for s in agent.model(
+            'network.sector', 'search_read', [], 0, None, None,
+            ['code'])}
+    counter, = agent.model(
+        'network.counter', 'search_read',
+        [('site.code', '=', 'ZIG'), ('name', '=', 'Box 2 - Justice')],
+        0, None, None, ['sector'])
+    agent.model('case.desk', 'write', [desk_id], {'counter': counter['id']})
+
+    tickets = agent.model('case.ticket', 'create', [
+            {'sector': sectors['J']}, {'sector': sectors['J']},
+            {'sector': sectors['J']}])
+    numbers = [t['number'] for t in agent.model(
+            'case.ticket', 'read', tickets, ['number'])]
+    # the oldest waiting Justice ticket of the day comes first: earlier
+    # tests and the demo may have left some
+    waiting = agent.model(
+        'case.ticket', 'search',
+        [('site.code', '=', 'ZIG'), ('sector', '=', sectors['J']),
+            ('state', '=', 'waiting')], 0, None,
+        [('arrived_at', 'ASC'), ('id', 'ASC')])
+    ahead = waiting[:waiting.index(tickets[0])]
+
+    def call():
+        agent.model('case.desk', 'call_next', [desk_id])
+        return read_desk(agent, desk_id, 'ticket', 'message', 'procedure')
+
+    for _ in ahead:
+        desk = call()
+        agent.model('case.desk', 'finish', [desk_id])
+
+    desk = call()
+    assert desk['ticket'] == tickets[0]
+    assert desk['message'].startswith(f"Ticket {numbers[0]} appelé"), desk
+    # the sector's procedure is proposed
+    assert desk['procedure']
+
+    # calling again before finishing is refused (the button is hidden),
+    # nothing changes
+    before = server.snapshot(*TABLES)
+    with pytest.raises(RPCError):
+        agent.model('case.desk', 'call_next', [desk_id])
+    assert server.snapshot(*TABLES) == before
+
+    agent.model('case.desk', 'recall', [desk_id])
+    ticket, = agent.model('case.ticket', 'read', [tickets[0]], ['recalls'])
+    assert ticket['recalls'] == 1
+    assert 'rappelé' in read_desk(agent, desk_id, 'message')['message']
+
+    # a case for the citizen in front of the agent, in one click
+    citizen, = agent.model(
+        'party.party', 'search', [('cases.site.code', '=', 'ZIG')], 0, 1)
+    agent.model('case.desk', 'write', [desk_id], {'citizen': citizen})
+    action = agent.model('case.desk', 'open_case', [desk_id])
+    assert action['res_model'] == 'case.case'
+    case_id, = action['res_id']
+    case, = agent.model('case.case', 'read', [case_id], [
+            'citizen', 'procedure', 'site', 'state', 'number'])
+    assert case['citizen'] == citizen
+    assert case['procedure'] == desk['procedure']
+    assert case['state'] == 'draft'
+    desk = read_desk(agent, desk_id, 'case', 'outcome', 'message')
+    assert desk['case'] == case_id and desk['outcome'] == 'case'
+    assert case['number'] in desk['message']
+
+    agent.model('case.desk', 'finish', [desk_id])
+    ticket, = agent.model('case.ticket', 'read', [tickets[0]], [
+            'state', 'outcome', 'case', 'party'])
+    assert ticket == {
+        'id': tickets[0], 'state': 'done', 'outcome': 'case',
+        'case': case_id, 'party': citizen}
+    desk = read_desk(agent, desk_id, 'ticket', 'case', 'message')
+    assert desk['ticket'] is None and desk['case'] is None
+    assert 'terminé' in desk['message'], desk
+
+    # the second goes to civil status, first in line there
+    desk = call()
+    assert desk['ticket'] == tickets[1]
+    with pytest.raises(RPCError):
+        agent.model('case.desk', 'transfer', [desk_id])
+    agent.model('case.desk', 'write', [desk_id],
+        {'transfer_sector': sectors['C']})
+    agent.model('case.desk', 'transfer', [desk_id])
+    ticket, = agent.model('case.ticket', 'read', [tickets[1]], [
+            'state', 'sector', 'counter', 'number'])
+    assert ticket['state'] == 'waiting'
+    assert ticket['sector'] == sectors['C']
+    assert ticket['number'] == numbers[1]
+    assert ticket['counter'] is None
+
+    # the third does not come
+    desk = call()
+    assert desk['ticket'] == tickets[2]
+    agent.model('case.desk', 'absent', [desk_id])
+    ticket, = agent.model('case.ticket', 'read', [tickets[2]], ['state'])
+    assert ticket['state'] == 'absent'
+
+    # nobody left: the desk says so and nothing is called
+    before = server.snapshot('case_ticket')
+    desk = call()
+    assert desk['ticket'] is None
+    assert desk['message'].startswith("Personne n'attend"), desk
+    assert server.snapshot('case_ticket') == before
+
+    # the queue of the site beside the desk
+    queue = agent.model('case.ticket.queue', 'search_read',
+        [('sector', '=', sectors['C'])], 0, None, None, ['waiting', 'site'])
+    assert queue and all(q['waiting'] >= 1 for q in queue)
+
+    # another site's agent can neither read nor use this desk
+    other = server.rpc().login('agent.ths')
+    assert other.model('case.desk', 'search',
+        [('id', '=', desk_id)], 0, None, None) == []
+    agent.model('case.desk', 'write', [desk_id], {'transfer_sector': None})
+    before = server.snapshot(*TABLES)
+    for method in ['call_next', 'recall', 'finish']:
+        with pytest.raises(RPCError):
+            other.model('case.desk', method, [desk_id])
+    with pytest.raises(RPCError):
+        other.model('case.desk', 'write', [desk_id], {'counter': None})
+    # nor sit at a counter of Ziguinchor
+    other_desk = open_desk(other)
+    with pytest.raises(RPCError):
+        other.model('case.desk', 'write', [other_desk],
+            {'counter': counter['id']})
+    assert server.snapshot(*TABLES)['case_ticket'] == before['case_ticket']
+    assert server.snapshot(*TABLES)['case_case'] == before['case_case']
+
+    # the site manager sees the queue and who sits where, read-only
+    manager = server.rpc().login('chef.zig')
+    desks = manager.model('case.desk', 'search_read',
+        [('counter', '!=', None)], 0, None, None, ['user', 'counter'])
+    assert desk_id in [d['id'] for d in desks]
+    assert manager.model('case.ticket.queue', 'search',
+        [], 0, None, None)
+    before = server.snapshot(*TABLES)
+    with pytest.raises(RPCError):
+        manager.model('case.desk', 'call_next', [desk_id])
+    with pytest.raises(RPCError):
+        manager.model('case.desk', 'write', [desk_id], {'counter': None})
+    assert server.snapshot(*TABLES) == before
