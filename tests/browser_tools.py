@@ -230,7 +230,8 @@ class Client:
     def search(self, text):
         "Type text in the search box of the current list"
         box = self.page.locator(
-            '#tabcontent .tab-pane.active input[placeholder="Rechercher"]')
+            '#tabcontent .tab-pane.active '
+            'input[placeholder="Rechercher"]:visible').first
         box.fill(text)
         box.press('Enter')
         self.wait_idle()
@@ -340,6 +341,8 @@ class Client:
         field.locator('li.action-create a').click()
         dialog = self.page.locator('.modal-dialog:visible').last
         dialog.locator('input[name="name"]').wait_for()
+        # sao ignores the button until the form has loaded its defaults
+        self.wait_idle()
         dialog.locator('button', has_text="Enregistrer").click()
         dialog.wait_for(state='hidden')
         self.wait_idle()

@@ -58,7 +58,7 @@ class Desk(ModelSQL, ModelView):
         fields.Many2One('network.sector', "Sector", states=_serving),
         'get_ticket_field')
     ticket_arrived_at = fields.Function(
-        fields.DateTime("Arrived at", format='%H:%M', states=_serving),
+        fields.DateTime("Arrived at", states=_serving),
         'get_ticket_field')
     ticket_waiting_time = fields.Function(
         fields.Integer("Waited (min)", states=_serving),
@@ -87,6 +87,7 @@ class Desk(ModelSQL, ModelView):
             ('information', "Information Given"),
             ('oriented', "Oriented Elsewhere"),
             ('case', "Case Opened"),
+            ('delivered', "Document Delivered"),
             ], "Outcome",
         states={
             'invisible': ~Eval('ticket'),
@@ -152,8 +153,9 @@ class Desk(ModelSQL, ModelView):
                 })
 
     def get_rec_name(self, name):
+        # sao names the tabs opened from the desk after it
         if self.counter:
-            return f'{self.user.rec_name} - {self.counter.rec_name}'
+            return self.counter.name
         return self.user.rec_name
 
     @classmethod

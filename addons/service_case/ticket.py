@@ -51,6 +51,7 @@ class Ticket(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
             ('information', "Information Given"),
             ('oriented', "Oriented Elsewhere"),
             ('case', "Case Opened"),
+            ('delivered', "Document Delivered"),
             ], "Outcome",
         states={
             'readonly': Eval('state') != 'called',

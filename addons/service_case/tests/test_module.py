@@ -571,6 +571,57 @@ class ServiceCaseTestCase(
             Ticket.write([second], {'number': first.number})
 
     @with_transaction()
+    def test_desk_serves_the_queue(self):
+        """The desk calls the oldest ticket of its counter's sector, keeps
+        a transferred ticket's number and arrival, and says when the queue
+        is empty"""
+        pool = Pool()
+        Desk = pool.get('case.desk')
+        Ticket = pool.get('case.ticket')
+        Counter = pool.get('network.counter')
+        site, justice = ref('site_zig'), ref('sector_justice')
+        civil = ref('sector_civil_status')
+        counter, = Counter.create([{
+                    'site': site, 'name': "Guichet 9", 'sector': justice,
+                    }])
+        Ticket.write(Ticket.search([('state', '=', 'waiting')]),
+            {'date': dt.date(2000, 1, 1)})
+        now = dt.datetime.now()
+        first, second = Ticket.create([
+                {'site': site, 'sector': justice,
+                    'arrived_at': now - dt.timedelta(minutes=30)},
+                {'site': site, 'sector': justice,
+                    'arrived_at': now - dt.timedelta(minutes=10)},
+                ])
+        desk = Desk.mine()
+        self.assertEqual(Desk.mine(), desk)
+        desk.counter = counter
+        desk.save()
+        Desk.call_next([desk])
+        self.assertEqual(desk.ticket, first)
+        self.assertIn(first.number, desk.message)
+        Desk.recall([desk])
+        self.assertEqual(first.recalls, 1)
+        desk.transfer_sector = civil
+        desk.save()
+        Desk.transfer([desk])
+        self.assertEqual(
+            (first.state, first.sector.id, first.counter),
+            ('waiting', civil, None))
+        self.assertIsNone(desk.ticket)
+        Desk.call_next([desk])
+        self.assertEqual(desk.ticket, second)
+        Desk.absent([desk])
+        self.assertEqual(second.state, 'absent')
+        Desk.call_next([desk])
+        self.assertIsNone(desk.ticket)
+        self.assertIn("Justice", desk.message)
+        queue, = [q for q in pool.get('case.ticket.queue').search([
+                    ('site', '=', site), ('sector', '=', civil)])]
+        self.assertEqual(queue.waiting, 1)
+        self.assertGreaterEqual(queue.longest_wait, 29)
+
+    @with_transaction()
     def test_finance_hr_no_personal_data(self):
         "Finance and HR users read neither cases nor citizens' identity"
         pool = Pool()

@@ -1,0 +1,245 @@
+"""A day at the Ziguinchor counter in Debian's Chromium, as agent.zig and
+chef.zig do it on the demo database.
+
+Two citizens took Justice tickets. The agent sits at « Box 2 - Justice »
+in « Mon guichet », calls the first, registers her, opens her case from the
+ticket with the procedure proposed, ticks her documents, submits, collects
+the fees, prints the receipt and finishes the ticket; the second is a proxy
+who collects a document that is ready; then the queue is empty and the
+desk says so. The site manager's home shows the queue and the agents at
+their counters.
+
+The clicks and typed fields of each served citizen are counted in the page
+(browser_tools.EFFORT_SCRIPT) and written to artifacts/screenshots/
+effort.json."""
+import io
+import json
+import os
+import sqlite3
+import time
+
+import pytest
+from browser_tools import (
+    CHROMIUM,
+    SCREENSHOTS,
+    DemoServer,
+    launch_chromium,
+    new_client,
+)
+from pypdf import PdfReader
+
+pytestmark = [
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM), reason="chromium is not installed"),
+    pytest.mark.skipif(
+        not os.environ.get('TRYTOND_DATABASE__URI', 'sqlite').startswith(
+            'sqlite'),
+        reason="the demo server runs on SQLite"),
+    ]
+PASSWORD = 'Senegal-2026'
+DESK = ("Réseau des services", "Dossiers", "Mon guichet")
+
+
+@pytest.fixture(scope='module')
+def server():
+    server = DemoServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope='module')
+def browser():
+    pytest.importorskip('playwright.sync_api')
+    with launch_chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def client(browser, server, request):
+    client = new_client(browser, server, 1366, 768)
+    yield client
+    report = getattr(request.node, 'rep_call', None)
+    if report is not None and report.failed:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        client.page.screenshot(
+            path=str(SCREENSHOTS / f'failed-{request.node.name}.png'))
+    client.page.context.close()
+
+
+def stored(server, query, params=()):
+    "What the served demo database holds"
+    connection = sqlite3.connect(
+        server.run_path / f'{server.database}.sqlite', timeout=30)
+    try:
+        return connection.execute(query, params).fetchall()
+    finally:
+        connection.close()
+
+
+def desk_message(client, starts):
+    "The desk's message once it starts with starts"
+    client.page.wait_for_function(
+        '([el, starts]) => el.value.startsWith(starts)',
+        arg=[client.pane.locator('input[name="message"]').first
+            .element_handle(), starts])
+    return client.field_value('message')
+
+
+def wait_state(client, label, timeout=30):
+    "The case's state once it shows label (the server answers later when loaded)"
+    select = client.pane.locator('select[name="state"]').first
+    read = ('el => el.selectedIndex >= 0 '
+        '? el.options[el.selectedIndex].text : null')
+    end = time.monotonic() + timeout
+    while (text := select.evaluate(read)) != label and (
+            time.monotonic() < end):
+        client.page.wait_for_timeout(300)
+    return text
+
+
+def take_tickets(client, sector, count):
+    "Tickets taken at reception (the kiosk's work, not the agent's)"
+    client.open_menu(
+        "Réseau des services", "Dossiers", "Tickets de file d'attente")
+    numbers = []
+    for _ in range(count):
+        client.new_record()
+        client.set_many2one('sector', sector)
+        client.toolbar('save')
+        numbers.append(client.wait_field('number'))
+    return numbers
+
+
+def test_a_day_at_the_counter(client, server):
+    (ready,), = stored(server,
+        "SELECT c.number FROM case_case c "
+        "JOIN network_site s ON s.id = c.site "
+        "WHERE s.code = 'ZIG' AND c.state = 'ready' "
+        "ORDER BY c.id LIMIT 1")
+    client.login('agent.zig', PASSWORD)
+    tickets = take_tickets(client, "Justice", 2)
+    assert all(t.startswith('J-') for t in tickets), tickets
+    effort = {}
+
+    # Once a day: « Mon guichet », sitting at Box 2 - Justice
+    client.reset_effort()
+    client.open_menu(*DESK)
+    client.pane.locator('input[name="counter"]').first.wait_for()
+    if "Box 2 - Justice" not in client.field_value('counter'):
+        client.set_many2one('counter', "Box 2", "Box 2 - Justice")
+        client.toolbar('save')
+    effort['start of the day'] = client.effort()
+
+    # The first citizen: a criminal-record extract
+    client.reset_effort()
+    client.click_button("Appeler le suivant")
+    client.assert_no_dialog()
+    message = desk_message(client, "Ticket ")
+    assert message.startswith(f"Ticket {tickets[0]} appelé au Box 2"), message
+    client.screenshot('30-desk-called', [
+            "Mon guichet", "Rappeler", "Ouvrir un dossier",
+            "Transférer", "Absent", "Terminer", "File d'attente",
+            "Attente max. (min)"])
+    assert client.create_many2one('citizen', "Mariama Badji") == (
+        "Mariama Badji")
+    if not client.field_value('procedure').startswith("[CJ-B3]"):
+        client.set_many2one('procedure', "CJ-B3")
+    client.click_button("Ouvrir un dossier")
+    client.assert_no_dialog()
+    client.page.locator(
+        'li[id^="nav-tab-"].active span[title^="ZIG-"]').first.wait_for()
+    client.wait_idle()
+    number = client.wait_field('number')
+    assert number.startswith('ZIG-'), number
+    assert client.field_value('citizen') == "Mariama Badji"
+    assert client.field_value('procedure').startswith("[CJ-B3]")
+    # the case opens while sao still draws its checklist: tick once drawn
+    client.pane.locator(
+        'td[data-title^="Fournie"] input[type=checkbox]:visible'
+        ).nth(1).wait_for()
+    client.wait_idle()
+    boxes = client.tick_column("Fournie")
+    assert boxes.count() == 2
+    assert all(boxes.nth(i).is_checked() for i in range(2))
+    # sao saves the case before its button: no « Enregistrer » needed
+    client.click_button("Déposer")
+    client.assert_no_dialog()
+    assert wait_state(client, "Déposé") == "Déposé"
+    client.open_page("Frais")
+    client.select('payment_method', "Espèces")
+    client.click_button("Encaisser les frais")
+    client.assert_no_dialog()
+    assert client.wait_field('paid_at')
+    download = client.print_report("Reçu")
+    content = download.path().read_bytes()
+    assert content.startswith(b'%PDF')
+    text = ' '.join(' '.join(p.extract_text().split())
+        for p in PdfReader(io.BytesIO(content)).pages)
+    for expected in [number, "Mariama Badji", "Total 400"]:
+        assert expected in text, expected
+    client.switch_tab("Mon guichet")
+    assert client.field_value('case') == number
+    client.click_button("Terminer")
+    client.assert_no_dialog()
+    assert desk_message(client, f"Ticket {tickets[0]} terminé")
+    effort['case opened, paid, receipt printed'] = client.effort()
+    assert stored(server,
+        "SELECT t.state, t.outcome, c.number FROM case_ticket t "
+        "JOIN case_case c ON c.id = t.\"case\" WHERE t.number = ? "
+        "AND t.date = (SELECT MAX(date) FROM case_ticket)",
+        (tickets[0],)) == [('done', 'case', number)]
+
+    # The second: a proxy collects a document that is ready
+    client.reset_effort()
+    client.click_button("Appeler le suivant")
+    assert desk_message(client, f"Ticket {tickets[1]} appelé")
+    client.expand_menu(
+        "Réseau des services", "Dossiers", "Dossiers").dblclick()
+    client.wait_tab("Dossiers")
+    client.switch_domain("Prêt")
+    client.search(ready)
+    row = client.pane.locator('tbody tr', has_text=ready).first
+    # on its number: the centre of the row is the procedure's link
+    client.open_row(row.locator('td:visible', has_text=ready).first, 'number')
+    client.select('recipient_kind', "Un mandataire")
+    # typed, then Tab as people do: sao takes a text when its field loses
+    # the focus, and redraws the form at the next choice
+    name = client.pane.locator('input[name="recipient_name"]:visible').first
+    name.fill("Ibrahima Diatta (frère)")
+    name.press('Tab')
+    client.select('recipient_id_type', "Carte nationale d'identité (CNI)")
+    id_number = client.pane.locator(
+        'input[name="recipient_id_number"]:visible').first
+    id_number.fill("1 751 1990 01234")
+    id_number.press('Tab')
+    client.click_button("Délivrer")
+    client.assert_no_dialog()
+    assert wait_state(client, "Délivré") == "Délivré"
+    client.switch_tab("Mon guichet")
+    client.select('outcome', "Document remis")
+    client.click_button("Terminer")
+    client.assert_no_dialog()
+    assert desk_message(client, f"Ticket {tickets[1]} terminé")
+    effort['document collected by a proxy'] = client.effort()
+    assert stored(server,
+        "SELECT state, recipient_kind, recipient_name FROM case_case "
+        "WHERE number = ?", (ready,)) == [
+        ('delivered', 'proxy', "Ibrahima Diatta (frère)")]
+
+    # Nobody left: the desk says so
+    client.click_button("Appeler le suivant")
+    assert desk_message(client, "Personne n'attend pour Justice")
+    client.screenshot('31-desk-queue-empty', [
+            "Mon guichet", "Appeler le suivant"])
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / 'effort.json').write_text(
+        json.dumps(effort, ensure_ascii=False, indent=2))
+    print('EFFORT', json.dumps(effort, ensure_ascii=False))
+
+
+def test_site_manager_home(client):
+    client.login('chef.zig', PASSWORD)
+    client.screenshot('32-manager-home', [
+            "Accueil chef de site", "File d'attente du jour", "Secteur",
+            "En attente", "Attente max. (min)",
+            "Agents à leur guichet", "Dossiers en retard ou à risque"])
