@@ -3,9 +3,12 @@
 # every addon, demo data) and serve the web ERP at http://127.0.0.1:8000,
 # with the partners' simulators the demo's connector endpoints call
 # (scripts/partner_stubs.py: La Poste on 127.0.0.1:8091, X-Road on 8092,
-# or ESS_LAPOSTE_PORT / ESS_XROAD_PORT) and, once the web ERP answers, the
-# scheduler (trytond-cron: connector outbox, La Poste tracking, reminders).
-# Ctrl-C (or SIGTERM) stops them all.
+# or ESS_LAPOSTE_PORT / ESS_XROAD_PORT), the SMS gateway simulator that
+# writes the citizens' SMS to var/log/sms.log (127.0.0.1:8093 or
+# ESS_SMS_PORT; their links open http://$TRYTOND_WEB__LISTEN, or
+# ESS_PUBLIC_URL) and, once the web ERP answers, the scheduler
+# (trytond-cron: the SMS every minute, connector outbox, La Poste tracking,
+# reminders). Ctrl-C (or SIGTERM) stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh

@@ -8,8 +8,16 @@ only when an addon changed since the last run, so a second start is fast;
 an addon activated by the upgrade gets its demo data then. When the demo
 data scripts changed (scripts/demo_data.py, scripts/demo/), the database
 is made again: demo data is loaded once, into a new database.
+
+At each start the citizens' notifications are pointed at this start's
+addresses (configure): the public address of the web ERP, which begins
+the satisfaction link of the SMS (ESS_PUBLIC_URL, or http:// and
+TRYTOND_WEB__LISTEN), and the SMS gateway simulator of
+scripts/partner_stubs.py (ESS_SMS_PORT), which writes them to
+var/log/sms.log; the scheduled task sends them every minute.
 """
 import hashlib
+import json
 import os
 import pathlib
 import sqlite3
@@ -84,6 +92,70 @@ def activated(database, db_file=None):
         return {name for name, in connection.execute(query)}
 
 
+def public_url():
+    "The address of the demo's web ERP, as the SMS links give it"
+    if os.environ.get('ESS_PUBLIC_URL'):
+        return os.environ['ESS_PUBLIC_URL'].rstrip('/')
+    listen = os.environ.get('TRYTOND_WEB__LISTEN') or '127.0.0.1:8000'
+    host, _, port = listen.rpartition(':')
+    if host in {'', '0.0.0.0', '*', '[::]', '::'}:
+        host = '127.0.0.1'
+    return f'http://{host}:{port}'
+
+
+def configure(database):
+    """Send the citizens' notifications to the SMS gateway simulator, with
+    links to this start's web ERP, every minute (a no-op when it is so)"""
+    sys.path.insert(0, str(ROOT / 'scripts'))
+    from partner_stubs import url
+    values = {
+        'notification_sender': 'http',
+        'sms_gateway_url': url('sms'),
+        'public_url': public_url(),
+        }
+    env = dict(os.environ, ESS_CONFIGURE=json.dumps(values))
+    subprocess.run(
+        [str(VENV_BIN / 'python'), '-c', CONFIGURE, database],
+        check=True, env=env)
+
+
+# Run in a process of its own: the database is written through trytond
+CONFIGURE = """
+import json, os, sys
+from trytond import config
+config.update_etc(os.environ['TRYTOND_CONFIG'])
+from trytond.pool import Pool
+from trytond.transaction import Transaction
+database = sys.argv[1]
+values = json.loads(os.environ['ESS_CONFIGURE'])
+Pool.start()
+pool = Pool(database)
+pool.init()
+try:
+    Configuration = pool.get('case.configuration')
+except KeyError:
+    sys.exit(0)  # the demo of some addons only (ESS_ADDONS)
+Cron = pool.get('ir.cron')
+# the settings are a singleton: the first write creates it, under a lock
+with Transaction().start(database, 0, context={'language': 'fr'},
+        _lock_tables=[Configuration._table]):
+    configuration = Configuration(1)
+    if any(getattr(configuration, k) != v for k, v in values.items()):
+        Configuration.write([configuration], values)
+    crons = Cron.search([
+            ('method', '=', 'case.notification|send_pending'),
+            ['OR',
+                ('interval_number', '!=', 1),
+                ('interval_type', '!=', 'minutes'),
+                ],
+            ])
+    Cron.write(crons, {'interval_number': 1, 'interval_type': 'minutes'})
+    Transaction().commit()
+print(f"== SMS to citizens: links to {values['public_url']}, sent to "
+    f"{values['sms_gateway_url']}")
+"""
+
+
 def uri():
     return os.environ['TRYTOND_DATABASE__URI']
 
@@ -125,6 +197,7 @@ def main(database):
         upgrade(database, activated(database, db_file))
     else:
         print(f"== Demo database {database} is up to date")
+        configure(database)
     stamp.write_text(current)
 
 
@@ -143,6 +216,7 @@ def main_postgresql(database):
         upgrade(database, activated(database))
     else:
         print(f"== Demo database {database} is up to date")
+        configure(database)
     with pg_connect() as connection:
         connection.execute(
             f'COMMENT ON DATABASE "{database}" IS \'{current}\'')
@@ -150,11 +224,14 @@ def main_postgresql(database):
 
 def create(database):
     admin(database, '--email', 'admin@senegalnumerique.sn', '-u', *addons())
+    # before the demo data, whose cases send their SMS with the links
+    configure(database)
     demo_data(database)
 
 
 def upgrade(database, before):
     admin(database, '-u', *addons())
+    configure(database)
     new = sorted(set(addons()) - before)
     if new:
         demo_data(database, new)

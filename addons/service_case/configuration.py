@@ -1,7 +1,30 @@
 """Settings of the case management: attachment size limit, the answer delay
 of complaints and how citizens are notified."""
+from urllib.parse import urlsplit
+
+from trytond.exceptions import UserWarning
+from trytond.i18n import gettext
 from trytond.model import ModelSingleton, ModelSQL, ModelView, fields
+from trytond.model.exceptions import ValidationError
+from trytond.pool import Pool
 from trytond.pyson import Eval
+
+from .sms import SMS_LENGTH
+
+# Values of the placeholders of the templates, to try them
+SAMPLE = {
+    'number': 'ZIG-2026-000001', 'procedure': "Casier judiciaire",
+    'site': "Espace Sénégal Services de Ziguinchor",
+    'due_date': '31/12/2026', 'link': 'https://ess.sn/ess/avis/x',
+    }
+
+
+class ConfigurationValidationError(ValidationError):
+    pass
+
+
+class SmsLengthWarning(UserWarning):
+    pass
 
 DEFAULT_ATTACHMENT_MAX_SIZE = 5  # MB
 DEFAULT_COMPLAINT_DELAY = 10  # working days
@@ -30,7 +53,8 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
             'required': Eval('notification_sender') == 'http',
             'invisible': Eval('notification_sender') != 'http',
             },
-        help="The messages are POSTed there as JSON.")
+        help="The web address of the SMS gateway (http:// or https://): "
+        "each message is POSTed there as JSON.")
     sms_gateway_timeout = fields.Integer(
         "SMS Gateway Timeout (s)", required=True,
         domain=[('sms_gateway_timeout', '>', 0)],
@@ -48,16 +72,23 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
         help="The delay before the first retry; it doubles at each attempt.")
     public_url = fields.Char(
         "Public URL",
-        help="The address of the ERP as citizens reach it, e.g. "
-        "https://ess.sn, to build the satisfaction link.")
+        help="The address of the ERP as citizens reach it from their "
+        "phones, e.g. https://ess.sn: the link of the delivery SMS to the "
+        "satisfaction page starts with it. Without it, the messages that "
+        "hold the link are not sent and wait in the failed notifications.")
     template_submitted = fields.Text(
         "Message on Submission",
         help="Leave empty for the standard text. Placeholders: "
-        "%(number)s, %(procedure)s, %(site)s, %(due_date)s, %(link)s.")
+        "%(number)s, %(procedure)s, %(site)s, %(due_date)s, %(link)s. "
+        "An SMS holds 160 characters; accents other than é è à ù are "
+        "written without.")
     template_ready = fields.Text(
-        "Message when Ready", help="Leave empty for the standard text.")
+        "Message when Ready",
+        help="Leave empty for the standard text (same placeholders).")
     template_delivered = fields.Text(
-        "Message on Delivery", help="Leave empty for the standard text.")
+        "Message on Delivery",
+        help="Leave empty for the standard text (same placeholders; "
+        "%(link)s is the satisfaction link).")
 
     @classmethod
     def default_attachment_max_size(cls):
@@ -82,3 +113,69 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
     @classmethod
     def default_notification_retry_delay(cls):
         return 5
+
+    @classmethod
+    def validate(cls, configurations):
+        super().validate(configurations)
+        for configuration in configurations:
+            configuration.check_urls()
+            configuration.check_templates()
+        cls.check_sms_length(configurations)
+
+    def check_urls(self):
+        "The public and gateway addresses are http(s) web addresses"
+        for name, query in [('public_url', False), ('sms_gateway_url', True)]:
+            value = getattr(self, name)
+            if value and not is_web_address(value, query=query):
+                raise ConfigurationValidationError(gettext(
+                        'service_case.msg_configuration_url_invalid',
+                        field=self.__names__(name)['field'], url=value))
+
+    def check_templates(self):
+        "The templates are Python %-format strings of the placeholders"
+        from .notification import render
+        for name in ['template_submitted', 'template_ready',
+                'template_delivered']:
+            template = getattr(self, name)
+            if not template:
+                continue
+            try:
+                render(template, SAMPLE)
+            except (ValueError, TypeError):
+                raise ConfigurationValidationError(gettext(
+                        'service_case.msg_configuration_template_invalid',
+                        field=self.__names__(name)['field'])) from None
+
+    @classmethod
+    def check_sms_length(cls, configurations):
+        """Warn when a message would not fit one SMS for the longest site
+        and procedure names"""
+        pool = Pool()
+        Notification = pool.get('case.notification')
+        Warning = pool.get('res.user.warning')
+        for configuration in configurations:
+            for event, site, _, length in Notification.longest_sms(
+                    configuration):
+                if length <= SMS_LENGTH:
+                    continue
+                key = Warning.format('sms_length', [configuration])
+                if Warning.check(key):
+                    raise SmsLengthWarning(key, gettext(
+                            'service_case.msg_configuration_sms_too_long',
+                            event=event, site=site, length=length,
+                            limit=SMS_LENGTH))
+                break
+
+
+def is_web_address(value, query=True):
+    """Whether value is an http or https address of a server (with no
+    query nor fragment unless query)"""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (a port out of range raises ValueError)
+    except ValueError:
+        return False
+    return (parts.scheme in {'http', 'https'} and bool(parts.hostname)
+        and not any(c.isspace() for c in value)
+        and (query or not (parts.query or parts.fragment or '?' in value
+                or '#' in value)))

@@ -14,11 +14,12 @@ from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 from service_network.protection import ReadonlyGuardMixin
 
 from .sender import SendError, get_sender
+from .sms import SMS_LENGTH, gsm_length, to_gsm
 
 logger = logging.getLogger(__name__)
 
@@ -28,17 +29,54 @@ EVENTS = [
     ('delivered', "Delivered"),
     ]
 SEND_BATCH = 500
+# The length of the cases' rating tokens (secrets.token_urlsafe(12))
+RATING_TOKEN_LENGTH = 16
 
 
-class _Blank(dict):
-    "Template variables: an unknown placeholder prints nothing"
+class _Variables(dict):
+    """Template variables: an unknown placeholder prints nothing; read
+    holds the names the template used"""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.read = set()
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
 
     def __missing__(self, key):
         return ''
 
 
 def render(template, variables):
-    return template % _Blank(variables)
+    return template % _Variables(variables)
+
+
+# A procedure name shortened to fit an SMS keeps at least these characters
+PROCEDURE_MIN = 20
+
+
+def fit_sms(template, variables):
+    """The SMS of template, in the GSM alphabet, with the procedure name
+    shortened ("...") when that makes it fit one SMS"""
+    text = to_gsm(render(template, variables))
+    procedure = to_gsm(variables.get('procedure') or '')
+    count = template.count('%(procedure)s')
+    excess = gsm_length(text) - SMS_LENGTH
+    if excess <= 0 or not count:
+        return text
+    keep = len(procedure) - -(-excess // count) - len('...')
+    while keep >= PROCEDURE_MIN:
+        short = to_gsm(render(template, {
+                    **variables,
+                    'procedure': procedure[:keep].rstrip(' ,;(-') + '...',
+                    }))
+        if gsm_length(short) <= SMS_LENGTH:
+            return short
+        keep -= 1
+    # rather two SMS than a name cut to nothing
+    return text
 
 
 class Notification(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
@@ -101,37 +139,115 @@ class Notification(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
         pool = Pool()
         Configuration = pool.get('case.configuration')
         config = Configuration(1)
-        template = getattr(config, f'template_{event}', None)
         notifications = []
         for case in cases:
             recipients = [('sms', case.phone), ('email', case.citizen.email)]
-            if not any(r for _, r in recipients):
-                continue
-            variables = cls.variables(case, config)
-            if template:
-                text = render(template, variables)
-            else:
-                language = getattr(case.citizen.lang, 'code', None) or 'fr'
-                text = gettext(
-                    f'service_case.msg_notification_{event}', language,
-                    **variables)
-            notifications.extend(
-                cls(case=case, event=event, channel=channel,
+            for channel, recipient in recipients:
+                if not recipient:
+                    continue
+                text, error = cls.compose(case, event, channel, config)
+                notification = cls(
+                    case=case, event=event, channel=channel,
                     recipient=recipient, text=text)
-                for channel, recipient in recipients if recipient)
+                if error:
+                    # Nothing is sent that the citizen cannot use: the
+                    # error waits for a person, Retry composes it again
+                    notification.state = 'failed'
+                    notification.last_error = error
+                    logger.warning(
+                        "notification of case %s not sent: %s",
+                        case.number, error)
+                notifications.append(notification)
         cls.save(notifications)
         return notifications
+
+    @classmethod
+    def compose(cls, case, event, channel, config):
+        """Return the text of the message of event to the citizen of case
+        by channel, and the error that prevents sending it (or None)
+
+        An SMS is written in the GSM alphabet, its procedure name shortened
+        if needed, to fit one SMS."""
+        template = cls.template(case, event, config)
+        variables = cls.variables(case, config)
+        used = _Variables(variables)
+        text = template % used
+        error = None
+        if 'link' in used.read and not variables['link']:
+            error = gettext('service_case.msg_notification_no_public_url')
+        if channel == 'sms':
+            text = fit_sms(template, variables)
+        return text, error
+
+    @classmethod
+    def template(cls, case, event, config):
+        "The text of event with its placeholders, in the citizen's language"
+        pool = Pool()
+        Lang = pool.get('ir.lang')
+        template = getattr(config, f'template_{event}', None)
+        if template:
+            return template
+        code = getattr(case.citizen.lang, 'code', None)
+        # a language without translations (Wolof) gets the French text
+        if not code or not Lang.search([
+                    ('code', '=', code),
+                    ('translatable', '=', True),
+                    ], limit=1):
+            code = 'fr'
+        return gettext(f'service_case.msg_notification_{event}', code)
 
     @classmethod
     def variables(cls, case, config):
         return {
             'number': case.number,
-            'procedure': case.procedure.rec_name,
-            'site': case.site.rec_name,
+            'procedure': case.procedure.name,
+            'site': case.site.name,
             'due_date': (case.due_date.strftime('%d/%m/%Y')
                 if case.due_date else ''),
-            'link': rating_link(case, config) if case.rating_token else '',
+            'link': (rating_link(case, config)
+                if case.rating_token and config.public_url else ''),
             }
+
+    @classmethod
+    def longest_sms(cls, config, database=None):
+        """Yield, for each event and language, the event's name, the site,
+        the SMS and its length in GSM units, for the longest site and
+        procedure names of the database"""
+        pool = Pool()
+        Site = pool.get('network.site')
+        Procedure = pool.get('network.procedure')
+        Lang = pool.get('ir.lang')
+        Date = pool.get('ir.date')
+        with without_check_access(), \
+                Transaction().set_context(active_test=False):
+            sites = Site.search([])
+            procedures = Procedure.search([])
+            languages = [lang.code for lang in Lang.search([
+                        ('translatable', '=', True)])]
+        if not sites:
+            return
+        site = max(sites, key=lambda s: gsm_length(to_gsm(s.name)))
+        procedure = max(
+            (p.name for p in procedures),
+            key=lambda n: gsm_length(to_gsm(n)), default='')
+        variables = {
+            'site': site.name,
+            'number': f'{site.code}-{Date.today().year}-000000',
+            'procedure': procedure,
+            'due_date': '31/12/2099',
+            'link': (public_link(config, 'x' * RATING_TOKEN_LENGTH, database)
+                if config.public_url else ''),
+            }
+        names = dict(cls.fields_get(['event'])['event']['selection'])
+        for event, _ in EVENTS:
+            templates = {getattr(config, f'template_{event}', None)} - {None}
+            if not templates:
+                templates = {
+                    gettext(f'service_case.msg_notification_{event}', code)
+                    for code in languages}
+            for template in sorted(templates):
+                text = fit_sms(template, variables)
+                yield names[event], site.name, text, gsm_length(text)
 
     def get_message(self):
         "Return the plain payload handed to a sender"
@@ -218,16 +334,43 @@ class Notification(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
 
     @classmethod
     @ModelView.button
-    @Workflow.transition('pending')
     def retry(cls, notifications):
-        cls.write(notifications, {
-                'attempts': 0,
-                'next_attempt': None,
-                })
+        """Queue the failed notifications again, their text composed anew
+        from the current settings (a public address configured since, a
+        template fixed); those still not sendable stay failed with the
+        reason"""
+        pool = Pool()
+        Configuration = pool.get('case.configuration')
+        config = Configuration(1)
+        notifications = [n for n in notifications if n.state == 'failed']
+        queued = []
+        for notification in notifications:
+            notification.text, error = cls.compose(
+                notification.case, notification.event, notification.channel,
+                config)
+            notification.attempts = 0
+            notification.next_attempt = None
+            if error:
+                notification.last_error = error
+            else:
+                queued.append(notification)
+        cls.save(notifications)
+        cls.queue(queued)
+
+    @classmethod
+    @Workflow.transition('pending')
+    def queue(cls, notifications):
+        pass
 
 
-def rating_link(case, config):
-    "Return the public address where the citizen rates the case"
-    database = Transaction().database.name
-    base = (config.public_url or '').rstrip('/')
-    return f'{base}/{database}/service_case/rate/{case.rating_token}'
+def rating_link(case, config, database=None):
+    """Return the address where the citizen rates the case, on the public
+    address of the configuration; short, for the SMS (routes.rate)"""
+    return public_link(config, case.rating_token, database)
+
+
+def public_link(config, token, database=None):
+    if database is None:
+        database = Transaction().database.name
+    base = config.public_url.rstrip('/')
+    return f'{base}/{database}/avis/{token}'

@@ -699,6 +699,9 @@ class ServiceCaseTestCase(
         pool = Pool()
         Notification = pool.get('case.notification')
         Party = pool.get('party.party')
+        Configuration = pool.get('case.configuration')
+        Configuration.write([Configuration(1)], {
+                'public_url': 'https://ess.sn/'})
         case = create_case()
         Party.write([case.citizen], {
                 'contact_mechanisms': [('create', [{
@@ -716,8 +719,8 @@ class ServiceCaseTestCase(
         self.assertIn(case.number, submitted.text)
         self.assertEqual(submitted.recipient, '+221 77 123 45 67')
         delivered = max(case.notifications, key=lambda n: n.id)
-        self.assertIn(
-            f'/service_case/rate/{case.rating_token}', delivered.text)
+        self.assertTrue(delivered.text.endswith(
+                f'https://ess.sn/{DB_NAME}/avis/{case.rating_token}'))
         self.assertEqual(len(Notification.send_pending()), 6)
         self.assertEqual(
             {n.state for n in Notification.browse(case.notifications)},

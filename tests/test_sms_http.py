@@ -1,0 +1,235 @@
+"""The citizen's SMS, for real: the demo served through HTTP, its SMS
+gateway pointed by scripts/demo_db.py at the SMS simulator of
+scripts/partner_stubs.py, agent.zig delivers a case over JSON-RPC, the
+scheduled task sends its SMS, which reaches the simulator's log with an
+absolute link to the rating page; the page, a used and an unknown link
+answer French pages. Without a public address the SMS is not sent but
+failed with a French error, and Retry sends it once the address is set."""
+import re
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+from browser_tools import ROOT, free_port
+from connector.tests.servers import LocalServer
+from security_tools import RPCError, SecurityServer
+from service_case.sms import SMS_LENGTH, gsm_length, is_gsm
+
+sys.path.insert(0, str(ROOT / 'scripts'))
+import partner_stubs  # noqa: E402
+
+
+@pytest.fixture(scope='module')
+def sms_log(tmp_path_factory):
+    return tmp_path_factory.mktemp('sms') / 'sms.log'
+
+
+@pytest.fixture(scope='module')
+def gateway(sms_log):
+    with LocalServer(partner_stubs.SmsGateway(sms_log), free_port()) as server:
+        yield server
+
+
+@pytest.fixture(scope='module')
+def server(gateway):
+    server = SecurityServer('ess_sms')
+    # what demo.sh gives scripts/demo_db.py: the simulator's port; the
+    # public address is the server's own (TRYTOND_WEB__LISTEN)
+    server.env['ESS_SMS_PORT'] = str(gateway.port)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope='module')
+def users(server):
+    return {login: server.rpc().login(login)
+        for login in ['admin', 'reseau', 'agent.zig']}
+
+
+def fetch(url, data=None):
+    "The status and text of a page, errors included"
+    body = urllib.parse.urlencode(data).encode() if data else None
+    try:
+        with urllib.request.urlopen(url, body, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def title(page):
+    return re.search(r'<title>(.*?)</title>', page).group(1)
+
+
+def ready_case(agent):
+    "A case of Ziguinchor ready to be collected, with its citizen's phone"
+    cases = agent.model('case.case', 'search_read', [
+            ('site.code', '=', 'ZIG'), ('state', '=', 'ready'),
+            ('phone', '!=', None), ('notifications', '=', None),
+            ], 0, 1, None, ['number'])
+    if not cases:
+        cases = agent.model('case.case', 'search_read', [
+                ('site.code', '=', 'ZIG'), ('state', '=', 'ready'),
+                ('phone', '!=', None),
+                ], 0, 1, None, ['number'])
+    assert cases, "the demo has no ready case at Ziguinchor"
+    return cases[0]
+
+
+def deliver(agent, case):
+    "The citizen collects the document, showing the national ID card"
+    agent.model('case.case', 'write', [case['id']], {
+            'recipient_kind': 'citizen', 'recipient_id_type': 'cni',
+            'recipient_id_number': '1 751 1990 01234'})
+    agent.model('case.case', 'deliver', [case['id']])
+
+
+def delivered_sms(agent, case):
+    notifications = agent.model('case.notification', 'search_read', [
+            ('case', '=', case['id']), ('event', '=', 'delivered'),
+            ('channel', '=', 'sms'),
+            ], 0, None, None, ['state', 'text', 'last_error'])
+    assert len(notifications) == 1
+    return notifications[0]
+
+
+def send(admin, agent, case):
+    """Run the scheduled task of the notifications as the scheduler does
+    until the case's delivery SMS has left (the demo's own pending ones
+    go first)"""
+    cron, = admin.model('ir.cron', 'search', [
+            ('method', '=', 'case.notification|send_pending')])
+    for _ in range(20):
+        admin.model('ir.cron', 'run_once', [cron])
+        notification = delivered_sms(agent, case)
+        if notification['state'] != 'pending':
+            return notification
+    raise AssertionError("the delivery SMS never left the outbox")
+
+
+def logged_sms(sms_log, number):
+    "The SMS of the delivery of case number in the simulator's log"
+    entries = re.findall(
+        r'^(\S+ \S+ SMS à .*?)\n    (.*)$', sms_log.read_text(), re.M)
+    texts = [text for head, text in entries
+        if f'({number}, delivered,' in head]
+    assert len(texts) == 1, entries[-5:]
+    return texts[0]
+
+
+def configuration(server):
+    row, = server.sql('SELECT public_url FROM case_configuration')
+    return row[0]
+
+
+def test_demo_configured(server, gateway):
+    "The demo's SMS go to the simulator, with links to the demo's address"
+    assert configuration(server) == server.url
+    row, = server.sql(
+        'SELECT notification_sender, sms_gateway_url '
+        'FROM case_configuration')
+    assert row == ('http', f'http://127.0.0.1:{gateway.port}/sms')
+
+
+def test_delivered_sms_opens_the_rating_page(server, users, sms_log):
+    admin, agent = users['admin'], users['agent.zig']
+    case = ready_case(agent)
+    deliver(agent, case)
+    notification = send(admin, agent, case)
+    assert notification['state'] == 'sent', notification['last_error']
+    text = logged_sms(sms_log, case['number'])
+    assert text == notification['text']
+    assert is_gsm(text) and gsm_length(text) <= SMS_LENGTH
+    assert text.startswith("Espace Sénégal Services de Ziguinchor : "
+        f"dossier {case['number']} remis. Merci ! Votre avis : ")
+    link = text.rsplit(' ', 1)[1]
+    assert re.fullmatch(
+        re.escape(f'{server.url}/{server.database}/avis/')
+        + r'[A-Za-z0-9_-]{16}', link)
+
+    status, page = fetch(link)
+    assert status == 200
+    assert '<html lang="fr">' in page
+    assert title(page) == "Votre avis - Espace Sénégal Services"
+    assert "Espace Sénégal Services de Ziguinchor" in page
+    assert case['number'] in page and "Êtes-vous satisfait" in page
+
+    status, page = fetch(link, {'rating': '5', 'comment': "Rapide"})
+    assert status == 200
+    assert "Merci ! Votre avis sur le dossier" in page
+    rated = agent.model('case.case', 'read', [case['id']], ['rating'])
+    assert rated[0]['rating'] == 5
+
+    # used: 410, a French thanks, and the first rating kept
+    for url, data in [(link, None), (link, {'rating': '1'}),
+            (link.replace('/avis/', '/service_case/rate/'), None)]:
+        status, page = fetch(url, data)
+        assert status == 410
+        assert title(page) == "Avis déjà donné - Espace Sénégal Services"
+        assert "Vous avez déjà donné votre avis" in page
+        assert "Merci" in page
+    rated = agent.model('case.case', 'read', [case['id']], ['rating'])
+    assert rated[0]['rating'] == 5
+
+
+@pytest.mark.parametrize('path', [
+        'avis/AAAAAAAAAAAAAAAAAAAAAAAA',
+        'avis/court',
+        'avis/',
+        'avis',
+        'avis/a/b',
+        'service_case/rate/AAAAAAAAAAAAAAAAAAAAAAAA',
+        'service_case/rate/',
+        'service_case/inconnu',
+        'service_case',
+        ])
+def test_unknown_links_french(server, path):
+    for url in [f'{server.url}/{server.database}/{path}',
+            f'{server.url}/base_inconnue/{path}']:
+        status, page = fetch(url)
+        assert status == 404, url
+        assert '<html lang="fr">' in page
+        assert title(page) == "Lien inconnu - Espace Sénégal Services"
+        assert "Ce lien est inconnu ou n'est plus valable" in page
+        assert 'Not Found' not in page
+
+
+def test_no_public_address(server, users, sms_log):
+    """Without a public address the delivery SMS fails with a French error
+    (no relative link reaches a phone); Retry sends it once it is set"""
+    admin, reseau, agent = users['admin'], users['reseau'], users['agent.zig']
+    config = admin.model('case.configuration', 'search', [])
+
+    # a wrong address is refused in French, and nothing is written
+    time.sleep(1.1)
+    with pytest.raises(RPCError) as refusal:
+        reseau.model('case.configuration', 'write', config,
+            {'public_url': 'ess.sn'})
+    assert "n'est pas une adresse web" in refusal.value.message
+    assert configuration(server) == server.url
+
+    reseau.model('case.configuration', 'write', config, {'public_url': None})
+    case = ready_case(agent)
+    deliver(agent, case)
+    notification = delivered_sms(agent, case)
+    assert notification['state'] == 'failed'
+    assert "l'adresse publique de l'ERP n'est pas configurée" in (
+        notification['last_error'])
+    assert '/avis/' not in notification['text']
+    send(admin, agent, case)
+    assert f'({case["number"]}, delivered,' not in sms_log.read_text()
+
+    reseau.model('case.configuration', 'write', config,
+        {'public_url': server.url + '/'})
+    ids = agent.model('case.notification', 'search', [
+            ('case', '=', case['id']), ('event', '=', 'delivered')])
+    reseau.model('case.notification', 'retry', ids)
+    notification = send(admin, agent, case)
+    assert notification['state'] == 'sent'
+    link = logged_sms(sms_log, case['number']).rsplit(' ', 1)[1]
+    assert link.startswith(f'{server.url}/{server.database}/avis/')
+    status, page = fetch(link)
+    assert status == 200 and "Êtes-vous satisfait" in page
