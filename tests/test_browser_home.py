@@ -32,7 +32,8 @@ HOMES = {
             "La Poste (simulateur local)", "Relancer"]),
     'chef.zig': ("Accueil chef de site", [
             "Dossiers en retard ou à risque", "Transferts à réceptionner",
-            "Incidents ouverts", "Sites en manque d'agents qualifiés"], [
+            "Incidents ouverts", "Sites en manque d'agents qualifiés",
+            "Équipements hors service"], [
             "Remplacement du scanner en panne de Ziguinchor",
             "Espace Sénégal Services de Dakar",
             "Le lecteur d'empreintes ne reconnaît plus les doigts."]),
@@ -66,6 +67,7 @@ def client(browser, server):
 # panels whose every row shows one of these texts: (login, panel): texts
 FILTERED = {
     ('chef.zig', "Dossiers en retard ou à risque"): ["En retard", "À risque"],
+    ('chef.zig', "Équipements hors service"): ["Endommagé", "En réparation"],
     ('agent.zig', "Mes dossiers en retard ou à risque"): [
         "En retard", "À risque"],
     ('rh', "Certifications qui expirent bientôt"): ["/"],
@@ -77,6 +79,7 @@ COUNTS = {
     ('reseau', "Messages abandonnés"): 1,
     ('chef.zig', "Transferts à réceptionner"): 1,
     ('chef.zig', "Incidents ouverts"): 1,
+    ('chef.zig', "Équipements hors service"): 1,
     ('finance', "Relevés à relancer"): 1,
     }
 

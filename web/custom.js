@@ -65,6 +65,33 @@
     };
 }());
 
+/* A tab switched from its list to its graph (or back) is still the menu
+ * entry's tab: sao takes an open tab for the entry only while it shows its
+ * first view, so an indicator opened again after a look at its graph
+ * opened a second tab. A tab showing a record's form is left to sao's
+ * rule (its entry opens a new list). */
+(function() {
+    'use strict';
+    var compare = Sao.Tab.Form.prototype.compare;
+    Sao.Tab.Form.prototype.compare = function(attributes) {
+        var screen = this.screen;
+        var current = screen && screen.current_view;
+        var first = screen && screen.views[0];
+        if (!current || !first || (current === first) ||
+                (current.view_type === 'form') ||
+                (first.view_type === 'form')) {
+            return compare.call(this, attributes);
+        }
+        // compared as at its first view, then back to the view shown
+        screen.current_view = first;
+        try {
+            return compare.call(this, attributes);
+        } finally {
+            screen.current_view = current;
+        }
+    };
+}());
+
 /* A selection keeps showing its value while the form redisplays it. sao
  * 8.0 empties and refills a selection's options at each display and only
  * selects the record's value in a later tick: clicking a form button right

@@ -1,7 +1,12 @@
 """Indicators per site and day, computed in SQL so that they stay fast on
 millions of tickets and cases: each source is grouped by site and day in
 its own subquery (using the indexes on site and date), then the subqueries
-are added up."""
+are added up.
+
+A ratio has no value (NULL) on a day without its denominator: no share of
+cases delivered on time on a day nothing was delivered, no average wait on
+a day no ticket was called. The graphs keep such days out with their
+action's domain, as sao's graphs draw a missing value as 0."""
 import datetime as dt
 
 from sql import Literal, Null, Union, Window
@@ -44,6 +49,8 @@ class SiteDayContext(ModelView):
             ('to_date', '=', None),
             ])
     to_date = fields.Date("To")
+    site = fields.Many2One(
+        'network.site', "Site", help="Leave empty for every site.")
 
     @classmethod
     def default_from_date(cls):
@@ -52,6 +59,28 @@ class SiteDayContext(ModelView):
     @classmethod
     def default_to_date(cls):
         return today()
+
+
+class SiteContext(SiteDayContext):
+    """Indicators of One Site Context
+
+    The graphs of ratios (shares, averages) show one site: sao adds up the
+    values of a day, and two sites' percentages added make no sense."""
+    __name__ = 'case.kpi.site.context'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.site.required = True
+        cls.site.help = "The graph shows one site at a time."
+
+    @classmethod
+    def default_site(cls):
+        "The user's site, the first one for the staff of several"
+        pool = Pool()
+        User = pool.get('res.user')
+        sites = User.get_sites()
+        return sites[0] if sites else None
 
 
 class SiteDay(ModelSQL, ModelView):
@@ -88,11 +117,15 @@ class SiteDay(ModelSQL, ModelView):
         Complaint = pool.get('case.complaint')
         context = Transaction().context
         start, end = context.get('from_date'), context.get('to_date')
+        site = context.get('site')
         ticket = Ticket.__table__()
         case = Case.__table__()
         delivered = Case.__table__()
         complaint = Complaint.__table__()
         zero = Literal(0)
+
+        def at_site(table):
+            return (table.site == site) if site else Literal(True)
 
         def row(site, day, visitors=zero, wait=zero, waited=zero,
                 opened=zero, delivered=zero, on_time=zero, rating=zero,
@@ -111,12 +144,13 @@ class SiteDay(ModelSQL, ModelView):
                 wait=Sum(SqlCase((ticket.called_at != Null, wait),
                         else_=0)),
                 waited=Count(ticket.called_at)),
-            where=in_period(ticket.date, start, end),
+            where=in_period(ticket.date, start, end) & at_site(ticket),
             group_by=[ticket.site, ticket.date])
         opened_day = cls.date.sql_cast(case.create_date)
         opened = case.select(*row(case.site, opened_day,
                 opened=Count(Literal(1))),
-            where=in_period(case.create_date, start, end, timestamp=True),
+            where=in_period(case.create_date, start, end, timestamp=True)
+            & at_site(case),
             group_by=[case.site, opened_day])
         deliveries = delivered.select(*row(
                 delivered.site, delivered.delivery_date,
@@ -129,17 +163,20 @@ class SiteDay(ModelSQL, ModelView):
                         else_=0)),
                 rated=Count(delivered.rating)),
             where=(delivered.delivery_date != Null)
-            & in_period(delivered.delivery_date, start, end),
+            & in_period(delivered.delivery_date, start, end)
+            & at_site(delivered),
             group_by=[delivered.site, delivered.delivery_date])
         complaints = complaint.select(*row(
                 complaint.site, complaint.opened_on,
                 complaints=Count(Literal(1))),
             where=(complaint.opened_on != Null)
-            & in_period(complaint.opened_on, start, end),
+            & in_period(complaint.opened_on, start, end)
+            & at_site(complaint),
             group_by=[complaint.site, complaint.opened_on])
         union = Union(tickets, opened, deliveries, complaints, all_=True)
 
         def ratio(numerator, denominator, field, factor=1):
+            "NULL when the denominator is 0: no value, not 0"
             return (field.sql_cast(Sum(numerator)) * factor
                 / NullIf(Sum(denominator), 0))
         return union.select(
