@@ -33,7 +33,8 @@ HOMES = {
     'chef.zig': ("Accueil chef de site", [
             "Dossiers en retard ou à risque", "Transferts à réceptionner",
             "Incidents ouverts", "Sites en manque d'agents qualifiés",
-            "Équipements hors service"], [
+            "Équipements hors service", "File d'attente du jour",
+            "Agents à leur guichet"], [
             "Remplacement du scanner en panne de Ziguinchor",
             "Espace Sénégal Services de Dakar",
             "Le lecteur d'empreintes ne reconnaît plus les doigts."]),
