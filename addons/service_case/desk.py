@@ -286,7 +286,7 @@ class Desk(ModelSQL, ModelView):
                 & (procedure.active == Literal(True))
                 & (case.submission_date >= since),
                 group_by=[case.procedure],
-                order_by=[Count(Literal('*')).desc, case.procedure],
+                order_by=[Count(case.id).desc, case.procedure],
                 limit=1))
         row = cursor.fetchone()
         if row:
