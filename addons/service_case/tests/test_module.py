@@ -494,6 +494,14 @@ class ServiceCaseTestCase(
                 "Mobile Money", case.documents[0].name]:
             self.assertIn(expected, text)
         self.assertNotIn("Not paid yet", text)
+        # dates the French way whatever the user's language, times to the
+        # minute in Dakar (UTC all year)
+        self.assertIn(
+            "Expected Delivery " + case.due_date.strftime('%d/%m/%Y'), text)
+        self.assertIn(
+            "Paid on " + case.paid_at.strftime('%d/%m/%Y %H:%M'), text)
+        self.assertIn(
+            "Opened on " + case.create_date.strftime('%d/%m/%Y %H:%M'), text)
 
     @with_transaction()
     def test_receipt_unpaid(self):
