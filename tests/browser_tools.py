@@ -1,4 +1,5 @@
 """Drive Tryton's sao web client in Debian's Chromium, as a person would."""
+import base64
 import contextlib
 import os
 import pathlib
@@ -390,6 +391,30 @@ class Client:
             menu.locator('a', has_text=label).first.click()
         self.wait_idle()
         return download.value
+
+    def print_to_tab(self, label):
+        """Print the report labelled label that the browser opens in a new
+        tab to print (the receipt: web/custom.js); return that tab, once it
+        shows the PDF, and the PDF's bytes"""
+        menu = self.pane.locator('ul[aria-labelledby="print"]').first
+        if not menu.is_visible():
+            menu = self.open_print_menu()
+        with self.page.context.expect_page() as opened:
+            menu.locator('a', has_text=label).first.click()
+        tab = opened.value
+        tab.wait_for_url(lambda url: url.startswith('blob:'))
+        # the tab's address is the client's: the client reads it back
+        content = self.page.evaluate('''async url => {
+            const bytes = new Uint8Array(
+                await (await fetch(url)).arrayBuffer());
+            let text = '';
+            for (const byte of bytes) {
+                text += String.fromCharCode(byte);
+            }
+            return btoa(text);
+        }''', tab.url)
+        self.wait_idle()
+        return tab, base64.b64decode(content)
 
     # -- lines edited in a one2many list, rows selected in a list --
 

@@ -150,3 +150,44 @@
         return result;
     };
 }());
+
+/* A report marked « direct print » (the case's receipt) opens in a new tab
+ * of the browser, whose PDF viewer prints it, instead of being downloaded:
+ * sao 8.0 downloads every report (exec_report: "TODO direct print"). The
+ * tab is opened at the click, while the browser still allows a new tab
+ * (the report comes later), then shows the PDF. A report that is not a
+ * PDF, or a tab the browser refused, is downloaded as before. */
+(function() {
+    'use strict';
+    var exec_report = Sao.Action.exec_report;
+    Sao.Action.exec_report = function(attributes) {
+        if (!attributes.direct_print) {
+            return exec_report.apply(this, arguments);
+        }
+        var tab = window.open('', '_blank');
+        var data = jQuery.extend({}, attributes.data);
+        var context = jQuery.extend(
+            {}, Sao.Session.current_session.context,
+            attributes.context || {});
+        context.direct_print = attributes.direct_print;
+        return Sao.rpc({
+            'method': 'report.' + attributes.name + '.execute',
+            'params': [data.ids || [], data, context],
+        }, Sao.Session.current_session).done(function(result) {
+            var type = result[0], content = result[1], name = result[3];
+            if (tab && !tab.closed && type == 'pdf') {
+                var blob = new Blob([content], {'type': 'application/pdf'});
+                tab.location.href = window.URL.createObjectURL(blob);
+            } else {
+                if (tab) {
+                    tab.close();
+                }
+                Sao.common.download_file(content, name + '.' + type);
+            }
+        }).fail(function() {
+            if (tab) {
+                tab.close();
+            }
+        });
+    };
+}());

@@ -15,7 +15,7 @@ from trytond.model import (
     fields,
 )
 from trytond.pool import Pool
-from trytond.pyson import Bool, Eval, Id
+from trytond.pyson import Bool, Eval, Id, If
 from trytond.transaction import Transaction
 
 from service_network.calendar import today
@@ -24,7 +24,7 @@ from service_network.procedure import XOF_DIGITS
 from service_network.protection import ReadonlyGuardMixin
 from service_network.search import search_fields
 
-from .delay import CaseDelayMixin
+from .delay import SLA_COLORS, CaseDelayMixin
 from .exceptions import CaseAccessError, CaseError, CaseValidationError
 from .receipt import format_xof
 from .workflow import (
@@ -119,13 +119,28 @@ class Case(ReadonlyGuardMixin, CaseDelayMixin, Workflow, ModelSQL, ModelView):
     paused_on = fields.Date("Paused on", readonly=True)
     paused_state = fields.Selection(
         [(None, "")] + STATES, "State before Pause", readonly=True)
+    legal_delay = fields.Function(
+        fields.Integer(
+            "Legal Delay (working days)",
+            help="The procedure's delay between submission and delivery."),
+        'on_change_with_legal_delay')
+    days_left = fields.Function(
+        fields.Integer(
+            "Working Days Left",
+            help="Working days until the expected delivery, counted from "
+            "today (from the day the case paused while waiting for the "
+            "citizen); negative: the working days the case is late by."),
+        'get_delay')
     sla_status = fields.Function(fields.Selection([
                 (None, ""),
                 ('on_time', "On Time"),
                 ('at_risk', "At Risk"),
                 ('late', "Late"),
-                ], "Delay Status"), 'get_sla_status',
-        searcher='search_sla_status')
+                ], "Delay Status",
+            help="At risk: less than a fifth of the legal delay left."),
+        'get_delay', searcher='search_sla_status')
+    sla_color = fields.Function(
+        fields.Char("Delay Colour"), 'on_change_with_sla_color')
     late_flagged = fields.Boolean("Late Flagged", readonly=True)
     delivery_date = fields.Date("Delivered on", readonly=True)
     reason = fields.Text(
@@ -345,6 +360,25 @@ class Case(ReadonlyGuardMixin, CaseDelayMixin, Workflow, ModelSQL, ModelView):
     def on_change_citizen(self):
         if self.citizen and not self.phone:
             self.phone = self.citizen.phone
+
+    @fields.depends('sla_status')
+    def on_change_with_sla_color(self, name=None):
+        "The colour of the delay status on the form: those of the lists"
+        return SLA_COLORS.get(self.sla_status)
+
+    @classmethod
+    def view_attributes(cls):
+        # late in red, at risk in orange, as the lists of Tryton colour
+        # them (the bootstrap classes of sao)
+        visual = If(Eval('sla_status') == 'late', 'danger',
+            If(Eval('sla_status') == 'at_risk', 'warning', ''))
+        return super().view_attributes() + [
+            (f'/tree/field[@name="{name}"]', 'visual', visual)
+            for name in ['due_date', 'days_left', 'sla_status']]
+
+    @fields.depends('procedure')
+    def on_change_with_legal_delay(self, name=None):
+        return self.procedure.legal_delay if self.procedure else None
 
     def get_total_fee(self, name):
         return sum((f.amount for f in self.fees), Decimal(0))

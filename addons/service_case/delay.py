@@ -1,21 +1,53 @@
 """The delay of a case in working days: its due date, its status, the
 pauses while waiting for the citizen or the partner, and the late flag."""
+import datetime as dt
 import logging
 import math
 from collections import defaultdict
 
+from sql import Literal, Null
+from sql.conditionals import Case
+from sql.operators import Or
 from trytond.i18n import gettext
-from trytond.model import ModelView
+from trytond.model import ModelView, fields
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
-from service_network.calendar import today
+from service_network.calendar import WEEKEND, to_date, today
 from service_network.notify import notify, site_managers
 
 from .exceptions import CaseError
 from .workflow import AT_RISK_SHARE, OPEN_STATES, PAUSE_STATES, transition
 
 logger = logging.getLogger(__name__)
+
+SLA_STATUSES = [None, 'on_time', 'at_risk', 'late']
+# The order of the statuses when sorting on them: the most urgent first
+SLA_RANKS = {'late': 0, 'at_risk': 1, 'on_time': 2, None: 3}
+# The colours of the statuses on the form: sao's (bootstrap's) danger,
+# warning and success
+SLA_COLORS = {'late': '#d9534f', 'at_risk': '#f0ad4e', 'on_time': '#5cb85c'}
+
+
+def at_risk_days(legal_delay):
+    """Return the working days left under which a case of a procedure of
+    legal_delay is at risk: fewer than the at-risk share of its delay"""
+    return math.ceil(AT_RISK_SHARE * (legal_delay or 0))
+
+
+def count_working_days(start, end, closed):
+    """Return the working days after start up to end included, less those
+    from end to start when end is before start; closed holds the holidays
+    between them"""
+    sign = 1
+    if end < start:
+        start, end, sign = end, start, -1
+    count, date = 0, start
+    while date < end:
+        date += dt.timedelta(days=1)
+        if date.weekday() not in WEEKEND and date not in closed:
+            count += 1
+    return sign * count
 
 
 class CaseDelayMixin:
@@ -37,65 +69,137 @@ class CaseDelayMixin:
             result[procedure] = by_delay[delay]
         return result
 
-    def get_sla_status(self, name):
-        pool = Pool()
-        Holiday = pool.get('network.holiday')
-        if self.state not in OPEN_STATES or not self.due_date:
-            return None
-        # While waiting for the citizen the clock is stopped
-        reference = (self.paused_on if self.state == 'waiting_citizen'
-            else today())
-        if reference > self.due_date:
-            return 'late'
-        left = Holiday.count_working_days(reference, self.due_date)
-        if left < AT_RISK_SHARE * self.procedure.legal_delay:
-            return 'at_risk'
-        return 'on_time'
+    def delay_reference(self):
+        """The day the delay is counted from: today, or the day the case
+        paused while waiting for the citizen (the clock is stopped)"""
+        if self.state == 'waiting_citizen' and self.paused_on:
+            return self.paused_on
+        return today()
 
     @classmethod
-    def search_sla_status(cls, name, clause):
-        """Search the delay status: late and at-risk cases are found among
-        the open cases due within the at-risk share of the longest legal
-        delay, the only ones that can be"""
+    def get_delay(cls, cases, names):
+        """The delay status and the working days left of the open cases
+        (negative: the working days they are late by); one look at the
+        calendar for all the cases"""
+        pool = Pool()
+        Holiday = pool.get('network.holiday')
+        result = {name: {c.id: None for c in cases} for name in names}
+        open_ = [c for c in cases
+            if c.state in OPEN_STATES and c.due_date]
+        if not open_:
+            return result
+        references = {c.id: c.delay_reference() for c in open_}
+        dates = list(references.values()) + [c.due_date for c in open_]
+        closed = Holiday.holiday_dates(min(dates), max(dates))
+        for case in open_:
+            reference = references[case.id]
+            left = count_working_days(reference, case.due_date, closed)
+            if reference > case.due_date:
+                status = 'late'
+            elif left < at_risk_days(case.procedure.legal_delay):
+                status = 'at_risk'
+            else:
+                status = 'on_time'
+            if 'sla_status' in result:
+                result['sla_status'][case.id] = status
+            if 'days_left' in result:
+                result['days_left'][case.id] = left
+        return result
+
+    @classmethod
+    def sla_status_conditions(cls, table):
+        """Return {status: SQL condition} of the delay statuses of the
+        cases of table, as get_delay computes them: a running case is at
+        risk when due before the day that many working days after today
+        (per procedure); the few cases paused waiting for the citizen are
+        looked at one by one"""
         pool = Pool()
         Holiday = pool.get('network.holiday')
         Procedure = pool.get('network.procedure')
+        cursor = Transaction().connection.cursor()
+        now = today()
+        open_ = (table.state.in_(sorted(OPEN_STATES))
+            & (table.due_date != Null))
+        # as delay_reference: the clock of a paused case stopped that day
+        stopped = ((table.state == 'waiting_citizen')
+            & (table.paused_on != Null))
+        paused = open_ & stopped
+        running = open_ & ~stopped
+
+        procedure = Procedure.__table__()
+        cursor.execute(*procedure.select(
+                procedure.id, procedure.legal_delay))
+        by_days = defaultdict(list)
+        for procedure_id, legal_delay in cursor:
+            by_days[at_risk_days(legal_delay)].append(procedure_id)
+        near = []
+        for days, procedure_ids in sorted(by_days.items()):
+            if days > 0:
+                near.append(
+                    fields.SQL_OPERATORS['in'](table.procedure, procedure_ids)
+                    & (table.due_date < Holiday.add_working_days(now, days)))
+
+        case = cls.__table__()
+        cursor.execute(*case.select(
+                case.id, case.procedure, case.paused_on, case.due_date,
+                where=(case.state == 'waiting_citizen')
+                & (case.due_date != Null) & (case.paused_on != Null)
+                & (case.paused_on <= case.due_date)))
+        paused_rows = [(id_, procedure_id, to_date(paused_on),
+                to_date(due_date))
+            for id_, procedure_id, paused_on, due_date in cursor]
+        limits = {}
+        days_of = {procedure_id: days
+            for days, procedure_ids in by_days.items()
+            for procedure_id in procedure_ids}
+        paused_at_risk = []
+        for id_, procedure_id, paused_on, due_date in paused_rows:
+            key = (paused_on, days_of.get(procedure_id, 0))
+            if key not in limits:
+                limits[key] = Holiday.add_working_days(*key)
+            if due_date < limits[key]:
+                paused_at_risk.append(id_)
+
+        late = ((running & (table.due_date < now))
+            | (paused & (table.paused_on > table.due_date)))
+        at_risk = (
+            (running & (table.due_date >= now)
+                & (Or(near) if near else Literal(False)))
+            | (fields.SQL_OPERATORS['in'](table.id, paused_at_risk)
+                if paused_at_risk else Literal(False)))
+        return {
+            'late': late,
+            'at_risk': at_risk,
+            'on_time': open_ & ~late & ~at_risk,
+            None: ~open_,
+            }
+
+    @classmethod
+    def search_sla_status(cls, name, clause):
+        "Search the delay status in SQL (the home pages, the list tabs)"
         _, operator, value = clause
-        statuses = {None, 'on_time', 'at_risk', 'late'}
         values = (set(value) if isinstance(value, (list, tuple))
             else {value})
         if operator in {'!=', 'not in'}:
-            values = statuses - values
-        open_ = [('state', 'in', sorted(OPEN_STATES))]
-        with Transaction().set_context(active_test=False):
-            longest = Procedure.search(
-                [], order=[('legal_delay', 'DESC NULLS LAST')], limit=1)
-        delay = (longest[0].legal_delay or 0) if longest else 0
-        horizon = Holiday.add_working_days(
-            today(), math.ceil(AT_RISK_SHARE * delay))
-        # the status of a case paused waiting for the citizen is taken on
-        # the day it paused, before today: it is never nearer its due date
-        near = defaultdict(list)
-        for case in cls.search(open_ + [
-                    ('due_date', '!=', None),
-                    ('due_date', '<=', horizon),
-                    ]):
-            near[case.sla_status].append(case.id)
-        domain = ['OR', ('id', '=', -1)]
-        for status in sorted(values & statuses, key=str):
-            if status in {'late', 'at_risk'}:
-                domain.append(('id', 'in', near[status]))
-            elif status == 'on_time':
-                domain.append(open_ + [
-                        ('due_date', '!=', None),
-                        ('id', 'not in', near['late'] + near['at_risk']),
-                        ])
-            else:
-                domain.append(['OR',
-                        ('state', 'not in', sorted(OPEN_STATES)),
-                        ('due_date', '=', None),
-                        ])
-        return domain
+            values = set(SLA_STATUSES) - values
+        elif operator not in {'=', 'in'}:
+            return [('id', '=', -1)]
+        table = cls.__table__()
+        conditions = cls.sla_status_conditions(table)
+        wanted = [conditions[s] for s in SLA_STATUSES if s in values]
+        if not wanted:
+            return [('id', '=', -1)]
+        return [('id', 'in', table.select(table.id, where=Or(wanted)))]
+
+    @classmethod
+    def order_sla_status(cls, tables):
+        "The most urgent first: late, at risk, on time, then the others"
+        table, _ = tables[None]
+        conditions = cls.sla_status_conditions(table)
+        rank = Case(
+            *((conditions[s], SLA_RANKS[s]) for s in SLA_STATUSES if s),
+            else_=SLA_RANKS[None])
+        return [rank, table.due_date]
 
     @classmethod
     @ModelView.button

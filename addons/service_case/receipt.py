@@ -1,3 +1,5 @@
+import datetime as dt
+
 from num2words import num2words
 from trytond.i18n import gettext
 from trytond.model.exceptions import AccessError
@@ -11,6 +13,10 @@ from service_network.calendar import TIMEZONE
 # case's site (the case rules) and the network administration print it
 RECEIPT_GROUPS = [
     'group_site_agent', 'group_site_manager', 'group_network_admin']
+# The receipt is a French document given to the citizen: its dates are
+# written the French way (dd/mm/yyyy), whatever the language of the agent
+RECEIPT_LANGUAGE = 'fr'
+DATE_FORMAT = '%d/%m/%Y'
 
 
 def amount_in_words(amount):
@@ -45,16 +51,23 @@ class Receipt(Report):
     @classmethod
     def get_context(cls, records, header, data):
         context = super().get_context(records, header, data)
+        context['receipt_language'] = RECEIPT_LANGUAGE
         context['amount_in_words'] = amount_in_words
         context['format_xof'] = format_xof
-        context['format_dakar'] = cls.format_dakar
+        context['format_day'] = format_day
+        context['format_dakar'] = format_dakar
         return context
 
-    @classmethod
-    def format_dakar(cls, value):
-        "Return a stored (UTC) date-time as the date and minute in Dakar"
-        pool = Pool()
-        Lang = pool.get('ir.lang')
-        lang = Lang.get()
-        return cls.format_datetime(
-            value, lang, format=lang.date + ' %H:%M', timezone=TIMEZONE)
+
+def format_day(value):
+    "Return a date as the citizens read it, whatever the user's language"
+    return value.strftime(DATE_FORMAT) if value else ''
+
+
+def format_dakar(value):
+    "Return a stored (UTC) date-time as the day and minute in Dakar"
+    if not value:
+        return ''
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(TIMEZONE).strftime(DATE_FORMAT + ' %H:%M')

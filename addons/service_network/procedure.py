@@ -1,13 +1,39 @@
+import os
+import re
+import unicodedata
 from decimal import Decimal
 
+from lxml import etree
 from trytond.i18n import gettext
 from trytond.model import (
-    DeactivableMixin, ModelSQL, ModelView, Unique, fields, sequence_ordered)
+    DeactivableMixin,
+    ModelSQL,
+    ModelView,
+    Unique,
+    fields,
+    sequence_ordered,
+)
+from trytond.pool import Pool
+from trytond.transaction import Transaction
 
 from .exceptions import ProcedureValidationError
 from .search import search_fields
 
 XOF_DIGITS = (16, 0)
+# The words of a search: letters and digits, the rest separates them (the
+# wildcards % and _ too)
+WORD = re.compile(r'[^\W_]+')
+
+
+def fold(text):
+    "Return text in lower case without its accents: « Bâtir » -> « batir »"
+    text = unicodedata.normalize('NFKD', text or '').casefold()
+    return ''.join(c for c in text if not unicodedata.combining(c))
+
+
+def search_words(text):
+    "Return the folded words of a searched text"
+    return WORD.findall(fold(text))
 
 
 class Procedure(DeactivableMixin, ModelSQL, ModelView):
@@ -15,6 +41,10 @@ class Procedure(DeactivableMixin, ModelSQL, ModelView):
     __name__ = 'network.procedure'
     code = fields.Char("Code", required=True)
     name = fields.Char("Name", required=True)
+    keywords = fields.Char(
+        "Keywords",
+        help="Other words the procedure is found by, as the citizens say "
+        "them: \"permis, construire\" for a building authorisation.")
     sector = fields.Many2One('network.sector', "Sector", required=True)
     partner = fields.Many2One(
         'party.party', "Partner Administration", required=True,
@@ -49,12 +79,65 @@ class Procedure(DeactivableMixin, ModelSQL, ModelView):
             ]
         cls._order[0:0] = [('sector', 'ASC'), ('name', 'ASC')]
 
+    @classmethod
+    def __register__(cls, module):
+        table_h = cls.__table_handler__(module)
+        keywords_added = not table_h.column_exist('keywords')
+        super().__register__(module)
+        if keywords_added:
+            cls._load_catalogue_keywords(module)
+
+    @classmethod
+    def _load_catalogue_keywords(cls, module):
+        """Give the procedures of the catalogue (procedure_data.xml, not
+        updated once loaded) the keywords added to it"""
+        pool = Pool()
+        ModelData = pool.get('ir.model.data')
+        path = os.path.join(os.path.dirname(__file__), 'procedure_data.xml')
+        tree = etree.parse(path)
+        table = cls.__table__()
+        data = ModelData.__table__()
+        cursor = Transaction().connection.cursor()
+        for record in tree.xpath(
+                '//record[@model="network.procedure"]'
+                '[field[@name="keywords"]]'):
+            keywords = record.xpath('field[@name="keywords"]')[0].text
+            cursor.execute(*data.select(data.db_id,
+                    where=(data.module == module)
+                    & (data.fs_id == record.get('id'))
+                    & (data.model == cls.__name__)))
+            for db_id, in cursor.fetchall():
+                cursor.execute(*table.update(
+                        [table.keywords], [keywords],
+                        where=(table.id == db_id)
+                        & (table.keywords == None)))  # noqa: E711
+
     def get_rec_name(self, name):
         return f'[{self.code}] {self.name}'
 
     @classmethod
     def search_rec_name(cls, name, clause):
-        return search_fields(clause, ['code', 'name'])
+        """Find the procedures with a word starting with each word typed in
+        their code, name or keywords, whatever their case and accents:
+        « permis » finds the building authorisation, « casier judiciaire »
+        and « CASIER » the criminal record extract, « etat civ » the civil
+        status procedures"""
+        _, operator, operand, *extra = clause
+        if operator != 'ilike' or not isinstance(operand, str):
+            return search_fields(clause, ['code', 'name', 'keywords'])
+        words = search_words(operand)
+        if not words:
+            return [('id', '!=', None)]
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(
+                table.id, table.code, table.name, table.keywords))
+        ids = []
+        for id_, *texts in cursor:
+            known = search_words(' '.join(filter(None, texts)))
+            if all(any(k.startswith(w) for k in known) for w in words):
+                ids.append(id_)
+        return [('id', 'in', ids)]
 
     def get_total_fee(self, name):
         return sum((f.amount for f in self.fees), Decimal(0))

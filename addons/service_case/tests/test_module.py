@@ -393,6 +393,96 @@ class ServiceCaseTestCase(
             self.assertEqual(search('not in', ['late', None]), [])
 
     @with_transaction()
+    def test_case_delay_status_search_and_order(self):
+        """The lists show the legal delay, the working days left and the
+        delay status, search them in SQL as they are computed and sort the
+        most urgent first"""
+        pool = Pool()
+        Case = pool.get('case.case')
+        tuesday = dt.date(2026, 2, 17)
+
+        def make(key, state, due, procedure='procedure_criminal_record',
+                paused_on=None):
+            case = create_case(procedure=procedure)
+            Case.write([case], {
+                    'state': state, 'due_date': due, 'paused_on': paused_on,
+                    'submission_date': FRIDAY})
+            return key, case
+
+        cases = dict([
+                make('late', 'submitted', dt.date(2026, 2, 13)),
+                make('tomorrow', 'transmitted', dt.date(2026, 2, 18)),
+                make('today', 'at_partner', tuesday),
+                # the clock stopped on Monday 9, four working days before
+                # its due date: on time even once the due date is past
+                make('paused', 'waiting_citizen', dt.date(2026, 2, 13),
+                    paused_on=MONDAY),
+                make('paused_due_day', 'waiting_citizen',
+                    dt.date(2026, 2, 13), paused_on=dt.date(2026, 2, 13)),
+                make('paused_late', 'waiting_citizen', dt.date(2026, 2, 13),
+                    paused_on=dt.date(2026, 2, 16)),
+                # 28 working days: at risk under 6 working days left
+                make('permit_5', 'submitted', dt.date(2026, 2, 24),
+                    procedure='procedure_building_permit_simple'),
+                make('permit_6', 'submitted', dt.date(2026, 2, 25),
+                    procedure='procedure_building_permit_simple'),
+                make('ready_late', 'ready', dt.date(2026, 2, 16)),
+                make('delivered', 'delivered', dt.date(2026, 2, 13)),
+                ('draft', create_case()),
+                ])
+        expected = {
+            'late': ('late', -2, '#d9534f'),
+            'tomorrow': ('on_time', 1, '#5cb85c'),
+            'today': ('at_risk', 0, '#f0ad4e'),
+            'paused': ('on_time', 4, '#5cb85c'),
+            'paused_due_day': ('at_risk', 0, '#f0ad4e'),
+            'paused_late': ('late', -1, '#d9534f'),
+            'permit_5': ('at_risk', 5, '#f0ad4e'),
+            'permit_6': ('on_time', 6, '#5cb85c'),
+            'ready_late': ('late', -1, '#d9534f'),
+            'delivered': (None, None, None),
+            'draft': (None, None, None),
+            }
+        ids = [c.id for c in cases.values()]
+        with on(tuesday):
+            read = {key: Case(case.id) for key, case in cases.items()}
+            self.assertEqual(
+                {k: (c.sla_status, c.days_left, c.sla_color)
+                    for k, c in read.items()},
+                expected)
+            self.assertEqual(read['permit_5'].legal_delay, 28)
+            self.assertEqual(read['late'].legal_delay, 1)
+
+            def keys(domain, order=None):
+                found = Case.search(
+                    [('id', 'in', ids)] + domain, order=order)
+                return [k for c in found for k, v in cases.items()
+                    if v == c]
+
+            for status in ['late', 'at_risk', 'on_time', None]:
+                wanted = {k for k, v in expected.items() if v[0] == status}
+                self.assertEqual(
+                    set(keys([('sla_status', '=', status)])), wanted, status)
+                self.assertEqual(
+                    set(keys([('sla_status', '!=', status)])),
+                    set(expected) - wanted, status)
+            self.assertEqual(
+                set(keys([('sla_status', 'in', ['late', 'at_risk'])])),
+                {k for k, v in expected.items()
+                    if v[0] in {'late', 'at_risk'}})
+
+            # the most urgent first, then by due date
+            self.assertEqual(
+                keys([], order=[('sla_status', 'ASC'), ('id', 'ASC')]), [
+                    'late', 'paused_late', 'ready_late',
+                    'paused_due_day', 'today', 'permit_5',
+                    'paused', 'tomorrow', 'permit_6',
+                    'delivered', 'draft'])
+            self.assertEqual(
+                set(keys([], order=[('sla_status', 'DESC')])[-3:]),
+                {'late', 'paused_late', 'ready_late'})
+
+    @with_transaction()
     def test_home_pages_panels(self):
         "The site staff's home boards list the cases panels"
         pool = Pool()
@@ -494,6 +584,14 @@ class ServiceCaseTestCase(
                 "Mobile Money", case.documents[0].name]:
             self.assertIn(expected, text)
         self.assertNotIn("Not paid yet", text)
+        # dates the French way whatever the user's language, times to the
+        # minute in Dakar (UTC all year)
+        self.assertIn(
+            "Expected Delivery " + case.due_date.strftime('%d/%m/%Y'), text)
+        self.assertIn(
+            "Paid on " + case.paid_at.strftime('%d/%m/%Y %H:%M'), text)
+        self.assertIn(
+            "Opened on " + case.create_date.strftime('%d/%m/%Y %H:%M'), text)
 
     @with_transaction()
     def test_receipt_unpaid(self):

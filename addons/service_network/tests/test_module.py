@@ -152,6 +152,50 @@ class ServiceNetworkTestCase(
         self.assertEqual(len(Procedure.search([])), 6)
 
     @with_transaction()
+    def test_procedure_search_words(self):
+        """Procedures are found by the beginning of any word of their code,
+        name or keywords, whatever the case and accents, every word typed
+        counting"""
+        pool = Pool()
+        Procedure = pool.get('network.procedure')
+
+        def codes(text, operator='ilike'):
+            return sorted(p.code for p in Procedure.search(
+                    [('rec_name', operator, text)]))
+
+        permits = ['URB-AC-C', 'URB-AC-S']
+        self.assertEqual(codes('%permis%'), permits)
+        self.assertEqual(codes('PERMIS'), permits)
+        self.assertEqual(codes('%permis de construire%'), permits)
+        self.assertEqual(codes('batir'), permits)
+        self.assertEqual(codes('procédure simple'), ['URB-AC-S'])
+        self.assertEqual(codes('procedure simple'), ['URB-AC-S'])
+        self.assertEqual(codes('%casier%'), ['CJ-B3'])
+        self.assertEqual(codes('Casier judiciaire'), ['CJ-B3'])
+        self.assertEqual(codes('judiciaire casier'), ['CJ-B3'])
+        self.assertEqual(codes('cj-b3'), ['CJ-B3'])
+        self.assertEqual(codes('%naiss%'), ['EC-NAIS'])
+        self.assertEqual(codes('etat civil'), ['EC-NAIS'])
+        self.assertEqual(codes('teledac'), permits)
+        # a word must begin a word: « mis » is in « permis » but begins none
+        self.assertEqual(codes('mis'), [])
+        self.assertEqual(codes('permis naissance'), [])
+        self.assertEqual(len(codes('%')), 6)
+        # other operators keep their meaning, on the keywords too
+        self.assertEqual(codes('CJ-B3', '='), ['CJ-B3'])
+        self.assertEqual(
+            codes('%permis%', 'not ilike'),
+            ['CJ-B3', 'EC-NAIS', 'ENT-CREA', 'POS-MDT'])
+        # the many2one of a case searches the same way
+        procedure = create_procedure(
+            code='VISA', name="Légalisation de signature",
+            keywords="signature légalisée, mairie")
+        self.assertEqual(codes('legalisee'), ['VISA'])
+        self.assertEqual(
+            Procedure.search([('rec_name', 'ilike', '%MAIRIE%')]),
+            [procedure])
+
+    @with_transaction()
     def test_procedure_legal_delay(self):
         "A legal delay of zero or less is refused"
         for delay in [0, -3]:
