@@ -33,6 +33,7 @@ class Ticket(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
             ])
     sector = fields.Many2One(
         'network.sector', "Sector", required=True, states=_waiting)
+    party = fields.Many2One('party.party', "Citizen", ondelete='RESTRICT')
     date = fields.Date("Date", required=True, readonly=True)
     number = fields.Char("Number", readonly=True)
     arrived_at = fields.DateTime("Arrived at", required=True, readonly=True)
