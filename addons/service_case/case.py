@@ -343,8 +343,9 @@ class Case(ReadonlyGuardMixin, CaseDelayMixin, Workflow, ModelSQL, ModelView):
 
     @fields.depends('citizen', 'phone')
     def on_change_citizen(self):
-        if self.citizen and not self.phone:
-            self.phone = self.citizen.phone
+        # the phone typed once on the citizen form
+        if self.citizen and self.citizen.citizen_phone:
+            self.phone = self.citizen.citizen_phone
 
     def get_total_fee(self, name):
         return sum((f.amount for f in self.fees), Decimal(0))
