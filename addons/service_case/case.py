@@ -358,8 +358,9 @@ class Case(ReadonlyGuardMixin, CaseDelayMixin, Workflow, ModelSQL, ModelView):
 
     @fields.depends('citizen', 'phone')
     def on_change_citizen(self):
-        if self.citizen and not self.phone:
-            self.phone = self.citizen.phone
+        # the phone typed once on the citizen form
+        if self.citizen and self.citizen.citizen_phone:
+            self.phone = self.citizen.citizen_phone
 
     @fields.depends('sla_status')
     def on_change_with_sla_color(self, name=None):

@@ -1,6 +1,8 @@
 """Demo data of service_case: two months of activity at Ziguinchor, Dakar
-and Thiès — queue tickets, about 200 cases in every state, ratings and a
-few complaints.
+and Thiès — citizens with their identity (birth, NIN, phone, language),
+queue tickets, about 200 cases in every state, ratings and a few
+complaints; at Ziguinchor, two citizens named Aminata Sagna whom only
+their birth, NIN and phone tell apart.
 
 The records go through the real workflow with proteus (batched clicks);
 a last step spreads their dates over the past 60 days in SQL, since
@@ -18,6 +20,7 @@ SITES = ['ZIG', 'DKR', 'THS']
 CASES_PER_SITE = 70
 TICKETS_PER_SITE = 120
 DAYS = 60
+# women's names at even places, men's at odd ones (the NIN's first digit)
 FIRST_NAMES = [
     'Awa', 'Moussa', 'Fatou', 'Ibrahima', 'Aminata', 'Cheikh', 'Mariama',
     'Ousmane', 'Khady', 'Abdoulaye', 'Ndeye', 'Mamadou', 'Astou', 'Lamine',
@@ -26,6 +29,28 @@ LAST_NAMES = [
     'Diatta', 'Ndiaye', 'Sané', 'Fall', 'Diop', 'Sarr', 'Ba', 'Badji',
     'Mendy', 'Sow', 'Gueye', 'Faye', 'Cissé', 'Diallo', 'Thiam', 'Coly',
     'Manga', 'Seck', 'Kane', 'Mbaye']
+# Places of birth as identity cards write them, each with a 3-digit code
+# standing for the registration centre in the demo's NINs
+BIRTH_PLACES = [
+    ('Ziguinchor', 751), ('Bignona', 752), ('Oussouye', 753),
+    ('Dakar', 101), ('Pikine', 102), ('Rufisque', 104), ('Thiès', 501),
+    ('Mbour', 502), ('Tivaouane', 503), ('Kaolack', 401), ('Kolda', 801),
+    ('Sédhiou', 851), ('Saint-Louis', 301), ('Louga', 351),
+    ('Diourbel', 201), ('Touba', 202), ('Fatick', 451),
+    ('Tambacounda', 601), ('Banjul (Gambie)', 990),
+    ('Bissau (Guinée-Bissau)', 991)]
+# The languages citizens prefer at the counter, with their weights
+LANGUAGES = [
+    ('wo', 40), ('fr', 25), ('ff', 12), ('dyo', 8), ('srr', 6), ('mnk', 5),
+    ('snk', 2), (None, 2)]
+# The two Aminata Sagna of Ziguinchor: (birth date, place, NIN, phone,
+# language, procedure code, whether her case was delivered and rated)
+AMINATAS = [
+    (dt.date(1987, 3, 14), 'Ziguinchor', '2751198700412',
+        '+221 77 614 22 90', 'dyo', 'CJ-B3', True),
+    (dt.date(1995, 11, 2), 'Bignona', '2752199501187',
+        '+221 78 301 45 12', 'fr', 'EC-NAIS', False),
+    ]
 # Share of the cases stopping at each state (the rest are delivered)
 STOPS = [
     ('draft', 0.05), ('submitted', 0.10), ('transmitted', 0.10),
@@ -69,14 +94,17 @@ def load(company):
     procedures = [p for p in Procedure.find([]) if p.documents]
 
     citizens = [Party(
-            name=f'{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}')
+            first_name=rng.choice(FIRST_NAMES),
+            last_name=rng.choice(LAST_NAMES))
         for _ in range(180)]
     for citizen in citizens:
         citizen.contact_mechanisms.new(type='mobile', value=phone(rng))
+    identify(citizens)
     Party.save(citizens)
 
     tickets = [Ticket(site=sites[code], sector=rng.choice(sectors))
         for code in SITES for _ in range(TICKETS_PER_SITE)]
+    name_visitors(tickets, citizens)
     Ticket.save(tickets)
 
     cases = []
@@ -161,6 +189,10 @@ def load(company):
     answered.save()
     click([answered], 'do_answer')
 
+    aminata_cases, aminata_tickets = load_aminatas(sites['ZIG'], sectors)
+    cases += aminata_cases
+    tickets += aminata_tickets
+
     spread_dates(rng, [c.id for c in cases], [t.id for t in tickets])
     assign_agent('agent.zig', [c.id for c in cases if c.site.code == 'ZIG'])
     print(f"  {len(tickets)} tickets, {len(cases)} cases "
@@ -168,19 +200,114 @@ def load(company):
         f"{len(complaints)} complaints")
 
 
+def identify(citizens):
+    """Give the citizens a birth date and place, a NIN, a preferred
+    language, and their own phone number; no two share a name and birth
+    date (the counter would be warned of a likely duplicate)"""
+    rng = random.Random('citizens-2026')
+    today = dt.date.today()
+    seen, serials = set(), set()
+    for citizen in citizens:
+        woman = FIRST_NAMES.index(citizen.first_name) % 2 == 0
+        while True:
+            born = today - dt.timedelta(days=rng.randint(18 * 365, 75 * 365))
+            key = (citizen.first_name, citizen.last_name, born)
+            if key not in seen:
+                seen.add(key)
+                break
+        place, centre = rng.choice(BIRTH_PLACES)
+        serial = rng.randint(1, 99999)
+        while serial in serials:
+            serial = rng.randint(1, 99999)
+        serials.add(serial)
+        citizen.birth_date = born
+        citizen.birth_place = place
+        # one citizen in ten came without an identity card
+        if rng.random() < 0.9:
+            citizen.national_id = (
+                f'{2 if woman else 1}{centre}{born.year}{serial:05d}')
+        citizen.preferred_language = rng.choices(
+            [code for code, _ in LANGUAGES],
+            [weight for _, weight in LANGUAGES])[0]
+
+
+def name_visitors(tickets, citizens):
+    "A third of the visitors give their name at reception"
+    rng = random.Random('tickets-2026')
+    for ticket in tickets:
+        if rng.random() < 1 / 3:
+            ticket.party = rng.choice(citizens)
+
+
+def load_aminatas(site, sectors):
+    """The two Aminata Sagna of Ziguinchor, each with a ticket and a case:
+    the first one's case delivered and rated, the second one's submitted"""
+    Party = Model.get('party.party')
+    Procedure = Model.get('network.procedure')
+    Case = Model.get('case.case')
+    Ticket = Model.get('case.ticket')
+    sector = {s.code: s for s in sectors}
+    cases, tickets, done = [], [], []
+    for born, place, nin, number, language, code, delivered in AMINATAS:
+        citizen = Party(
+            first_name='Aminata', last_name='Sagna', birth_date=born,
+            birth_place=place, national_id=nin, citizen_phone=number,
+            preferred_language=language)
+        citizen.save()
+        procedure, = Procedure.find([('code', '=', code)])
+        tickets.append(Ticket(
+                site=site, sector=sector[procedure.sector.code],
+                party=citizen))
+        case = Case(
+            site=site, citizen=citizen, procedure=procedure,
+            channel='counter', phone=number)
+        cases.append(case)
+        if delivered:
+            done.append(case)
+    Ticket.save(tickets)
+    Case.save(cases)
+    for case in cases:
+        for document in case.documents:
+            document.provided = True
+    Case.save(cases)
+    click(cases, 'submit')
+    for case in done:
+        case.payment_method = 'cash'
+    Case.save(done)
+    for button in ['collect', 'transmit', 'make_ready']:
+        click(done, button)
+    for case in done:
+        case.reload()
+        case.recipient_kind = 'citizen'
+        case.recipient_id_type = 'cni'
+        case.recipient_id_number = case.citizen.national_id
+    Case.save(done)
+    click(done, 'deliver')
+    rate_as_citizens({
+            c.id: (5, "Très bien accueillie, et en diola.") for c in done})
+    return cases, tickets
+
+
 def rate(rng, case_ids):
     """The citizens rate their visits on the public page (ratings are not
     staff's to write)"""
+    rate_as_citizens({case_id: (
+                rng.choices([5, 4, 3, 2, 1], [45, 30, 13, 7, 5])[0],
+                rng.choice(COMMENTS))
+            for case_id in case_ids})
+
+
+def rate_as_citizens(ratings):
+    """Rate the cases as their citizens do on the public page: ratings maps
+    case ids to (rating, comment)"""
     from trytond.pool import Pool
     from trytond.transaction import Transaction
 
     database = pconfig.get_config().database_name
     with Transaction().start(database, 0) as transaction:
         Case = Pool().get('case.case')
-        for case in Case.browse(case_ids):
-            Case.rate(
-                case, rng.choices([5, 4, 3, 2, 1], [45, 30, 13, 7, 5])[0],
-                rng.choice(COMMENTS))
+        for case in Case.browse(list(ratings)):
+            Case.rate(case, *ratings[case.id])
         transaction.commit()
 
 
