@@ -68,7 +68,7 @@ class Desk(ModelSQL, ModelView):
         'get_ticket_field')
     citizen = fields.Many2One(
         'party.party', "Citizen", states=_serving,
-        context={'citizen_form': True},
+        domain=[('partner_kind', '=', None)],
         help="The citizen in front of you, if known: the case opened "
         "from the ticket is theirs.")
     procedure = fields.Many2One(
