@@ -352,8 +352,9 @@ class Party(metaclass=PoolMeta):
                             ], order=[('id', 'ASC')], limit=5)
                 if not duplicates:
                     continue
-                key = Warning.format(
-                    f'citizen_duplicate_{kind}', [party, *duplicates])
+                # not keyed on the new party: its id changes when the
+                # agent confirms and the client sends the creation again
+                key = Warning.format(f'citizen_duplicate_{kind}', duplicates)
                 if Warning.check(key):
                     raise SimilarityWarning(key, gettext(
                             f'service_case.msg_party_duplicate_{kind}',
