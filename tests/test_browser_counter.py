@@ -217,8 +217,16 @@ def test_a_day_at_the_counter(client, server):
     client.switch_domain("Prêt")
     client.search(ready)
     row = client.pane.locator('tbody tr', has_text=ready).first
-    # on its number: the centre of the row is the procedure's link
-    client.open_row(row.locator('td:visible', has_text=ready).first, 'number')
+    # selected on its number (the centre of the row is the procedure's
+    # link), then shown in its form: a double click right after a search
+    # can reach sao before the list is drawn again and open an empty form
+    row.locator('td:visible', has_text=ready).first.click()
+    client.wait_idle()
+    client.toolbar('switch_')
+    client.page.wait_for_function(
+        '([el, number]) => el.value === number',
+        arg=[client.pane.locator('input[name="number"]').first
+            .element_handle(), ready])
     client.select('recipient_kind', "Un mandataire")
     # typed, then Tab as people do: sao takes a text when its field loses
     # the focus, and redraws the form at the next choice
