@@ -15,7 +15,7 @@ from sql.conditionals import Case as SQLCase
 
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Unique, fields
-from trytond.pool import Pool, PoolMeta
+from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import StateAction, Wizard
@@ -496,21 +496,3 @@ class TicketQueue(ModelSQL, ModelView):
         if self.first_arrival:
             return minutes_between(self.first_arrival, dt.datetime.now())
 
-
-class Rule(metaclass=PoolMeta):
-    __name__ = 'ir.rule'
-
-    # Each user works at their own desk: the desk rules compare the user
-    @classmethod
-    def _get_context(cls, model_name):
-        context = super()._get_context(model_name)
-        if model_name == 'case.desk':
-            context['user_id'] = Transaction().user
-        return context
-
-    @classmethod
-    def _get_cache_key(cls, model_names):
-        key = super()._get_cache_key(model_names)
-        if 'case.desk' in model_names:
-            key = (*key, Transaction().user)
-        return key

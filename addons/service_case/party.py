@@ -76,6 +76,11 @@ def check_network_admin(action):
                 'service_case.msg_party_network_admin_only', action=action))
 
 
+# The models whose record rules compare a record's user with the current
+# user: citizens registered by the user, the user's own counter desk
+USER_RULE_MODELS = {'party.party', 'case.desk'}
+
+
 def _mask_not_null(column):
     "Mask a nullable text column, leaving it empty where it was"
     return SQLCase((column == Null, Null), else_=MASK)
@@ -378,19 +383,19 @@ class Party(metaclass=PoolMeta):
 class Rule(metaclass=PoolMeta):
     __name__ = 'ir.rule'
 
-    # Site staff read the citizens they registered: the party rules compare
-    # create_uid with the user
+    # Site staff read the citizens they registered (create_uid) and work at
+    # their own desk (user): these rules compare with the current user
     @classmethod
     def _get_context(cls, model_name):
         context = super()._get_context(model_name)
-        if model_name == 'party.party':
+        if model_name in USER_RULE_MODELS:
             context['user_id'] = Transaction().user
         return context
 
     @classmethod
     def _get_cache_key(cls, model_names):
         key = super()._get_cache_key(model_names)
-        if 'party.party' in model_names:
+        if USER_RULE_MODELS.intersection(model_names):
             key = (*key, Transaction().user)
         return key
 
