@@ -11,13 +11,17 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 
+# The product's requirements; the test command asks for
+# requirements-dev.txt (the same plus pytest, Playwright, ruff...)
+REQUIREMENTS=${REQUIREMENTS:-requirements.txt}
 # Reinstall only when the requirements or the entry points changed
-stamp=.venv/.ess-requirements
-wanted=$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+stamp=.venv/.ess-$(basename "$REQUIREMENTS" .txt)
+wanted=$(cat "$REQUIREMENTS" requirements.txt pyproject.toml \
+    | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-    echo "== Installing the Python requirements"
+    echo "== Installing the Python requirements ($REQUIREMENTS)"
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -r requirements.txt
+    .venv/bin/python -m pip install --quiet -r "$REQUIREMENTS"
     echo "$wanted" > "$stamp"
 fi
 

@@ -6,7 +6,7 @@
 # TRYTOND_DATABASE__URI points elsewhere (see .ci/run for PostgreSQL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
+REQUIREMENTS=requirements-dev.txt ./scripts/setup.sh
 
 # The browser tests drive Debian's Chromium: install it when missing (the
 # tests skip themselves where it cannot be installed)

@@ -13,3 +13,4 @@ def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f'rep_{report.when}', report)
     return report
+

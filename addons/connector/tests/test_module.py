@@ -105,7 +105,11 @@ class ConnectorTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
                         'endpoint': endpoint.id, 'operation': 'submit',
                         'idempotency_key': message.idempotency_key}]), [])
         self.assertEqual(len(Message.search([])), 1)
-        self.assertTrue(Queue.search([]))
+        # one task sends this message once the transaction commits
+        task, = Queue.search([])
+        self.assertEqual(task.data['model'], 'connector.message')
+        self.assertEqual(task.data['method'], 'send')
+        self.assertEqual(list(task.data['instances']), [message.id])
 
     @with_transaction()
     def test_send_misconfigured_dead(self):
@@ -139,7 +143,8 @@ class ConnectorTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
         message.attempts = 3
         message.fail(error)
         self.assertEqual(message.state, 'dead')
-        self.assertIn('3', message.last_error)
+        # the attempt and the maximum ("HTTP 503" holds a 3 anyway)
+        self.assertIn("Attempt 3 of 3:", message.last_error)
         # A dead letter promises no other attempt
         self.assertNotIn("sent again", message.last_error)
         self.assertIn("Retry", message.last_error)
