@@ -3,13 +3,11 @@ import os
 
 import pytest
 
-
 # The skips a run expects, by reason, with the backend where each is
 # expected: any other skip (Chromium or hadolint missing, a library not
 # installed...) fails the run when ESS_STRICT_SKIPS is set, as in CI
 EXPECTED_SKIPS = {
     "the demo server runs on SQLite": 'postgresql',
-    "the demo server of the browser runs on SQLite": 'postgresql',
     "the production set-up runs on PostgreSQL": 'sqlite',
     "concurrent numbering needs PostgreSQL": 'sqlite',
     "PostgreSQL takes a pooled connection per use": 'postgresql',

@@ -11,6 +11,8 @@ import sys
 import time
 import urllib.request
 
+import pytest
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BIN = pathlib.Path(sys.executable).parent
 CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
@@ -19,6 +21,26 @@ CHROMIUM_ARGS = [
     '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update',
     '--disable-sync']
+SQLITE = os.environ.get('TRYTOND_DATABASE__URI', 'sqlite').startswith(
+    'sqlite')
+ON_SQLITE = "the demo server runs on SQLite"
+# The marks of a module whose every test needs the browser
+NEEDS_BROWSER = [
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM), reason="chromium is not installed"),
+    pytest.mark.skipif(not SQLITE, reason=ON_SQLITE),
+    ]
+
+
+def skip_without_browser():
+    """Skip where the browser tests cannot run: Chromium or Playwright
+    missing (CI fails on such a skip), or the PostgreSQL suite (the demo
+    server of the browser runs on SQLite)"""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("chromium is not installed")
+    if not SQLITE:
+        pytest.skip(ON_SQLITE)
+    pytest.importorskip('playwright.sync_api')
 
 
 def free_port():
@@ -119,6 +141,22 @@ def chromium_client(server, width=1366, height=768):
     (a laptop's 1366 x 768 screen by default)"""
     with launch_chromium() as browser:
         yield new_client(browser, server, width, height)
+
+
+@contextlib.contextmanager
+def browser_client(browser, server, request, width=1366, height=768):
+    """One person in a new window of browser; a screenshot of the page
+    (artifacts/screenshots/failed-<test>.png) when the test failed"""
+    client = new_client(browser, server, width, height)
+    try:
+        yield client
+        report = getattr(request.node, 'rep_call', None)
+        if report is not None and report.failed:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            client.page.screenshot(
+                path=str(SCREENSHOTS / f'failed-{request.node.name}.png'))
+    finally:
+        client.page.context.close()
 
 
 def new_client(browser, server, width=1366, height=768):

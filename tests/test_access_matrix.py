@@ -6,6 +6,7 @@ policy allows goes through and one it denies is refused as an access
 error, and so is a create it denies. Then the paths to personal data:
 records of other sites, exports, reports and attachments."""
 import pytest
+
 from access_policy import OPERATIONS, ROLES, read_policy, storage_models
 from security_tools import RPCError, SecurityServer
 

@@ -2,25 +2,17 @@
 
 Screenshots go to artifacts/screenshots/; each step checks the French labels
 it expects in the page's DOM. Runs on SQLite against the demo server."""
-import os
 
 import pytest
+
 from browser_tools import (
-    CHROMIUM,
+    NEEDS_BROWSER,
     DemoServer,
-    launch_chromium,
-    new_client,
 )
 
-pytestmark = [
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason="chromium is not installed"),
-    pytest.mark.skipif(
-        not os.environ.get('TRYTOND_DATABASE__URI', 'sqlite').startswith(
-            'sqlite'),
-        reason="the demo server runs on SQLite"),
-    ]
+pytestmark = NEEDS_BROWSER
 PASSWORD = 'Senegal-2026'
+VIEWPORT = (1400, 900)
 
 
 @pytest.fixture(scope='module')
@@ -28,20 +20,6 @@ def server():
     server = DemoServer().start()
     yield server
     server.stop()
-
-
-@pytest.fixture(scope='module')
-def browser():
-    pytest.importorskip('playwright.sync_api')
-    with launch_chromium() as browser:
-        yield browser
-
-
-@pytest.fixture
-def client(browser, server):
-    client = new_client(browser, server, 1400, 900)
-    yield client
-    client.page.context.close()
 
 
 def test_login_page_in_french(client):

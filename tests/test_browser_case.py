@@ -11,32 +11,23 @@ moved in time: one late, one at risk (due today) and one on time."""
 import contextlib
 import datetime as dt
 import io
-import os
 import re
 import shutil
 import sqlite3
 
 import pytest
+from pypdf import PdfReader
+
 from browser_tools import (
-    CHROMIUM,
+    NEEDS_BROWSER,
     SCREENSHOTS,
     DemoServer,
     build_demo,
-    launch_chromium,
-    new_client,
     serve,
 )
-from pypdf import PdfReader
 from security_tools import RPC
 
-pytestmark = [
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason="chromium is not installed"),
-    pytest.mark.skipif(
-        not os.environ.get('TRYTOND_DATABASE__URI', 'sqlite').startswith(
-            'sqlite'),
-        reason="the demo server runs on SQLite"),
-    ]
+pytestmark = NEEDS_BROWSER
 PASSWORD = 'Senegal-2026'
 # Dakar is on UTC all year
 TODAY = dt.datetime.now(dt.timezone.utc).date()
@@ -120,21 +111,6 @@ def server():
     server = CaseServer().start()
     yield server
     server.stop()
-
-
-@pytest.fixture(scope='module')
-def browser():
-    pytest.importorskip('playwright.sync_api')
-    with launch_chromium() as browser:
-        yield browser
-
-
-@pytest.fixture
-def client(browser, server):
-    # a laptop's screen
-    client = new_client(browser, server, 1366, 768)
-    yield client
-    client.page.context.close()
 
 
 @pytest.fixture

@@ -4,21 +4,14 @@ and phone, one opens on her history at the site; a new case creates its
 citizen in the citizen form, where a wrong NIN is refused in French with
 nothing saved, and the case takes the phone typed there. What the server
 stored is read back from the database after each step."""
-import os
 import secrets
 
 import pytest
-from browser_tools import CHROMIUM, chromium_client
+
+from browser_tools import NEEDS_BROWSER
 from security_tools import SecurityServer
 
-pytestmark = [
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason="chromium is not installed"),
-    pytest.mark.skipif(
-        not os.environ.get('TRYTOND_DATABASE__URI', 'sqlite').startswith(
-            'sqlite'),
-        reason="the demo server of the browser runs on SQLite"),
-    ]
+pytestmark = NEEDS_BROWSER
 PASSWORD = 'Senegal-2026'
 FORM_LABELS = [
     "Prénom(s)", "Nom", "Date de naissance", "Lieu de naissance",
@@ -30,13 +23,6 @@ def server():
     server = SecurityServer('ess_chromium_citizen').start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def client(server):
-    pytest.importorskip('playwright.sync_api')
-    with chromium_client(server) as client:
-        yield client
 
 
 def test_agent_tells_two_citizens_apart(client):

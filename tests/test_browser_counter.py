@@ -14,28 +14,19 @@ The clicks and typed fields of each served citizen are counted in the page
 effort.json."""
 import io
 import json
-import os
 import sqlite3
 import time
 
 import pytest
-from browser_tools import (
-    CHROMIUM,
-    SCREENSHOTS,
-    DemoServer,
-    launch_chromium,
-    new_client,
-)
 from pypdf import PdfReader
 
-pytestmark = [
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason="chromium is not installed"),
-    pytest.mark.skipif(
-        not os.environ.get('TRYTOND_DATABASE__URI', 'sqlite').startswith(
-            'sqlite'),
-        reason="the demo server runs on SQLite"),
-    ]
+from browser_tools import (
+    NEEDS_BROWSER,
+    SCREENSHOTS,
+    DemoServer,
+)
+
+pytestmark = NEEDS_BROWSER
 PASSWORD = 'Senegal-2026'
 DESK = ("Réseau des services", "Dossiers", "Mon guichet")
 
@@ -47,23 +38,6 @@ def server():
     server.stop()
 
 
-@pytest.fixture(scope='module')
-def browser():
-    pytest.importorskip('playwright.sync_api')
-    with launch_chromium() as browser:
-        yield browser
-
-
-@pytest.fixture
-def client(browser, server, request):
-    client = new_client(browser, server, 1366, 768)
-    yield client
-    report = getattr(request.node, 'rep_call', None)
-    if report is not None and report.failed:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        client.page.screenshot(
-            path=str(SCREENSHOTS / f'failed-{request.node.name}.png'))
-    client.page.context.close()
 
 
 def stored(server, query, params=()):

@@ -4,11 +4,11 @@ reminders created for today, listed in French, processed and their letter
 downloaded as a PDF."""
 import datetime as dt
 import io
-import os
 import re
 
 import pytest
 from pypdf import PdfReader
+
 from security_tools import PASSWORD, SecurityServer
 
 
@@ -21,16 +21,8 @@ def server():
 
 
 @pytest.fixture(scope='module')
-def client(server):
-    from browser_tools import CHROMIUM, chromium_client
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("chromium is not installed")
-    if not os.environ.get('TRYTOND_DATABASE__URI', 'sqlite').startswith(
-            'sqlite'):
-        pytest.skip("the demo server of the browser runs on SQLite")
-    pytest.importorskip('playwright.sync_api')
-    with chromium_client(server) as client:
-        yield client
+def client(module_client):
+    return module_client
 
 
 def test_finance_creates_processes_and_prints_reminders(server, client):

@@ -1,19 +1,12 @@
 """Each role lands on its home page in Chromium: the board opens by itself
 at login, its panels titled in French list the demo's records, and no
 error dialog shows. Screenshots go to artifacts/screenshots/home-*.png."""
-import os
 
 import pytest
-from browser_tools import CHROMIUM, DemoServer, launch_chromium, new_client
 
-pytestmark = [
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason="chromium is not installed"),
-    pytest.mark.skipif(
-        not os.environ.get('TRYTOND_DATABASE__URI', 'sqlite').startswith(
-            'sqlite'),
-        reason="the demo server runs on SQLite"),
-    ]
+from browser_tools import NEEDS_BROWSER, DemoServer
+
+pytestmark = NEEDS_BROWSER
 PASSWORD = 'Senegal-2026'
 
 # login: (tab title, panel titles, demo rows shown)
@@ -49,20 +42,6 @@ def server():
     server = DemoServer().start()
     yield server
     server.stop()
-
-
-@pytest.fixture(scope='module')
-def browser():
-    pytest.importorskip('playwright.sync_api')
-    with launch_chromium() as browser:
-        yield browser
-
-
-@pytest.fixture
-def client(browser, server):
-    client = new_client(browser, server)
-    yield client
-    client.page.context.close()
 
 
 # panels whose every row shows one of these texts: (login, panel): texts

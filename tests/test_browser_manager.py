@@ -6,20 +6,13 @@ list of indicators shows its French headers whole; the home board shows
 the equipment out of order. Screenshots go to
 artifacts/screenshots/manager-*.png."""
 import datetime as dt
-import os
 import sqlite3
 
 import pytest
-from browser_tools import CHROMIUM, DemoServer, launch_chromium, new_client
 
-pytestmark = [
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason="chromium is not installed"),
-    pytest.mark.skipif(
-        not os.environ.get('TRYTOND_DATABASE__URI', 'sqlite').startswith(
-            'sqlite'),
-        reason="the demo server runs on SQLite"),
-    ]
+from browser_tools import NEEDS_BROWSER, DemoServer
+
+pytestmark = NEEDS_BROWSER
 PASSWORD = 'Senegal-2026'
 INDICATORS = ("Réseau des services", "Dossiers", "Indicateurs")
 ON_TIME = "Délais et avis (%)"
@@ -45,20 +38,9 @@ def server():
     server.stop()
 
 
-@pytest.fixture(scope='module')
-def browser():
-    pytest.importorskip('playwright.sync_api')
-    with launch_chromium() as browser:
-        yield browser
-
-
 @pytest.fixture
-def client(browser, server):
-    # a laptop's screen
-    client = new_client(browser, server, 1366, 768)
-    client.login('chef.zig', PASSWORD)
-    yield client
-    client.page.context.close()
+def client(client):
+    return client.login('chef.zig', PASSWORD)
 
 
 def sql(server, query, params=()):

@@ -9,8 +9,10 @@ import datetime as dt
 import re
 
 import pytest
-from security_tools import RPCError, SecurityServer
+
 from trytond.pyson import PYSONDecoder
+
+from security_tools import RPCError, SecurityServer
 
 
 @pytest.fixture(scope='module')

@@ -9,13 +9,13 @@ database itself is read to check that nothing was written."""
 import base64
 import datetime as dt
 import io
-import os
 import pathlib
 import time
 from decimal import Decimal
 
 import openpyxl
 import pytest
+
 from security_tools import PASSWORD, RPCError, SecurityServer
 
 PROFILE = "Justice - relevé mensuel des extraits"
@@ -270,23 +270,12 @@ def test_profile_made_from_the_import_wizard(server, finance, justice):
 
 # In Debian's Chromium, as finance works in sao
 
-def chromium_fixtures():
-    "Skip the browser test where Chromium or Playwright is missing"
-    from browser_tools import CHROMIUM
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("chromium is not installed")
-    if not os.environ.get('TRYTOND_DATABASE__URI', 'sqlite').startswith(
-            'sqlite'):
-        pytest.skip("the demo server of the browser runs on SQLite")
-    return pytest.importorskip('playwright.sync_api')
+VIEWPORT = (1400, 900)
 
 
 @pytest.fixture(scope='module')
-def client(server):
-    from browser_tools import chromium_client
-    chromium_fixtures()
-    with chromium_client(server, 1400, 900) as client:
-        yield client
+def client(module_client):
+    return module_client
 
 
 def dialog_of(client):

@@ -7,22 +7,17 @@ database is read back to prove nothing was saved.
 
 Screenshots and PDFs go to artifacts/screenshots/ (chef-*)."""
 import io
-import os
 import re
 import time
 
 import pytest
 from pypdf import PdfReader
-from security_tools import SecurityServer
 
+from browser_tools import NEEDS_BROWSER
+from security_tools import SecurityServer
 from site_equipment.tests.test_reports import ENGLISH, read_qr_codes
 
-pytestmark = [
-    pytest.mark.skipif(
-        not os.environ.get('TRYTOND_DATABASE__URI', 'sqlite').startswith(
-            'sqlite'),
-        reason="the demo server of the browser runs on SQLite"),
-    ]
+pytestmark = NEEDS_BROWSER
 PASSWORD = 'Senegal-2026'
 DDMMYYYY = re.compile(r'\b\d{2}/\d{2}/\d{4}\b')
 
@@ -35,17 +30,6 @@ def server():
     server.start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def client(server):
-    "A new browser session in French"
-    from browser_tools import CHROMIUM, chromium_client
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("chromium is not installed")
-    pytest.importorskip('playwright.sync_api')
-    with chromium_client(server) as client:
-        yield client
 
 
 def pdf_text(path):

@@ -5,21 +5,14 @@ assigned again over the same dates refused by name with nothing saved, and
 a certification's expiry coming from its training. What the server stored
 is read back from the database after each step."""
 import datetime as dt
-import os
 
 import openpyxl
 import pytest
-from browser_tools import CHROMIUM, chromium_client
+
+from browser_tools import NEEDS_BROWSER
 from security_tools import SecurityServer
 
-pytestmark = [
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason="chromium is not installed"),
-    pytest.mark.skipif(
-        not os.environ.get('TRYTOND_DATABASE__URI', 'sqlite').startswith(
-            'sqlite'),
-        reason="the demo server of the browser runs on SQLite"),
-    ]
+pytestmark = NEEDS_BROWSER
 PASSWORD = 'Senegal-2026'
 TODAY = dt.date.today()
 
@@ -29,13 +22,6 @@ def server():
     server = SecurityServer('ess_chromium_hr').start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def client(server):
-    pytest.importorskip('playwright.sync_api')
-    with chromium_client(server) as client:
-        yield client
 
 
 def french(date):

@@ -8,14 +8,13 @@ on an endpoint says the response time, or why it failed, and saves
 nothing. A site manager has neither.
 """
 import datetime as dt
-import os
 import re
 import time
 
 import pytest
+
 from connector.tests.servers import LocalServer, closed_port
-from connector_laposte.tests.servers import (
-    PASSWORD, USERNAME, LaPosteService)
+from connector_laposte.tests.servers import PASSWORD, USERNAME, LaPosteService
 from connector_xroad.tests.servers import MinistryService
 from security_tools import RPCError, SecurityServer
 
@@ -46,16 +45,8 @@ def partners(server):
 
 
 @pytest.fixture(scope='module')
-def client(server):
-    from browser_tools import CHROMIUM, chromium_client
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("chromium is not installed")
-    if not os.environ.get('TRYTOND_DATABASE__URI', 'sqlite').startswith(
-            'sqlite'):
-        pytest.skip("the demo server of the browser runs on SQLite")
-    pytest.importorskip('playwright.sync_api')
-    with chromium_client(server) as client:
-        yield client.login('reseau', 'Senegal-2026')
+def client(module_client):
+    return module_client.login('reseau', 'Senegal-2026')
 
 
 def wait_for(condition, timeout=30):

@@ -7,6 +7,7 @@ import secrets
 import time
 
 import pytest
+
 from security_tools import RPCError, SecurityServer
 
 # the first of the demo's two Aminata Sagna (scripts/demo/service_case.py)

@@ -5,6 +5,7 @@ each button says what it did. Another site's agent cannot use that desk,
 and every refusal leaves nothing saved. The site manager sees the queue and
 the agents at their counters."""
 import pytest
+
 from security_tools import RPCError, SecurityServer
 
 TABLES = ('case_ticket', 'case_desk', 'case_case')

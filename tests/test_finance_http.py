@@ -4,13 +4,13 @@ what partners owe by age, a month billed twice refused with nothing kept,
 the remittance posted in one step with its supplier invoice, and the next
 fiscal year opened. After each refusal the database is read back."""
 import base64
-import os
 import datetime as dt
 import io
 import time
 
 import pytest
 from pypdf import PdfReader
+
 from security_tools import RPCError, SecurityServer
 
 
@@ -166,16 +166,8 @@ def test_next_fiscal_year_opened_by_finance(server, finance):
 # In Debian's Chromium, as finance works in sao
 
 @pytest.fixture(scope='module')
-def client(server):
-    from browser_tools import CHROMIUM, chromium_client
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("chromium is not installed")
-    if not os.environ.get('TRYTOND_DATABASE__URI', 'sqlite').startswith(
-            'sqlite'):
-        pytest.skip("the demo server of the browser runs on SQLite")
-    pytest.importorskip('playwright.sync_api')
-    with chromium_client(server) as client:
-        yield client
+def client(module_client):
+    return module_client
 
 
 def test_finance_opens_and_prints_an_invoice_in_the_browser(server, client):

@@ -4,9 +4,10 @@ repair of the manager's sites, and nothing of other sites; equipment put
 back in service leaves it. The counter agents and finance cannot open the
 panel. The cases late or at risk have their panel on the same board."""
 import pytest
-from security_tools import RPCError, SecurityServer
 
 from trytond.pyson import PYSONDecoder
+
+from security_tools import RPCError, SecurityServer
 
 PANEL = 'site_equipment.act_home_equipment_out_of_order'
 BOARD = 'service_network.act_home_site_manager'

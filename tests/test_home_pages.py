@@ -5,6 +5,7 @@ panels open nothing the role may not read."""
 import re
 
 import pytest
+
 from access_policy import read_policy
 from security_tools import RPCError, SecurityServer
 

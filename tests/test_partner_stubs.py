@@ -9,6 +9,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+
 from browser_tools import ROOT, free_port
 
 sys.path.insert(0, str(ROOT / 'scripts'))

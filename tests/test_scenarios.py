@@ -9,7 +9,11 @@ import pytest
 
 from trytond import backend
 from trytond.tests.test_tryton import (
-    STRIP_DECIMAL, doctest_checker, doctest_setup, doctest_teardown)
+    STRIP_DECIMAL,
+    doctest_checker,
+    doctest_setup,
+    doctest_teardown,
+)
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SCENARIOS = sorted(ROOT.glob('addons/*/tests/scenario_*.rst'))

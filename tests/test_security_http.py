@@ -13,6 +13,7 @@ import time
 
 import pytest
 from pypdf import PdfReader
+
 from security_tools import PASSWORD, RPC, RPCError, SecurityServer
 
 

@@ -13,6 +13,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
+
 from browser_tools import ROOT, free_port
 from connector.tests.servers import LocalServer
 from security_tools import RPCError, SecurityServer

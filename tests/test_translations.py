@@ -1,10 +1,14 @@
 """Every string a user can read has a French translation."""
 import polib
 import pytest
-from translation_tools import ROOT, addons, key, source_entries
 
 from trytond.tests.test_tryton import (
-    activate_module, drop_db, with_transaction)
+    activate_module,
+    drop_db,
+    with_transaction,
+)
+
+from translation_tools import ROOT, addons, key, source_entries
 
 ADDONS = addons()
 

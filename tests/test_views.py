@@ -5,11 +5,15 @@ from collections import Counter
 
 import pytest
 from lxml import etree
-from translation_tools import addons
 
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
-    activate_module, drop_db, with_transaction)
+    activate_module,
+    drop_db,
+    with_transaction,
+)
+
+from translation_tools import addons
 
 ADDONS = addons()
 
