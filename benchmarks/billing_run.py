@@ -20,17 +20,14 @@ os.environ.setdefault(
     'TRYTOND_DATABASE__URI', 'postgresql://postgres@127.0.0.1:5432/')
 os.environ.setdefault('DB_NAME', 'bench_billing')
 
-from trytond.modules.account.tests.test_module import (  # noqa: E402
-    create_chart)
-from trytond.modules.company.tests import (  # noqa: E402
-    create_company, set_company)
 from trytond import backend  # noqa: E402
+from trytond.modules.account.tests.test_module import create_chart  # noqa: E402
+from trytond.modules.company.tests import create_company, set_company  # noqa: E402
 from trytond.pool import Pool  # noqa: E402
+from trytond.tests.test_tryton import DB_NAME, activate_module  # noqa: E402
+from trytond.transaction import Transaction, TransactionError  # noqa: E402
 
 from bench_tools import peak_mib  # noqa: E402
-from trytond.tests.test_tryton import DB_NAME, activate_module  # noqa: E402
-from trytond.transaction import (  # noqa: E402
-    Transaction, TransactionError)
 
 CASES = int(os.environ.get('BENCH_CASES', 200_000))
 PARTNERS = 12

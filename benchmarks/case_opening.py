@@ -25,7 +25,13 @@ import time
 import urllib.request
 
 from bench_tools import (
-    BIN, ensure_company, ensure_database, free_port, peak_mib, sql)
+    BIN,
+    ensure_company,
+    ensure_database,
+    free_port,
+    peak_mib,
+    sql,
+)
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CHUNK = 500

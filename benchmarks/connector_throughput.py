@@ -19,16 +19,18 @@ import zeep  # noqa: E402
 from zeep.transports import Transport  # noqa: E402
 from zeep.wsse.username import UsernameToken  # noqa: E402
 
-from connector.tests.servers import LocalServer  # noqa: E402
-from connector_laposte.client import (  # noqa: E402
-    BINDING, settings, wsdl_document)
-from connector_laposte.tests.servers import (  # noqa: E402
-    PASSWORD, USERNAME, LaPosteService)
-from connector_xroad.tests.servers import (  # noqa: E402
-    CLIENT, SERVICE, TOKEN, MinistryService)
 from trytond.pool import Pool  # noqa: E402
-from trytond.tests.test_tryton import (  # noqa: E402
-    activate_module, with_transaction)
+from trytond.tests.test_tryton import activate_module, with_transaction  # noqa: E402
+
+from connector.tests.servers import LocalServer  # noqa: E402
+from connector_laposte.client import BINDING, settings, wsdl_document  # noqa: E402
+from connector_laposte.tests.servers import PASSWORD, USERNAME, LaPosteService  # noqa: E402
+from connector_xroad.tests.servers import (  # noqa: E402
+    CLIENT,
+    SERVICE,
+    TOKEN,
+    MinistryService,
+)
 
 COUNT = int(sys.argv[1]) if len(sys.argv) > 1 else 500
 

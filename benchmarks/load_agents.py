@@ -52,7 +52,13 @@ import time
 import urllib.request
 
 from bench_tools import (
-    BIN, URI, ensure_company, ensure_database, free_port, sql)
+    BIN,
+    URI,
+    ensure_company,
+    ensure_database,
+    free_port,
+    sql,
+)
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 os.environ.pop('TRYTOND_CONFIG', None)
@@ -172,7 +178,8 @@ def prepare(database):
                         'employee': employee.id,
                         'sites': [('add', [site.id])],
                         }
-                    for (site, k), employee in zip(missing, employees)])
+                    for (site, k), employee in zip(
+                        missing, employees, strict=True)])
             logins = {u.login: u for u in User.search(
                     [('login', 'like', 'agent.%.%')])}
         agents = []
@@ -547,7 +554,8 @@ class Session:
             data = response.read()
         except (OSError, http.client.HTTPException) as exception:
             self.connection.close()
-            raise RpcError(f"{type(exception).__name__}: {exception}")
+            raise RpcError(
+                f"{type(exception).__name__}: {exception}") from exception
         if response.status != 200:
             raise RpcError(f"HTTP {response.status}: {data[:200]!r}")
         answer = json.loads(data)

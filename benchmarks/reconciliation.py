@@ -35,8 +35,7 @@ from trytond.transaction import Transaction  # noqa: E402
 
 from bench_tools import peak_mib  # noqa: E402
 from partner_reconciliation.parser import parse  # noqa: E402
-from partner_reconciliation.statement_import import (  # noqa: E402
-    import_statement)
+from partner_reconciliation.statement_import import import_statement  # noqa: E402
 
 CASES = int(os.environ.get('BENCH_CASES', 100_000))
 START, END = dt.date(2025, 3, 1), dt.date(2025, 3, 31)

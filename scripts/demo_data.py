@@ -18,7 +18,8 @@ import os
 import pathlib
 import sys
 
-from proteus import Model, Wizard, config as pconfig
+from proteus import Model, Wizard
+from proteus import config as pconfig
 
 COMPANY_NINEA = '30672212G2'
 PASSWORD = 'Senegal-2026'

@@ -15,10 +15,14 @@ os.environ.setdefault('DB_NAME', ':memory:')
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'tests'))
 
 import polib  # noqa: E402
-from translation_tools import ROOT, addons, key, source_entries  # noqa: E402
 
 from trytond.tests.test_tryton import (  # noqa: E402
-    DB_NAME, activate_module, with_transaction)
+    DB_NAME,
+    activate_module,
+    with_transaction,
+)
+
+from translation_tools import ROOT, addons, key, source_entries  # noqa: E402
 
 
 def with_extras(modules):

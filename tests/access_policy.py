@@ -45,7 +45,7 @@ def read_policy(path=POLICY):
         cells = [c.strip() for c in match.group(2).split('|')]
         if len(cells) != len(ROLES):
             raise ValueError(f"{path}: {line!r} has not one cell per role")
-        policy[match.group(1)] = dict(zip(ROLES, cells))
+        policy[match.group(1)] = dict(zip(ROLES, cells, strict=True))
     return policy
 
 

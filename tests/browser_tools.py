@@ -524,7 +524,8 @@ class Client:
     def expand_menu(self, *path):
         """Expand the menu along path, looking for each label at its depth
         (Agents ‣ Agents); return the row of the last entry"""
-        for depth, (label, child) in enumerate(zip(path, path[1:])):
+        pairs = zip(path, path[1:], strict=False)
+        for depth, (label, child) in enumerate(pairs):
             row = self.menu_row_at(label, depth)
             row.wait_for(timeout=15000)
             child_row = self.menu_row_at(child, depth + 1)

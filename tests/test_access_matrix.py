@@ -61,6 +61,21 @@ def outcome(call, *args):
     return 'allowed'
 
 
+def attempt(client, model, operation, allowed, records):
+    """The outcome of operation on model by client (None: an allowed
+    create, not tried)"""
+    if operation == 'read':
+        return outcome(client.model, model, 'search_read',
+            [], 0, 1, None, ['id'])
+    if operation == 'write':
+        return outcome(client.model, model, 'write', records, {})
+    if operation == 'delete':
+        return outcome(client.model, model, 'delete', records)
+    if not allowed:
+        return outcome(client.model, model, 'create', [{}])
+    return None
+
+
 @pytest.mark.parametrize('role', ROLES)
 def test_role_matrix(server, clients, policy, role):
     client, admin = clients[role], clients['admin']
@@ -89,16 +104,8 @@ def test_role_matrix(server, clients, policy, role):
                     f"{announced[model][operation]}, policy {allowed}")
             # a denied change is tried on a real record
             records = [] if allowed else admin_records(model)
-            if operation == 'read':
-                result = outcome(client.model, model, 'search_read',
-                    [], 0, 1, None, ['id'])
-            elif operation == 'write':
-                result = outcome(client.model, model, 'write', records, {})
-            elif operation == 'delete':
-                result = outcome(client.model, model, 'delete', records)
-            elif not allowed:
-                result = outcome(client.model, model, 'create', [{}])
-            else:
+            result = attempt(client, model, operation, allowed, records)
+            if result is None:
                 continue
             # denied: refused (an access error, or a view computed by SQL
             # that stores nothing); allowed: no access error (Tryton may

@@ -60,7 +60,8 @@ def desk_message(client, starts):
 
 
 def wait_state(client, label, timeout=30):
-    "The case's state once it shows label (the server answers later when loaded)"
+    """The case's state once it shows label (the server answers later when
+    loaded)"""
     select = client.pane.locator('select[name="state"]').first
     read = ('el => el.selectedIndex >= 0 '
         '? el.options[el.selectedIndex].text : null')

@@ -217,7 +217,8 @@ def test_finance_opens_and_prints_an_invoice_in_the_browser(server, client):
     while client.field_value('number') != number and time.monotonic() < end:
         client.page.wait_for_timeout(250)
     assert client.field_value('number') == number
-    client.screenshot('finance-03-invoice-posted', ["Factures des partenaires"])
+    client.screenshot(
+        'finance-03-invoice-posted', ["Factures des partenaires"])
 
 
 

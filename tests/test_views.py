@@ -64,7 +64,7 @@ def tree_datetime_columns_without_widget():
 def tree_doubled_headers():
     "Columns of one field shown twice under the same header"
     wrong = []
-    for view, Model, arch in tree_views():
+    for view, _, arch in tree_views():
         headers = Counter(
             (field.get('name'), field.get('string'))
             for field in arch.iter('field'))

@@ -20,8 +20,13 @@ from service_network.protection import check_user_groups, wizard_label
 
 from .exceptions import CallbackError, EndpointError
 from .transport import (
-    CALLBACK_TOLERANCE, TransportError, check_signature, is_secure_url,
-    require_secure_url, scrub)
+    CALLBACK_TOLERANCE,
+    TransportError,
+    check_signature,
+    is_secure_url,
+    require_secure_url,
+    scrub,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -224,7 +229,7 @@ class Endpoint(DeactivableMixin, ModelSQL, ModelView):
         try:
             sent = dt.datetime.fromtimestamp(int(timestamp), dt.timezone.utc)
         except (TypeError, ValueError, OverflowError):
-            raise CallbackError(400, "malformed timestamp")
+            raise CallbackError(400, "malformed timestamp") from None
         if abs((now - sent).total_seconds()) > CALLBACK_TOLERANCE:
             logger.warning("callback to %s: stale timestamp", endpoint.id)
             raise CallbackError(401, "stale timestamp")
@@ -233,7 +238,7 @@ class Endpoint(DeactivableMixin, ModelSQL, ModelView):
             event_id = str(data['event_id'])
             status = str(data['status'])
         except (ValueError, TypeError, KeyError):
-            raise CallbackError(400, "malformed body")
+            raise CallbackError(400, "malformed body") from None
         if Event.search([
                     ('endpoint', '=', endpoint.id),
                     ('event_id', '=', event_id),

@@ -6,7 +6,12 @@ import json
 import logging
 
 from trytond.protocols.wrappers import (
-    HTTPStatus, Response, allow_null_origin, with_pool, with_transaction)
+    HTTPStatus,
+    Response,
+    allow_null_origin,
+    with_pool,
+    with_transaction,
+)
 from trytond.transaction import Transaction
 from trytond.wsgi import app
 

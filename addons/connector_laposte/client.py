@@ -9,14 +9,23 @@ import pathlib
 import requests
 import zeep
 from zeep.exceptions import (
-    DTDForbidden, EntitiesForbidden, Fault, XMLParseError, XMLSyntaxError)
+    DTDForbidden,
+    EntitiesForbidden,
+    Fault,
+    XMLParseError,
+    XMLSyntaxError,
+)
 from zeep.exceptions import Error as ZeepError
 from zeep.exceptions import TransportError as ZeepTransportError
 from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
 
 from connector.transport import (
-    TransportError, request_error, require_secure_url, secure_session)
+    TransportError,
+    request_error,
+    require_secure_url,
+    secure_session,
+)
 
 WSDL = pathlib.Path(__file__).with_name('laposte.wsdl')
 BINDING = '{urn:sn:laposte:ess:v1}LaPosteBinding'
@@ -109,7 +118,7 @@ class LaPosteClient:
             response = self.session.get(
                 self.url, params={'wsdl': ''}, timeout=self.timeout)
         except requests.RequestException as error:
-            raise request_error(error)
+            raise request_error(error) from error
         if response.status_code >= 400:
             error = http_error(response.status_code)
             if error.code == 'client':
@@ -123,19 +132,21 @@ class LaPosteClient:
             for name, _ in OPERATIONS.values():
                 binding.get(name)
         except (DTDForbidden, EntitiesForbidden) as error:
-            raise TransportError('forbidden', False, type(error).__name__)
+            raise TransportError(
+                'forbidden', False, type(error).__name__) from error
         except KeyError:
-            raise TransportError('wsdl', False, BINDING.split('}')[-1])
+            raise TransportError(
+                'wsdl', False, BINDING.split('}')[-1]) from None
         except (XMLSyntaxError, XMLParseError, ZeepError, ValueError,
                 TypeError) as error:
             raise TransportError(
-                'wsdl', False, str(error) or type(error).__name__)
+                'wsdl', False, str(error) or type(error).__name__) from error
 
     def call(self, operation, payload, idempotency_key):
         try:
             name, reference = OPERATIONS[operation]
         except KeyError:
-            raise TransportError('invalid', False, operation)
+            raise TransportError('invalid', False, operation) from None
         if operation in KEYED:
             payload = {'idempotencyKey': idempotency_key, **payload}
         result = self.invoke(name, payload)
@@ -150,18 +161,21 @@ class LaPosteClient:
             return getattr(self.service, name)(**payload)
         except Fault as fault:
             if is_authentication_fault(fault):
-                raise TransportError('credentials', False, fault.message)
-            raise TransportError('fault', False, fault.message)
+                raise TransportError(
+                    'credentials', False, fault.message) from fault
+            raise TransportError('fault', False, fault.message) from fault
         except requests.RequestException as error:
-            raise request_error(error)
+            raise request_error(error) from error
         except (DTDForbidden, EntitiesForbidden) as error:
-            raise TransportError('forbidden', False, type(error).__name__)
+            raise TransportError(
+                'forbidden', False, type(error).__name__) from error
         except ZeepTransportError as error:
             # zeep could not read the answer as SOAP
             status = error.status_code
             raise TransportError(
-                'malformed', status < 400 or status >= 500, f'HTTP {status}')
+                'malformed', status < 400 or status >= 500,
+                f'HTTP {status}') from error
         except (XMLSyntaxError, XMLParseError) as error:
-            raise TransportError('malformed', True, f'XML: {error}')
+            raise TransportError('malformed', True, f'XML: {error}') from error
         except (ZeepError, TypeError, ValueError) as error:
-            raise TransportError('invalid', False, str(error))
+            raise TransportError('invalid', False, str(error)) from error

@@ -73,10 +73,14 @@ class Endpoint(metaclass=PoolMeta):
     def operation_labels(cls):
         labels = super().operation_labels()
         labels.update({
-                'submit_delivery': gettext('connector_laposte.msg_operation_submit_delivery'),
-                'issue_money_order': gettext('connector_laposte.msg_operation_issue_money_order'),
-                'track_delivery': gettext('connector_laposte.msg_operation_track_delivery'),
-                'track_money_order': gettext('connector_laposte.msg_operation_track_money_order'),
+                'submit_delivery': gettext(
+                    'connector_laposte.msg_operation_submit_delivery'),
+                'issue_money_order': gettext(
+                    'connector_laposte.msg_operation_issue_money_order'),
+                'track_delivery': gettext(
+                    'connector_laposte.msg_operation_track_delivery'),
+                'track_money_order': gettext(
+                    'connector_laposte.msg_operation_track_money_order'),
                 })
         return labels
 

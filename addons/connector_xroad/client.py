@@ -6,7 +6,11 @@ token travels over HTTPS only and follows no redirect."""
 import requests
 
 from connector.transport import (
-    TransportError, request_error, require_secure_url, secure_session)
+    TransportError,
+    request_error,
+    require_secure_url,
+    secure_session,
+)
 
 OPERATIONS = {
     # operation: (method, path of the service)
@@ -35,7 +39,7 @@ class XRoadClient:
         try:
             method, path = OPERATIONS[operation]
         except KeyError:
-            raise TransportError('invalid', False, operation)
+            raise TransportError('invalid', False, operation) from None
         if method == 'GET':
             return self.request(method, path.format(**payload))
         return self.request(
@@ -62,7 +66,7 @@ class XRoadClient:
                 method, f'{base or self.base}/{path}', timeout=self.timeout,
                 **kwargs)
         except requests.RequestException as error:
-            raise request_error(error)
+            raise request_error(error) from error
         status = response.status_code
         if status >= 500 or status == 429:
             raise TransportError('server', True, f'HTTP {status}')
@@ -76,7 +80,8 @@ class XRoadClient:
         try:
             data = response.json()
         except ValueError:
-            raise TransportError('malformed', True, f'HTTP {status}, JSON')
+            raise TransportError(
+                'malformed', True, f'HTTP {status}, JSON') from None
         if not isinstance(data, dict):
             raise TransportError('malformed', True, f'HTTP {status}, JSON')
         return data

@@ -64,7 +64,7 @@ def load(company):
     Party.save(parties)
     employees = []
     for i, (party, (_, _, grade, phone, languages)) in enumerate(
-            zip(parties, AGENTS), 1):
+            zip(parties, AGENTS, strict=True), 1):
         hire_date = dt.date(2019 + i % 5, 1 + i % 12, 1)
         employees.append(Employee(
                 party=party, company=company, matricule=f'ESS-{i:04d}',
@@ -85,7 +85,7 @@ def load(company):
     Employee.save(employees)
 
     assignments = []
-    for employee, site in zip(employees, employee_sites):
+    for employee, site in zip(employees, employee_sites, strict=True):
         assignments.append(Assignment(
                 employee=employee, site=site,
                 from_date=employee.hire_date or dt.date(2022, 1, 3)))
@@ -101,7 +101,8 @@ def load(company):
     _procedure_training(employees, employee_sites[0], today)
     _expiring_certification(employees[9], marianne, today)
     lines = _attendance(
-        [e for e, s in zip(employees, employee_sites) if s.code == 'ZIG'],
+        [e for e, s in zip(employees, employee_sites, strict=True)
+            if s.code == 'ZIG'],
         company, today)
     print(f"  {len(employees)} agents, {len(assignments)} assignments, "
         f"{lines} attendance lines")
@@ -122,7 +123,7 @@ def _session(training, site, start, employees, scores, trainer=None):
     session.save()
     session.click('confirm')
     attendances = []
-    for enrolment, score in zip(session.enrolments, scores):
+    for enrolment, score in zip(session.enrolments, scores, strict=True):
         enrolment.score = Decimal(score)
         day = start
         while day <= end:
@@ -220,7 +221,7 @@ def _share_work(employees, employee_sites):
     Case = Model.get('case.case')
     config = Ticket._config
     agents = {}
-    for employee, site in zip(employees, employee_sites):
+    for employee, site in zip(employees, employee_sites, strict=True):
         agents.setdefault(site.id, []).append(employee)
     shared = 0
     for Record, field, domain in [

@@ -122,9 +122,10 @@ def send_due():
 def give_up_one():
     """The outbox gives up the first message: its last attempt failed like
     the others (the partner's service unreachable)"""
-    from connector.transport import TransportError
     from trytond.pool import Pool
     from trytond.transaction import Transaction
+
+    from connector.transport import TransportError
 
     database = pconfig.get_config().database_name
     with Transaction().start(database, 0) as transaction:

@@ -81,18 +81,31 @@ def click(records, button):
 
 def load(company):
     rng = random.Random(2026)
-    Party = Model.get('party.party')
     Site = Model.get('network.site')
     Sector = Model.get('network.sector')
-    Procedure = Model.get('network.procedure')
-    Case = Model.get('case.case')
-    Ticket = Model.get('case.ticket')
-    Complaint = Model.get('case.complaint')
 
     sites = {s.code: s for s in Site.find([('code', 'in', SITES)])}
     sectors = Sector.find([])
-    procedures = [p for p in Procedure.find([]) if p.documents]
+    citizens, tickets = load_citizens(rng, sites, sectors)
+    cases, stops = open_cases(rng, sites, citizens)
+    delivered, rated = move_cases(rng, cases, stops)
+    complaints = load_complaints(sites, cases, stops)
 
+    aminata_cases, aminata_tickets = load_aminatas(sites['ZIG'], sectors)
+    cases += aminata_cases
+    tickets += aminata_tickets
+
+    spread_dates(rng, [c.id for c in cases], [t.id for t in tickets])
+    assign_agent('agent.zig', [c.id for c in cases if c.site.code == 'ZIG'])
+    print(f"  {len(tickets)} tickets, {len(cases)} cases "
+        f"({len(delivered)} delivered, {len(rated)} rated), "
+        f"{len(complaints)} complaints")
+
+
+def load_citizens(rng, sites, sectors):
+    "180 citizens and the tickets of the day at each site"
+    Party = Model.get('party.party')
+    Ticket = Model.get('case.ticket')
     citizens = [Party(
             first_name=rng.choice(FIRST_NAMES),
             last_name=rng.choice(LAST_NAMES))
@@ -107,6 +120,15 @@ def load(company):
     name_visitors(tickets, citizens)
     Ticket.save(tickets)
 
+    return citizens, tickets
+
+
+def open_cases(rng, sites, citizens):
+    """The cases of each site, their documents provided, and the state
+    each will stop at"""
+    Case = Model.get('case.case')
+    Procedure = Model.get('network.procedure')
+    procedures = [p for p in Procedure.find([]) if p.documents]
     cases = []
     for code in SITES:
         for _ in range(CASES_PER_SITE):
@@ -131,6 +153,13 @@ def load(company):
         for document in case.documents:
             document.provided = True
     Case.save(cases)
+
+    return cases, stops
+
+
+def move_cases(rng, cases, stops):
+    "Take each case through the workflow to its stop"
+    Case = Model.get('case.case')
 
     def at(*states):
         return [c for c in cases if stops[c.id] in states]
@@ -173,6 +202,11 @@ def load(company):
     rated = [c for c in delivered if rng.random() < 0.6]
     rate(rng, [c.id for c in rated])
 
+    return delivered, rated
+
+
+def load_complaints(sites, cases, stops):
+    Complaint = Model.get('case.complaint')
     complaints = []
     for code, channel, description in COMPLAINTS:
         about = next((c for c in cases if c.site.code == code
@@ -189,15 +223,8 @@ def load(company):
     answered.save()
     click([answered], 'do_answer')
 
-    aminata_cases, aminata_tickets = load_aminatas(sites['ZIG'], sectors)
-    cases += aminata_cases
-    tickets += aminata_tickets
+    return complaints
 
-    spread_dates(rng, [c.id for c in cases], [t.id for t in tickets])
-    assign_agent('agent.zig', [c.id for c in cases if c.site.code == 'ZIG'])
-    print(f"  {len(tickets)} tickets, {len(cases)} cases "
-        f"({len(delivered)} delivered, {len(rated)} rated), "
-        f"{len(complaints)} complaints")
 
 
 def identify(citizens):

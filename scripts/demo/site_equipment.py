@@ -72,7 +72,8 @@ def load(company):
 
     kit, = Equipment.find([('asset_tag', '=', 'ZIG-BIO-01')])
     incident = Incident(kind='breakdown', site=kit.site)
-    incident.description = "Le lecteur d'empreintes ne reconnaît plus les doigts."
+    incident.description = (
+        "Le lecteur d'empreintes ne reconnaît plus les doigts.")
     incident.equipments.append(kit)
     incident.estimated_cost = Decimal(120_000)
     incident.save()

@@ -13,7 +13,12 @@ from trytond.transaction import Transaction
 from connector.exceptions import CallbackError
 from connector.tests.servers import signed_callback
 from connector.transport import (
-    MAX_DELAY, TransportError, check_signature, retry_delay, scrub)
+    MAX_DELAY,
+    TransportError,
+    check_signature,
+    retry_delay,
+    scrub,
+)
 
 SECRET = 'cle-de-rappel-3f9a'
 

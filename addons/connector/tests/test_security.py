@@ -9,7 +9,12 @@ from werkzeug.test import Client
 from trytond.model.exceptions import ValidationError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
-    DB_NAME, USER, activate_module, drop_db, with_transaction)
+    DB_NAME,
+    USER,
+    activate_module,
+    drop_db,
+    with_transaction,
+)
 from trytond.transaction import Transaction
 from trytond.wsgi import app
 

@@ -1,16 +1,22 @@
 from decimal import Decimal
 
+from werkzeug.wrappers import Response
+
 from trytond.i18n import gettext
 from trytond.modules.company.tests import CompanyTestMixin
 from trytond.pool import Pool
 from trytond.tests import test_tryton
 from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
-from werkzeug.wrappers import Response
 
 from connector.tests.servers import LocalServer, closed_port, signed_callback
 from connector_laposte.tests.servers import (
-    LAUGHS, PASSWORD, USERNAME, WSDL, LaPosteService)
+    LAUGHS,
+    PASSWORD,
+    USERNAME,
+    WSDL,
+    LaPosteService,
+)
 
 CALLBACK_SECRET = 'rappel-poste-0b7e'
 
@@ -89,7 +95,8 @@ class ConnectorLaPosteTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
             message, = Message.search([])
             self.assertEqual(message.operation, 'issue_money_order')
             # people read the operation, not its code, and search by it
-            label = gettext('connector_laposte.msg_operation_issue_money_order')
+            label = gettext(
+                'connector_laposte.msg_operation_issue_money_order')
             self.assertEqual(message.operation_string, label)
             self.assertNotEqual(label, message.operation)
             self.assertEqual(Message.search([

@@ -54,6 +54,10 @@ class MinistryService(Partner):
                     'status': self.statuses[reference]})
         if request.method != 'POST' or path != 'requests':
             return reply({'message': "unknown operation"}, 404)
+        return self.submit(request, failure)
+
+    def submit(self, request, failure):
+        "A case submitted: acted once per idempotency key"
         key = request.headers.get('Idempotency-Key')
         try:
             data = json.loads(request.get_data())

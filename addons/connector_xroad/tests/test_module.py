@@ -7,7 +7,11 @@ from trytond.tests.test_tryton import with_transaction
 
 from connector.tests.servers import LocalServer, closed_port, signed_callback
 from connector_xroad.tests.servers import (
-    CLIENT, SERVICE, TOKEN, MinistryService)
+    CLIENT,
+    SERVICE,
+    TOKEN,
+    MinistryService,
+)
 
 CALLBACK_SECRET = 'rappel-justice-51d0'
 
@@ -73,7 +77,6 @@ class ConnectorXRoadTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
         pool = Pool()
         Message = pool.get('connector.message')
         Endpoint = pool.get('connector.endpoint')
-        Case = pool.get('case.case')
         ministry = MinistryService()
         with LocalServer(ministry) as server:
             endpoint = setup_ministry(server.url)
