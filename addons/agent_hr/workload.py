@@ -11,11 +11,12 @@ from sql.conditionals import NullIf
 from sql.functions import CurrentTimestamp, Extract, RowNumber
 
 from trytond.model import ModelSQL, ModelView, fields
-from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
-from service_case.kpi import DEFAULT_DAYS, in_period
+from service_case.events import (
+    delivered_cases, opened_cases, served_tickets)
+from service_case.kpi import DEFAULT_DAYS
 from service_network.calendar import today
 
 
@@ -66,15 +67,12 @@ class Workload(ModelSQL, ModelView):
 
     @classmethod
     def table_query(cls):
-        pool = Pool()
-        Ticket = pool.get('case.ticket')
-        Case = pool.get('case.case')
         context = Transaction().context
         start, end = context.get('from_date'), context.get('to_date')
         site = context.get('site')
-        ticket = Ticket.__table__()
-        case = Case.__table__()
-        delivered = Case.__table__()
+        ticket = served_tickets(start, end, site)
+        case = opened_cases(start, end, site)
+        delivered = delivered_cases(start, end, site)
         zero = Literal(0)
 
         def row(employee, site, served=zero, service=zero, cases=zero,
@@ -83,31 +81,21 @@ class Workload(ModelSQL, ModelView):
                 served.as_('served'), service.as_('service'),
                 cases.as_('cases'), deliveries.as_('deliveries')]
 
-        def at_site(table):
-            return (table.site == site) if site else Literal(True)
-
         service = (Extract('EPOCH', ticket.done_at)
             - Extract('EPOCH', ticket.called_at))
         tickets = ticket.select(*row(ticket.agent, ticket.site,
                 served=Count(Literal(1)),
                 service=Sum(service)),
-            where=(ticket.agent != Null) & (ticket.state == 'done')
-            & (ticket.called_at != Null) & (ticket.done_at != Null)
-            & in_period(ticket.date, start, end) & at_site(ticket),
+            where=ticket.agent != Null,
             group_by=[ticket.agent, ticket.site])
         cases = case.select(*row(case.assignee, case.site,
                 cases=Count(Literal(1))),
-            where=(case.assignee != Null)
-            & in_period(case.create_date, start, end, timestamp=True)
-            & at_site(case),
+            where=case.assignee != Null,
             group_by=[case.assignee, case.site])
         deliveries = delivered.select(*row(
                 delivered.assignee, delivered.site,
                 deliveries=Count(Literal(1))),
-            where=(delivered.assignee != Null)
-            & (delivered.delivery_date != Null)
-            & in_period(delivered.delivery_date, start, end)
-            & at_site(delivered),
+            where=delivered.assignee != Null,
             group_by=[delivered.assignee, delivered.site])
         union = Union(tickets, cases, deliveries, all_=True)
         return union.select(

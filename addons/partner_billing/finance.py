@@ -7,9 +7,8 @@ from sql.functions import RowNumber, ToChar
 from trytond.model import ModelSQL, ModelView, fields
 from trytond.pool import Pool
 
+from service_case.events import collected_fees
 from service_network.procedure import XOF_DIGITS
-
-from .events import ON_BEHALF_KINDS
 
 MONTH_FORMAT = 'YYYY-MM'
 
@@ -48,8 +47,6 @@ class PartnerMonth(ModelSQL, ModelView):
     @classmethod
     def table_query(cls):
         pool = Pool()
-        Case = pool.get('case.case')
-        Fee = pool.get('case.fee')
         Remittance = pool.get('billing.remittance')
         RemittanceLine = pool.get('billing.remittance.line')
         zero = Literal(0)
@@ -60,14 +57,12 @@ class PartnerMonth(ModelSQL, ModelView):
             Cast(line.quantity * line.unit_price, 'NUMERIC').as_('billed'),
             zero.as_('collected'), zero.as_('remitted'),
             where=where)
-        fee, case = Fee.__table__(), Case.__table__()
-        collected = fee.join(case, condition=fee.case == case.id).select(
-            fee.beneficiary.as_('partner'),
-            ToChar(case.paid_at, MONTH_FORMAT).as_('month'),
-            zero.as_('billed'), fee.amount.as_('collected'),
-            zero.as_('remitted'),
-            where=(case.paid_at != Null) & (case.state != 'cancelled')
-            & fee.kind.in_(ON_BEHALF_KINDS))
+        fees = collected_fees()
+        collected = fees.select(
+            fees.beneficiary.as_('partner'),
+            ToChar(fees.paid_at, MONTH_FORMAT).as_('month'),
+            zero.as_('billed'), fees.amount.as_('collected'),
+            zero.as_('remitted'))
         remittance = Remittance.__table__()
         remittance_line = RemittanceLine.__table__()
         remitted = remittance_line.join(remittance,

@@ -23,11 +23,11 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 
+from service_case.events import collected_fees
 from service_network.calendar import today
-from service_network.procedure import XOF_DIGITS
+from service_network.procedure import FEE_KINDS, ON_BEHALF_KINDS, XOF_DIGITS
 
 from .agreement import RATE_DIGITS
-from .events import ON_BEHALF_KINDS
 from .exceptions import RemittanceError
 
 
@@ -158,37 +158,12 @@ class Remittance(Workflow, ModelSQL, ModelView):
         other remittance holds, in one INSERT ... SELECT"""
         pool = Pool()
         Line = pool.get('billing.remittance.line')
-        Case = pool.get('case.case')
-        Fee = pool.get('case.fee')
-        transaction = Transaction()
-        cursor = transaction.connection.cursor()
         with without_check_access():
             Line.delete(Line.search([('remittance', 'in', remittances)]))
         for remittance in remittances:
             remittance.commission_rate = (
                 remittance.get_agreement().commission_rate or Decimal(0))
-            line, other = Line.__table__(), Line.__table__()
-            fee, case = Fee.__table__(), Case.__table__()
-            start = dt.datetime.combine(remittance.start_date, dt.time())
-            end = dt.datetime.combine(
-                remittance.end_date + dt.timedelta(days=1), dt.time())
-            query = (fee
-                .join(case, condition=fee.case == case.id)
-                .join(other, 'LEFT', condition=other.fee == fee.id)
-                .select(
-                    Literal(remittance.id), fee.id, case.id, fee.label,
-                    fee.kind, fee.amount, Literal(transaction.user),
-                    CurrentTimestamp(),
-                    where=(fee.beneficiary == remittance.partner.id)
-                    & fee.kind.in_(ON_BEHALF_KINDS)
-                    & (case.state != 'cancelled')
-                    & (case.paid_at >= start) & (case.paid_at < end)
-                    & (other.id == Null)))
-            cursor.execute(*line.insert(
-                    columns=[line.remittance, line.fee, line.case,
-                        line.label, line.kind, line.amount,
-                        line.create_uid, line.create_date],
-                    values=query))
+            Line.add_collected(remittance)
         cls.save(remittances)
 
     @classmethod
@@ -300,10 +275,8 @@ class RemittanceLine(ModelSQL, ModelView):
         'case.case', "Case", required=True, ondelete='RESTRICT')
     label = fields.Char("Label", required=True)
     kind = fields.Selection([
-            ('stamp', "Stamp"),
-            ('fee', "Fee"),
-            ('tax', "Tax"),
-            ], "Kind", required=True)
+            (kind, name) for kind, name in FEE_KINDS
+            if kind in ON_BEHALF_KINDS], "Kind", required=True)
     amount = fields.Numeric("Amount (XOF)", digits=XOF_DIGITS, required=True)
 
     @classmethod
@@ -317,3 +290,26 @@ class RemittanceLine(ModelSQL, ModelView):
         # deleting a case checks its remittance lines (RESTRICT)
         cls._sql_indexes.add(Index(t, (t.case, Index.Range())))
         cls._order.insert(0, ('case', 'ASC'))
+
+    @classmethod
+    def add_collected(cls, remittance):
+        """Add to remittance the fees collected for its partner in its
+        period that no other remittance holds, in one INSERT ... SELECT"""
+        transaction = Transaction()
+        cursor = transaction.connection.cursor()
+        line, other = cls.__table__(), cls.__table__()
+        fees = collected_fees(
+            remittance.start_date, remittance.end_date,
+            beneficiary=remittance.partner.id)
+        query = (fees
+            .join(other, 'LEFT', condition=other.fee == fees.fee)
+            .select(
+                Literal(remittance.id), fees.fee, fees.case, fees.label,
+                fees.kind, fees.amount, Literal(transaction.user),
+                CurrentTimestamp(),
+                where=other.id == Null))
+        cursor.execute(*line.insert(
+                columns=[line.remittance, line.fee, line.case,
+                    line.label, line.kind, line.amount,
+                    line.create_uid, line.create_date],
+                values=query))

@@ -5,6 +5,8 @@ from collections import defaultdict
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
+from sql import Cast, Literal, Union, Values
+from sql.functions import CurrentTimestamp
 
 from trytond.i18n import gettext
 from trytond.model import (
@@ -20,8 +22,7 @@ from service_network.protection import check_user_groups, wizard_label
 
 from .agreement import BASES, CASE_BASES
 from .events import (
-    active_sites, aggregate_events, insert_links, mark_credited,
-    pending_credits)
+    active_sites, aggregate_events, case_events, pending_credits, to_credit)
 from .exceptions import BillingRunError, NothingToBillError
 
 AMOUNT_DIGITS = (16, 2)
@@ -179,6 +180,7 @@ class Run(Workflow, ModelSQL, ModelView):
         pool = Pool()
         Agreement = pool.get('billing.agreement')
         Invoice = pool.get('account.invoice')
+        LineCase = pool.get('billing.line.case')
         LineMonth = pool.get('billing.line.month')
         agreements = defaultdict(list)
         for agreement in Agreement.active_for(
@@ -207,9 +209,9 @@ class Run(Workflow, ModelSQL, ModelView):
                 invoices.append(invoice)
         Invoice.save(invoices)
         Invoice.update_taxes(invoices)
-        insert_links(links)
+        LineCase.link_events(links)
         for invoice in invoices:
-            mark_credited(invoice)
+            LineCase.mark_credited(invoice)
         # The saved lines are read back: the instances built before the
         # save did not get their ids
         monthly_lines = {
@@ -423,6 +425,76 @@ class LineCase(ModelSQL, ModelView):
     def get_case_field(self, name):
         value = getattr(self.case, name.replace('case_', ''))
         return value.id if hasattr(value, 'id') else value
+
+    @classmethod
+    def link_events(cls, billed):
+        """Link each event to the invoice line of its procedure and site, in
+        one INSERT ... SELECT for the whole run
+
+        billed is a list of (agreement line, start, end, invoice). The
+        invoice lines are joined as a VALUES list: the planner knows its
+        size, while it knows nothing yet of the lines just created.
+        """
+        transaction = Transaction()
+        cursor = transaction.connection.cursor()
+        link = cls.__table__()
+        queries = []
+        for line, start, end, invoice in billed:
+            rows = [
+                [invoice_line.billing_procedure.id,
+                    invoice_line.billing_site.id, invoice_line.id]
+                for invoice_line in invoice.lines
+                if invoice_line.billing_agreement_line == line
+                and not invoice_line.billing_credited_line]
+            if not rows:
+                continue
+            lines = Values(rows)
+            events = case_events(line, start, end)
+            queries.append(events.join(lines, condition=(
+                        (lines.column1 == events.procedure)
+                        & (lines.column2 == events.site))
+                    ).select(
+                        events.case.as_('case'),
+                        Cast(Literal(line.basis), 'VARCHAR').as_('basis'),
+                        lines.column3.as_('invoice_line'),
+                        Cast(Literal(line.id), 'INTEGER').as_(
+                            'agreement_line'),
+                        events.amount.as_('amount')))
+        if not queries:
+            return
+        union = (Union(*queries, all_=True) if len(queries) > 1
+            else queries[0])
+        cursor.execute(*link.insert(
+                columns=[link.case, link.basis, link.invoice_line,
+                    link.agreement_line, link.amount,
+                    link.create_uid, link.create_date],
+                values=union.select(
+                    union.case, union.basis, union.invoice_line,
+                    union.agreement_line, union.amount,
+                    Cast(Literal(transaction.user), 'INTEGER'),
+                    CurrentTimestamp())))
+
+    @classmethod
+    def mark_credited(cls, invoice):
+        "Link the billed cases cancelled since to the credit lines of invoice"
+        pool = Pool()
+        InvoiceLine = pool.get('account.invoice.line')
+        transaction = Transaction()
+        invoice_line = InvoiceLine.__table__()
+        credit = InvoiceLine.__table__()
+        link = cls.__table__()
+        cursor = transaction.connection.cursor()
+        credit_of = credit.select(credit.id,
+            where=(credit.billing_credited_line == link.invoice_line)
+            & (credit.invoice == invoice.id))
+        cursor.execute(*link.update(
+                columns=[link.credit_line, link.write_uid, link.write_date],
+                values=[credit_of, Cast(Literal(transaction.user), 'INTEGER'),
+                    CurrentTimestamp()],
+                where=to_credit(link)
+                & link.invoice_line.in_(invoice_line.select(
+                        invoice_line.billing_credited_line,
+                        where=invoice_line.invoice == invoice.id))))
 
 
 class LineMonth(ModelSQL, ModelView):

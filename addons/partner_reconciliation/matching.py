@@ -10,13 +10,10 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import NamedTuple
 
-from sql import Null
-from sql.aggregate import Min, Sum
-
-from trytond.pool import Pool
 from trytond.transaction import Transaction
 
-from partner_billing.events import ON_BEHALF_KINDS
+from partner_billing.events import billed_cases
+from service_case.events import partner_cases
 
 from .parser import normalize
 
@@ -48,49 +45,16 @@ def network_records(partner, start, end, basis, cases=None):
     cases if any. With basis 'billed', only the billed cases with the
     amount billed, else the fees collected on its behalf (0 for a case not
     paid)"""
-    pool = Pool()
-    Case = pool.get('case.case')
-    Fee = pool.get('case.fee')
-    LineCase = pool.get('billing.line.case')
-    Party = pool.get('party.party')
-    Procedure = pool.get('network.procedure')
-    case, procedure = Case.__table__(), Procedure.__table__()
-    citizen, fee = Party.__table__(), Fee.__table__()
-    link = LineCase.__table__()
-    cursor = Transaction().connection.cursor()
-    collected = fee.select(
-        fee.case.as_('case'), Sum(fee.amount).as_('amount'),
-        where=(fee.beneficiary == partner.id)
-        & fee.kind.in_(ON_BEHALF_KINDS),
-        group_by=[fee.case])
-    billed = link.select(
-        link.case.as_('case'), Sum(link.amount).as_('amount'),
-        Min(link.id).as_('line'),
-        where=link.credit_line == Null,
-        group_by=[link.case])
-    where = ((procedure.partner == partner.id)
-        & ~case.state.in_(['draft', 'cancelled']))
-    if start and end:
-        start_at = dt.datetime.combine(start, dt.time())
-        end_at = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
-        where &= (((case.paid_at >= start_at) & (case.paid_at < end_at))
-            | ((case.paid_at == Null)
-                & (case.submission_date >= start)
-                & (case.submission_date <= end)))
-    if cases is not None:
-        where &= case.id.in_(list(cases) or [-1])
+    cases = partner_cases(partner.id, start, end, cases=cases)
+    billed = billed_cases()
     join = 'INNER' if basis == 'billed' else 'LEFT'
-    query = (case
-        .join(procedure, condition=case.procedure == procedure.id)
-        .join(citizen, condition=case.citizen == citizen.id)
-        .join(collected, 'LEFT', condition=collected.case == case.id)
-        .join(billed, join, condition=billed.case == case.id)
-        .select(
-            case.id, case.number, case.payment_reference, case.paid_at,
-            case.submission_date, citizen.name,
-            collected.amount, billed.amount,
-            billed.line,
-            where=where, order_by=[case.number]))
+    query = cases.join(billed, join, condition=billed.case == cases.case
+        ).select(
+            cases.case, cases.number, cases.payment_reference,
+            cases.paid_at, cases.submission_date, cases.citizen,
+            cases.collected, billed.amount, billed.line,
+            order_by=[cases.number])
+    cursor = Transaction().connection.cursor()
     cursor.execute(*query)
     records = []
     for (case_id, number, reference, paid_at, submitted, name, collected,

@@ -5,6 +5,9 @@ import secrets
 from collections import defaultdict
 from decimal import Decimal
 
+from sql.aggregate import Min
+
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import (
     Index,
@@ -110,6 +113,9 @@ class Case(ReadonlyGuardMixin, CaseDelayMixin, Workflow, ModelSQL, ModelView):
             },
         help="The transaction id of the mobile-money payment.")
     paid_at = fields.DateTime("Paid at", readonly=True)
+    transmitted_at = fields.DateTime(
+        "Transmitted at", readonly=True,
+        help="When the case was first transmitted to the partner.")
     submission_date = fields.Date("Submitted on", readonly=True)
     due_date = fields.Date(
         "Expected Delivery", readonly=True,
@@ -325,6 +331,34 @@ class Case(ReadonlyGuardMixin, CaseDelayMixin, Workflow, ModelSQL, ModelView):
                 })
 
     @classmethod
+    def __register__(cls, module):
+        pool = Pool()
+        History = pool.get('case.history')
+        table_h = cls.__table_handler__(module)
+        fill_transmitted = not table_h.column_exist('transmitted_at')
+        super().__register__(module)
+        if fill_transmitted and backend.TableHandler.table_exist(
+                History._table):
+            cls._fill_transmitted_at()
+
+    @classmethod
+    def _fill_transmitted_at(cls):
+        "Store the first transmission of each case, searched in its history"
+        pool = Pool()
+        History = pool.get('case.history')
+        case = cls.__table__()
+        history = History.__table__()
+        cursor = Transaction().connection.cursor()
+        transmitted = history.to_state == 'transmitted'
+        cursor.execute(*case.update(
+                columns=[case.transmitted_at],
+                values=[history.select(
+                        Min(history.date),
+                        where=transmitted & (history.case == case.id))],
+                where=case.id.in_(history.select(
+                        history.case, where=transmitted))))
+
+    @classmethod
     def default_state(cls):
         return 'draft'
 
@@ -474,8 +508,9 @@ class Case(ReadonlyGuardMixin, CaseDelayMixin, Workflow, ModelSQL, ModelView):
     def copy(cls, cases, default=None):
         default = default.copy() if default is not None else {}
         for name in ['number', 'fees', 'history', 'paid_at',
-                'submission_date', 'due_date', 'paused_on', 'paused_state',
-                'delivery_date', 'reason', 'rating', 'rating_comment',
+                'transmitted_at', 'submission_date', 'due_date', 'paused_on',
+                'paused_state', 'delivery_date', 'reason', 'rating',
+                'rating_comment',
                 'rated_at', 'rating_token', 'notifications',
                 'payment_method', 'payment_reference']:
             default.setdefault(name, None)
@@ -633,6 +668,11 @@ class Case(ReadonlyGuardMixin, CaseDelayMixin, Workflow, ModelSQL, ModelView):
                 raise CaseError(gettext(
                         'service_case.msg_case_not_paid',
                         case=case.rec_name))
+        # Stored for the partners' billing, which counts the first
+        # transmission only
+        first = [c for c in cases if not c.transmitted_at]
+        if first:
+            cls.write(first, {'transmitted_at': dt.datetime.now()})
 
     @classmethod
     @ModelView.button

@@ -3,7 +3,7 @@ of its workflow."""
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, fields, sequence_ordered
 
-from service_network.procedure import XOF_DIGITS
+from service_network.procedure import FEE_KINDS, XOF_DIGITS
 from service_network.protection import ReadonlyGuardMixin
 
 from .exceptions import CaseError
@@ -50,12 +50,7 @@ class CaseFee(ReadonlyGuardMixin, sequence_ordered(), ModelSQL, ModelView):
     case = fields.Many2One(
         'case.case', "Case", required=True, ondelete='CASCADE')
     label = fields.Char("Label", required=True)
-    kind = fields.Selection([
-            ('stamp', "Stamp"),
-            ('fee', "Fee"),
-            ('tax', "Tax"),
-            ('service', "Network Service Fee"),
-            ], "Kind", required=True)
+    kind = fields.Selection(FEE_KINDS, "Kind", required=True)
     amount = fields.Numeric(
         "Amount (XOF)", digits=XOF_DIGITS, required=True,
         domain=[('amount', '>=', 0)])

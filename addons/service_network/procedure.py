@@ -20,6 +20,16 @@ from .exceptions import ProcedureValidationError
 from .search import search_fields
 
 XOF_DIGITS = (16, 0)
+# The kinds of fee component, from the catalogue to the fees of each case
+FEE_KINDS = [
+    ('stamp', "Stamp"),
+    ('fee', "Fee"),
+    ('tax', "Tax"),
+    ('service', "Network Service Fee"),
+    ]
+# The kinds the network collects on behalf of others (a third-party debt,
+# never revenue): everything but its own service fee
+ON_BEHALF_KINDS = ['stamp', 'fee', 'tax']
 # The words of a search: letters and digits, the rest separates them (the
 # wildcards % and _ too)
 WORD = re.compile(r'[^\W_]+')
@@ -205,12 +215,7 @@ class ProcedureFee(sequence_ordered(), ModelSQL, ModelView):
     procedure = fields.Many2One(
         'network.procedure', "Procedure", required=True, ondelete='CASCADE')
     label = fields.Char("Label", required=True)
-    kind = fields.Selection([
-            ('stamp', "Stamp"),
-            ('fee', "Fee"),
-            ('tax', "Tax"),
-            ('service', "Network Service Fee"),
-            ], "Kind", required=True)
+    kind = fields.Selection(FEE_KINDS, "Kind", required=True)
     amount = fields.Numeric(
         "Amount (XOF)", digits=XOF_DIGITS, required=True)
     beneficiary = fields.Many2One(
@@ -227,7 +232,7 @@ class ProcedureFee(sequence_ordered(), ModelSQL, ModelView):
     @fields.depends('kind')
     def on_change_with_collected_on_behalf(self, name=None):
         "Stamps, fees and taxes belong to others, not to the network"
-        return self.kind != 'service'
+        return self.kind in ON_BEHALF_KINDS
 
     @classmethod
     def validate_fields(cls, fees, field_names):

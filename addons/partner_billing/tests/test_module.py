@@ -103,7 +103,7 @@ def create_cases(procedure, sites, state, day=dt.date(2026, 3, 10)):
     cases = Case.create([{
                 'site': ref(site), 'citizen': citizen.id,
                 'procedure': procedure.id, 'state': state,
-                'submission_date': day, 'paid_at': at,
+                'submission_date': day, 'paid_at': at, 'transmitted_at': at,
                 'delivery_date': day if state == 'delivered' else None,
                 } for site in sites])
     Fee.create([{

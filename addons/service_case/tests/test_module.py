@@ -521,6 +521,41 @@ class ServiceCaseTestCase(
         self.assertEqual(case.state, 'transmitted')
 
     @with_transaction()
+    def test_case_transmitted_at(self):
+        """The first transmission is stored on the case; cases transmitted
+        before the field existed get it from their history"""
+        pool = Pool()
+        Case = pool.get('case.case')
+        History = pool.get('case.history')
+        case, other = create_case(), create_case()
+        Case.submit([case, other])
+        case.payment_method = other.payment_method = 'cash'
+        Case.save([case, other])
+        Case.collect([case, other])
+        self.assertIsNone(case.transmitted_at)
+        Case.transmit([case])
+        transmitted_at = case.transmitted_at
+        self.assertTrue(transmitted_at)
+        step, = [h for h in case.history if h.to_state == 'transmitted']
+        self.assertLess(
+            abs(step.date - transmitted_at), dt.timedelta(seconds=5))
+        self.assertIsNone(Case.copy([case])[0].transmitted_at)
+
+        # As a database of before the field: the history tells
+        first = dt.datetime(2026, 2, 2, 9)
+        History.create([{
+                    'case': case.id, 'from_state': 'waiting_citizen',
+                    'to_state': 'transmitted', 'date': first,
+                    }])
+        Case.write([case], {'transmitted_at': None})
+        Case._fill_transmitted_at()
+        # read, not the records' cache: the fill is SQL
+        self.assertEqual(
+            [r['transmitted_at'] for r in Case.read(
+                    [case.id, other.id], ['transmitted_at'])],
+            [first, None])
+
+    @with_transaction()
     def test_case_rating(self):
         "Only a delivered case is rated, from 1 to 5"
         pool = Pool()
