@@ -10,7 +10,6 @@ from trytond.pyson import Eval, If, PYSONEncoder
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateAction, StateView, Wizard
 
-from service_network.calendar import today
 from service_network.protection import ReadonlyGuardMixin
 
 from .exceptions import AssignmentValidationError
@@ -21,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 def context_date():
     "The date of the context, else today in Dakar"
-    return Transaction().context.get('date') or today()
+    return Transaction().context.get('date') or Pool().get('ir.date').today()
 
 
 def running_condition(table, date):
@@ -69,7 +68,7 @@ class Assignment(ReadonlyGuardMixin, ModelSQL, ModelView):
 
     @classmethod
     def default_from_date(cls):
-        return today()
+        return Pool().get('ir.date').today()
 
     @fields.depends('counter', 'sector')
     def on_change_counter(self):
@@ -243,7 +242,7 @@ class AssignAgentsStart(ModelView):
 
     @classmethod
     def default_from_date(cls):
-        return today()
+        return Pool().get('ir.date').today()
 
     @fields.depends('site', 'counter')
     def on_change_site(self):

@@ -5,19 +5,20 @@ Computed in SQL like the site indicators of service_case: tickets and cases
 are grouped by agent and site in their own subqueries, then added up."""
 import datetime as dt
 
-from sql import Literal, Null, Union, Window
+from sql import Literal, Null, Union
 from sql.aggregate import Count, Sum
 from sql.conditionals import NullIf
-from sql.functions import CurrentTimestamp, Extract, RowNumber
+from sql.functions import CurrentTimestamp, Extract
 
 from trytond.model import ModelSQL, ModelView, fields
+from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
 from service_case.events import (
     delivered_cases, opened_cases, served_tickets)
 from service_case.kpi import DEFAULT_DAYS
-from service_network.calendar import today
+from service_network.grouped_id import grouped_id
 
 
 class WorkloadContext(ModelView):
@@ -34,11 +35,11 @@ class WorkloadContext(ModelView):
 
     @classmethod
     def default_from_date(cls):
-        return today() - dt.timedelta(days=DEFAULT_DAYS)
+        return Pool().get('ir.date').today() - dt.timedelta(days=DEFAULT_DAYS)
 
     @classmethod
     def default_to_date(cls):
-        return today()
+        return Pool().get('ir.date').today()
 
 
 class Workload(ModelSQL, ModelView):
@@ -99,8 +100,7 @@ class Workload(ModelSQL, ModelView):
             group_by=[delivered.assignee, delivered.site])
         union = Union(tickets, cases, deliveries, all_=True)
         return union.select(
-            RowNumber(window=Window([], order_by=[
-                        union.employee.asc, union.site.asc])).as_('id'),
+            grouped_id(union.employee, (union.site, 6)).as_('id'),
             union.employee.as_('employee'),
             union.site.as_('site'),
             cls.tickets_served.sql_cast(Sum(union.served)

@@ -1,13 +1,14 @@
 """Finance views computed in SQL over the whole network: per partner and
 month, and the revenue billed per partner and site."""
-from sql import Cast, Literal, Null, Union, Window
+from sql import Cast, Literal, Null, Union
 from sql.aggregate import Min, Sum
-from sql.functions import RowNumber, ToChar
+from sql.functions import ToChar
 
 from trytond.model import ModelSQL, ModelView, fields
 from trytond.pool import Pool
 
 from service_case.events import collected_fees
+from service_network.grouped_id import grouped_id, month_number
 from service_network.procedure import XOF_DIGITS
 
 MONTH_FORMAT = 'YYYY-MM'
@@ -80,8 +81,7 @@ class PartnerMonth(ModelSQL, ModelView):
             Cast(Sum(union.remitted), 'NUMERIC').as_('remitted'),
             group_by=[union.partner, union.month])
         return sums.select(
-            RowNumber(window=Window(
-                    [], order_by=[sums.partner.asc, sums.month.asc])
+            grouped_id(sums.partner, (month_number(sums.month), 6)
                 ).as_('id'),
             sums.partner, sums.month, sums.billed, sums.collected,
             sums.remitted, (sums.collected - sums.remitted).as_('outstanding'))

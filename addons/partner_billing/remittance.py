@@ -24,7 +24,6 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 
 from service_case.events import collected_fees
-from service_network.calendar import today
 from service_network.procedure import FEE_KINDS, ON_BEHALF_KINDS, XOF_DIGITS
 
 from .agreement import RATE_DIGITS
@@ -99,11 +98,13 @@ class Remittance(Workflow, ModelSQL, ModelView):
     @classmethod
     def default_start_date(cls):
         "The previous month, remitted at the start of this one"
-        return today().replace(day=1) - relativedelta(months=1)
+        today = Pool().get('ir.date').today()
+        return today.replace(day=1) - relativedelta(months=1)
 
     @classmethod
     def default_end_date(cls):
-        return today().replace(day=1) - dt.timedelta(days=1)
+        today = Pool().get('ir.date').today()
+        return today.replace(day=1) - dt.timedelta(days=1)
 
     def get_rec_name(self, name):
         return (f'{self.partner.rec_name} {self.start_date:%d/%m/%Y}'

@@ -16,7 +16,6 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateAction, StateView, Wizard
 
-from service_network.calendar import today
 from service_network.procedure import XOF_DIGITS
 from service_network.protection import check_user_groups, wizard_label
 
@@ -149,7 +148,7 @@ class Run(Workflow, ModelSQL, ModelView):
                             run=run.rec_name))
 
     def check_period(self):
-        if self.end_date >= today():
+        if self.end_date >= Pool().get('ir.date').today():
             raise BillingRunError(gettext(
                     'partner_billing.msg_run_period_not_closed',
                     run=self.rec_name))
@@ -359,7 +358,7 @@ class Run(Workflow, ModelSQL, ModelView):
     @classmethod
     def bill_last_month(cls):
         "Bill the previous month to every partner (scheduled task)"
-        first = today().replace(day=1)
+        first = Pool().get('ir.date').today().replace(day=1)
         start = first - relativedelta(months=1)
         end = first - dt.timedelta(days=1)
         if cls.search([
@@ -533,11 +532,13 @@ class RunStart(ModelView):
 
     @classmethod
     def default_start_date(cls):
-        return today().replace(day=1) - relativedelta(months=1)
+        today = Pool().get('ir.date').today()
+        return today.replace(day=1) - relativedelta(months=1)
 
     @classmethod
     def default_end_date(cls):
-        return today().replace(day=1) - dt.timedelta(days=1)
+        today = Pool().get('ir.date').today()
+        return today.replace(day=1) - dt.timedelta(days=1)
 
 
 class RunWizard(Wizard):

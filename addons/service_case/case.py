@@ -21,7 +21,6 @@ from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, Id, If
 from trytond.transaction import Transaction
 
-from service_network.calendar import today
 from service_network.phone import check_sn_phone, format_sn_phone
 from service_network.procedure import XOF_DIGITS
 from service_network.protection import ReadonlyGuardMixin
@@ -436,7 +435,7 @@ class Case(ReadonlyGuardMixin, CaseDelayMixin, Workflow, ModelSQL, ModelView):
         Numbering = pool.get('case.numbering')
         Site = pool.get('network.site')
         Procedure = pool.get('network.procedure')
-        opened = today()
+        opened = Pool().get('ir.date').today()
         to_number = defaultdict(list)
         for values in vlist:
             if not values.get('number') and values.get('site') is not None:
@@ -622,7 +621,7 @@ class Case(ReadonlyGuardMixin, CaseDelayMixin, Workflow, ModelSQL, ModelView):
         for case in cases:
             case.check_documents()
         cls.set_fees(cases)
-        submitted = today()
+        submitted = Pool().get('ir.date').today()
         due_dates = cls.due_dates(submitted, {c.procedure for c in cases})
         for case in cases:
             case.submission_date = submitted
@@ -715,7 +714,7 @@ class Case(ReadonlyGuardMixin, CaseDelayMixin, Workflow, ModelSQL, ModelView):
         Notification = pool.get('case.notification')
         for case in cases:
             case.check_recipient()
-        delivered = today()
+        delivered = Pool().get('ir.date').today()
         for case in cases:
             case.delivery_date = delivered
             # The secret of the citizen's satisfaction link, 96 bits: short

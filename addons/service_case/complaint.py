@@ -7,7 +7,6 @@ from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
 
-from service_network.calendar import today
 from service_network.protection import ReadonlyGuardMixin
 
 from .exceptions import ComplaintError
@@ -125,14 +124,16 @@ class Complaint(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
     def get_late(self, name):
         if not self.due_date:
             return False
-        return (self.answered_on or today()) > self.due_date
+        answered_on = self.answered_on or Pool().get('ir.date').today()
+        return answered_on > self.due_date
 
     @classmethod
     def search_late(cls, name, clause):
         _, operator, value = clause
         table = cls.__table__()
+        today = Pool().get('ir.date').today()
         late = table.select(table.id, where=(
-                ((table.state == 'open') & (table.due_date < today()))
+                ((table.state == 'open') & (table.due_date < today))
                 | (table.state.in_(['answered', 'closed'])
                     & (table.answered_on > table.due_date))))
         positive = (operator == '=') == bool(value)
@@ -154,7 +155,7 @@ class Complaint(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
         Configuration = pool.get('case.configuration')
         Holiday = pool.get('network.holiday')
         Numbering = pool.get('case.numbering')
-        opened = today()
+        opened = Pool().get('ir.date').today()
         due_date = Holiday.add_working_days(
             opened, Configuration(1).complaint_delay)
         for complaint in complaints:
@@ -177,7 +178,7 @@ class Complaint(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
                         complaint=complaint.rec_name))
         employee = current_employee()
         cls.write(complaints, {
-                'answered_on': today(),
+                'answered_on': Pool().get('ir.date').today(),
                 'answered_by': employee.id if employee else None,
                 })
 

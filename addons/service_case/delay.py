@@ -13,7 +13,7 @@ from trytond.model import ModelView, fields
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
-from service_network.calendar import WEEKEND, to_date, today
+from service_network.calendar import WEEKEND, to_date
 from service_network.notify import notify, site_managers
 
 from .exceptions import CaseError
@@ -74,7 +74,7 @@ class CaseDelayMixin:
         paused while waiting for the citizen (the clock is stopped)"""
         if self.state == 'waiting_citizen' and self.paused_on:
             return self.paused_on
-        return today()
+        return Pool().get('ir.date').today()
 
     @classmethod
     def get_delay(cls, cases, names):
@@ -117,7 +117,7 @@ class CaseDelayMixin:
         Holiday = pool.get('network.holiday')
         Procedure = pool.get('network.procedure')
         cursor = Transaction().connection.cursor()
-        now = today()
+        now = Pool().get('ir.date').today()
         open_ = (table.state.in_(sorted(OPEN_STATES))
             & (table.due_date != Null))
         # as delay_reference: the clock of a paused case stopped that day
@@ -217,7 +217,7 @@ class CaseDelayMixin:
     def _pause(cls, cases):
         for case in cases:
             case.paused_state = case.state
-            case.paused_on = today()
+            case.paused_on = Pool().get('ir.date').today()
         cls.save(cases)
 
     @classmethod
@@ -233,7 +233,7 @@ class CaseDelayMixin:
                         'service_case.msg_case_not_paused',
                         case=case.rec_name))
         before = {c.id: c.state for c in cases}
-        resumed = today()
+        resumed = Pool().get('ir.date').today()
         for case in cases:
             if case.state == 'waiting_citizen' and case.due_date:
                 waited = Holiday.count_working_days(case.paused_on, resumed)
@@ -250,7 +250,7 @@ class CaseDelayMixin:
         "Scheduled task: flag the open cases past their expected delivery"
         cases = cls.search([
                 ('state', 'in', list(OPEN_STATES - {'waiting_citizen'})),
-                ('due_date', '<', today()),
+                ('due_date', '<', Pool().get('ir.date').today()),
                 ('late_flagged', '=', False),
                 ])
         cls.write(cases, {'late_flagged': True})

@@ -20,7 +20,6 @@ from trytond.pyson import Bool, Eval, If
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import StateAction, Wizard
 
-from service_network.calendar import today
 from service_network.protection import check_user_sites, user_sites
 
 from .exceptions import TicketError
@@ -277,7 +276,7 @@ class Desk(ModelSQL, ModelView):
         procedure = Procedure.__table__()
         cursor = Transaction().connection.cursor()
         sector = self.ticket.sector
-        since = today() - dt.timedelta(days=90)
+        since = Pool().get('ir.date').today() - dt.timedelta(days=90)
         cursor.execute(*case.join(procedure,
                 condition=case.procedure == procedure.id
                 ).select(case.procedure,
@@ -489,7 +488,7 @@ class TicketQueue(ModelSQL, ModelView):
             count('done').as_('served'),
             Min(SQLCase((ticket.state == 'waiting', ticket.arrived_at),
                     else_=Null)).as_('first_arrival'),
-            where=ticket.date == today(),
+            where=ticket.date == Pool().get('ir.date').today(),
             group_by=[ticket.site, ticket.sector])
 
     def get_longest_wait(self, name):

@@ -9,18 +9,18 @@ a day no ticket was called. The graphs keep such days out with their
 action's domain, as sao's graphs draw a missing value as 0."""
 import datetime as dt
 
-from sql import Literal, Null, Union, Window
+from sql import Literal, Null, Union
 from sql.aggregate import Count, Sum
 from sql.conditionals import Case as SqlCase
 from sql.conditionals import NullIf
-from sql.functions import CurrentTimestamp, Extract, RowNumber
+from sql.functions import CurrentTimestamp, Extract
 
 from trytond.model import ModelSQL, ModelView, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
-from service_network.calendar import today
+from service_network.grouped_id import date_number, grouped_id
 
 DEFAULT_DAYS = 30
 
@@ -54,11 +54,11 @@ class SiteDayContext(ModelView):
 
     @classmethod
     def default_from_date(cls):
-        return today() - dt.timedelta(days=DEFAULT_DAYS)
+        return Pool().get('ir.date').today() - dt.timedelta(days=DEFAULT_DAYS)
 
     @classmethod
     def default_to_date(cls):
-        return today()
+        return Pool().get('ir.date').today()
 
 
 class SiteContext(SiteDayContext):
@@ -180,8 +180,7 @@ class SiteDay(ModelSQL, ModelView):
             return (field.sql_cast(Sum(numerator)) * factor
                 / NullIf(Sum(denominator), 0))
         return union.select(
-            RowNumber(window=Window([], order_by=[
-                        union.site.asc, union.day.asc])).as_('id'),
+            grouped_id(union.site, (date_number(union.day), 8)).as_('id'),
             union.site.as_('site'),
             union.day.as_('date'),
             cls.visitors.sql_cast(Sum(union.visitors)).as_('visitors'),

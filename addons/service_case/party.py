@@ -26,7 +26,6 @@ from trytond.tools import escape_wildcard
 from trytond.transaction import (
     Transaction, check_access, without_check_access)
 
-from service_network.calendar import today
 from service_network.phone import (
     check_sn_phone, format_sn_phone, parse_sn_phone)
 
@@ -305,9 +304,11 @@ class Party(metaclass=PoolMeta):
     def check_birth_date(cls, parties):
         pool = Pool()
         Lang = pool.get('ir.lang')
+        Date = pool.get('ir.date')
         lang = Lang.get()
+        today = Date.today()
         for party in parties:
-            if party.birth_date and party.birth_date > today():
+            if party.birth_date and party.birth_date > today:
                 raise ValidationError(gettext(
                         'service_case.msg_party_birth_date_future',
                         party=party.citizen_name(),

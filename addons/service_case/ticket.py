@@ -8,7 +8,6 @@ from trytond.model import Index, ModelSQL, ModelView, Unique, Workflow, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
 
-from service_network.calendar import today
 from service_network.protection import ReadonlyGuardMixin, check_user_sites
 
 from .exceptions import TicketError
@@ -128,7 +127,7 @@ class Ticket(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
 
     @classmethod
     def default_date(cls):
-        return today()
+        return Pool().get('ir.date').today()
 
     @classmethod
     def default_arrived_at(cls):
@@ -194,7 +193,7 @@ class Ticket(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
                 ('site', '=', counter.site.id),
                 ('sector', '=', counter.sector.id),
                 ('state', '=', 'waiting'),
-                ('date', '=', today()),
+                ('date', '=', Pool().get('ir.date').today()),
                 ], order=[('arrived_at', 'ASC'), ('id', 'ASC')], limit=1)
         if not tickets:
             return None

@@ -5,6 +5,11 @@ holidays are only estimated there, so a year is copied into the
 `network.holiday` table where an administrator confirms, moves, adds or
 deactivates dates. Once a year is in the table, the table is the truth for
 that year; before, the library's estimates are used as they are.
+
+The network has one clock, Tryton's `ir.date.today()`: it gives the date in
+the company's timezone, which is Africa/Dakar by default; without a company
+in the context (scheduled tasks before a company is set, the login form)
+it gives the date in Dakar too, not the server's.
 """
 import datetime as dt
 from zoneinfo import ZoneInfo
@@ -32,11 +37,6 @@ TIMEZONE = ZoneInfo('Africa/Dakar')
 WEEKEND = {5, 6}  # Saturday, Sunday
 HOLIDAY_COUNTRY = 'SN'
 HOLIDAY_LANGUAGE = 'fr_SN'
-
-
-def today():
-    "Today's date in Dakar"
-    return dt.datetime.now(TIMEZONE).date()
 
 
 def to_dakar_date(value):
@@ -182,7 +182,7 @@ class Holiday(DeactivableMixin, ModelSQL, ModelView):
     @classmethod
     def load_next_years(cls):
         "Scheduled task: keep this year and the next in the table"
-        current = today().year
+        current = Pool().get('ir.date').today().year
         cls.load_years([current, current + 1])
 
     @classmethod
@@ -270,7 +270,7 @@ class HolidayLoadStart(ModelView):
 
     @classmethod
     def default_year(cls):
-        return today().year
+        return Pool().get('ir.date').today().year
 
 
 class HolidayLoad(Wizard):
@@ -294,6 +294,30 @@ class HolidayLoad(Wizard):
                     year=self.start.year))
         Holiday.load_years([self.start.year])
         return 'end'
+
+
+class Company(metaclass=PoolMeta):
+    __name__ = 'company.company'
+
+    @classmethod
+    def default_timezone(cls):
+        return TIMEZONE.key
+
+
+class Date(metaclass=PoolMeta):
+    __name__ = 'ir.date'
+
+    @classmethod
+    def today(cls, timezone=None):
+        "Today in the company's timezone, else in Dakar"
+        pool = Pool()
+        Company = pool.get('company.company')
+        if timezone is None:
+            company_id = Transaction().context.get('company')
+            if (company_id is None or company_id < 0
+                    or not Company(company_id).timezone):
+                timezone = TIMEZONE
+        return super().today(timezone=timezone)
 
 
 class Cron(metaclass=PoolMeta):

@@ -14,7 +14,6 @@ from trytond.model import (
 from trytond.pool import Pool
 from trytond.pyson import Eval
 
-from .calendar import today
 from .exceptions import SiteStateError, SiteValidationError
 from .phone import check_sn_phone, format_sn_phone
 from .protection import ReadonlyGuardMixin
@@ -235,7 +234,7 @@ class Site(ReadonlyGuardMixin, DeactivableMixin, Workflow, ModelSQL, ModelView):
                 continue
             closures.append(Closure(
                     site=site, kind=kind, reason=site.closure_reason,
-                    start_date=today(),
+                    start_date=Pool().get('ir.date').today(),
                     planned_end_date=site.closure_planned_end))
         Closure.save(closures)
 
@@ -268,7 +267,7 @@ class Site(ReadonlyGuardMixin, DeactivableMixin, Workflow, ModelSQL, ModelView):
                 ('site', 'in', [s.id for s in sites]),
                 ('end_date', '=', None),
                 ])
-        Closure.write(running, {'end_date': today()})
+        Closure.write(running, {'end_date': Pool().get('ir.date').today()})
         cls.write(sites, {
                 'closure_reason': None,
                 'closure_planned_end': None,

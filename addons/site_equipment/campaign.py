@@ -8,7 +8,6 @@ from trytond.pyson import Eval
 from trytond.transaction import without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
-from service_network.calendar import today
 from service_network.protection import ReadonlyGuardMixin, check_user_sites
 
 from .equipment import PRESENT_STATES, now
@@ -85,7 +84,7 @@ class Campaign(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
 
     @classmethod
     def default_date(cls):
-        return today()
+        return Pool().get('ir.date').today()
 
     @classmethod
     def copy(cls, campaigns, default=None):
@@ -190,7 +189,7 @@ class Campaign(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
                 [line.equipment for line in counted
                     if line.equipment.state in {'missing', 'stolen'}],
                 'in_service', origin=campaign, reason=campaign.name)
-        cls.write(campaigns, {'end_date': today()})
+        cls.write(campaigns, {'end_date': Pool().get('ir.date').today()})
 
     @classmethod
     @ModelView.button

@@ -6,7 +6,6 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import without_check_access
 
-from service_network.calendar import today
 from service_network.protection import ReadonlyGuardMixin
 
 from .equipment import MONEY_DIGITS
@@ -137,7 +136,7 @@ class Incident(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
 
     @classmethod
     def default_date(cls):
-        return today()
+        return Pool().get('ir.date').today()
 
     @classmethod
     def default_close_site(cls):
@@ -221,7 +220,7 @@ class Incident(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
                             site=incident.site.rec_name))
                 with without_check_access():
                     Site.reopen([incident.site])
-                incident.reopening_date = today()
+                incident.reopening_date = Pool().get('ir.date').today()
         cls.save(incidents)
 
     @classmethod

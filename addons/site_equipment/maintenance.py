@@ -10,7 +10,6 @@ from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
 
-from service_network.calendar import today
 from service_network.protection import ReadonlyGuardMixin
 
 from .equipment import MONEY_DIGITS, now
@@ -247,7 +246,7 @@ class Maintenance(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
         pool = Pool()
         Equipment = pool.get('equipment.equipment')
         if date is None:
-            date = today()
+            date = Pool().get('ir.date').today()
         equipments = Equipment.search([
                 ('state', '=', 'in_service'),
                 ('category.preventive_period', '!=', None),

@@ -858,6 +858,56 @@ class AgentHrTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
                         ('Moussa', 'THS', 1, 7.0, 0, 0)])
 
     @with_transaction()
+    def test_workload_row_id_stable(self):
+        """A workload row keeps its id, derived from its agent and site,
+        whatever the site filtered and the work added later"""
+        pool = Pool()
+        Ticket = pool.get('case.ticket')
+        Sector = pool.get('network.sector')
+        Workload = pool.get('agent.workload')
+        company = create_company()
+        sector, = Sector.search([('code', '=', 'J')])
+        zig, ths = site('ZIG'), site('THS')
+        now = dt.datetime.now()
+
+        def serve(agent, site):
+            ticket, = Ticket.create([{
+                        'site': site.id, 'sector': sector.id,
+                        'arrived_at': now - dt.timedelta(minutes=20)}])
+            Ticket.write([ticket], {
+                    'state': 'done', 'agent': agent.id,
+                    'outcome': 'information',
+                    'called_at': now - dt.timedelta(minutes=10),
+                    'done_at': now - dt.timedelta(minutes=5),
+                    })
+
+        def ids(**context):
+            with Transaction().set_context(
+                    from_date=TODAY, to_date=TODAY, **context):
+                return {(w.employee, w.site): w.id
+                    for w in Workload.search([])}
+        with set_company(company):
+            awa, moussa = create_agents(company, "Awa", "Moussa")
+            serve(moussa, ths)
+            serve(moussa, zig)
+            before = ids()
+            self.assertEqual(before[moussa, ths],
+                moussa.id * 10 ** 6 + ths.id)
+            self.assertEqual(ids(site=ths.id),
+                {(moussa, ths): before[moussa, ths]})
+            # Awa's work adds rows: Moussa's keep their ids
+            serve(awa, ths)
+            serve(awa, zig)
+            after = ids()
+            self.assertEqual(len(after), 4)
+            self.assertEqual(
+                {k: v for k, v in after.items() if k[0] == moussa}, before)
+            with Transaction().set_context(
+                    from_date=TODAY, to_date=TODAY):
+                self.assertEqual(
+                    Workload(before[moussa, zig]).tickets_served, 1)
+
+    @with_transaction()
     def test_compliance_presence(self):
         "Where attendance is recorded, a qualified agent must be present"
         pool = Pool()

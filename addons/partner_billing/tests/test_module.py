@@ -1,7 +1,6 @@
 import datetime as dt
 import io
 from decimal import Decimal
-from unittest.mock import patch
 
 from pypdf import PdfReader
 
@@ -21,6 +20,7 @@ from trytond.transaction import Transaction
 
 from partner_billing.exceptions import NothingToBillError
 from service_case.receipt import amount_in_words, format_xof
+from service_network.tests.tools import on_day
 
 # A closed month, billed on the first day of the next one
 MONTH_START = dt.date(2026, 3, 1)
@@ -125,7 +125,7 @@ def bill(company, start=MONTH_START, end=MONTH_END, on=BILLING_DAY,
                 'company': company.id, 'start_date': start, 'end_date': end,
                 'partner': partner,
                 }])
-    with patch('partner_billing.run.today', return_value=on):
+    with on_day(on):
         Run.process([run])
     return run
 
@@ -317,7 +317,7 @@ class PartnerBillingTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
         Run = pool.get('billing.run')
         company, _ = setup_books()
         with set_company(company):
-            with patch('partner_billing.run.today', return_value=BILLING_DAY):
+            with on_day(BILLING_DAY):
                 self.assertEqual(Run.bill_last_month(), [])
             self.assertEqual(Run.search([]), [])
 
@@ -521,3 +521,40 @@ class PartnerBillingTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
             self.assertEqual(
                 sorted((r.site.code, r.amount) for r in revenue),
                 [('DKR', Decimal(500)), ('ZIG', Decimal(500))])
+
+    @with_transaction()
+    def test_partner_month_id_stable(self):
+        """A row per partner and month keeps its id, derived from them,
+        when other months are billed"""
+        pool = Pool()
+        PartnerMonth = pool.get('billing.partner.month')
+        company, _ = setup_books()
+        commune = ref('party_commune_ziguinchor')
+        january, february = dt.date(2026, 1, 1), dt.date(2026, 2, 1)
+        with set_company(company):
+            create_agreement('party_commune_ziguinchor', [
+                    {'basis': 'delivered', 'amount': Decimal(500)}],
+                start=january)
+            create_cases('procedure_birth_certificate',
+                ['site_zig'], 'delivered', day=january)
+            bill(company, january, dt.date(2026, 1, 31), on=february)
+            before = {(r.partner.id, r.month): r.id
+                for r in PartnerMonth.search([])}
+            self.assertEqual(before[commune, '2026-01'],
+                commune * 10 ** 6 + 202601)
+            row, = PartnerMonth.search([('month', '=', '2026-01'),
+                    ('partner', '=', commune)])
+            self.assertEqual(row.id, before[commune, '2026-01'])
+
+            create_cases('procedure_birth_certificate',
+                ['site_dkr'], 'delivered', day=february)
+            bill(company, february, dt.date(2026, 2, 28),
+                on=dt.date(2026, 3, 2))
+            after = {(r.partner.id, r.month): r.id
+                for r in PartnerMonth.search([])}
+            self.assertIn((commune, '2026-02'), after)
+            self.assertEqual(
+                {k: v for k, v in after.items() if k in before}, before)
+            self.assertEqual(
+                PartnerMonth(before[commune, '2026-01']).billed,
+                Decimal(500))

@@ -1,6 +1,5 @@
 import datetime as dt
 from decimal import Decimal
-from unittest.mock import patch
 
 from trytond.modules.account.tests.test_module import get_fiscalyear
 from trytond.modules.account_invoice.tests.test_module import (
@@ -13,6 +12,7 @@ from trytond.transaction import Transaction
 
 from partner_billing.tests.test_module import (
     account, pdf_pages, ref, setup_books)
+from service_network.tests.tools import on_day
 
 
 def post_invoice(company, partner, date, amount):
@@ -117,7 +117,6 @@ class PartnerDunningTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
         """One letter per partner at its highest level, its invoices by due
         date with their days late and the total due, in French"""
         pool = Pool()
-        Date = pool.get('ir.date')
         Dunning = pool.get('account.dunning')
         Letter = pool.get('partner_dunning.letter', type='report')
         company, (old, recent, laposte) = self.setup_invoices()
@@ -138,7 +137,7 @@ class PartnerDunningTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
                 [(old, Decimal(150000), 95), (recent, Decimal(50000), 59)])
             self.assertEqual(justice.total_due, Decimal(200000))
 
-            with patch.object(Date, 'today', return_value=day):
+            with on_day(day):
                 extension, content, _, _ = Letter.execute(
                     [d.id for d in dunnings], {})
 

@@ -11,7 +11,6 @@ from trytond.tests.test_tryton import (
     activate_module, drop_db, with_transaction)
 from trytond.transaction import Transaction
 
-from service_network.calendar import today
 
 from .test_module import create_case, deliver, ref
 
@@ -44,7 +43,7 @@ class KpiTestCase(unittest.TestCase):
         Case = pool.get('case.case')
         Ticket = pool.get('case.ticket')
         site, sector = ref('site_zig'), ref('sector_justice')
-        now = today()
+        now = pool.get('ir.date').today()
         before, yesterday = (
             now - dt.timedelta(days=2), now - dt.timedelta(days=1))
         first, second = create_case(), create_case()
@@ -115,6 +114,33 @@ class KpiTestCase(unittest.TestCase):
             self.assertEqual([d.on_time for d in on_time], [50])
             self.assertEqual([d.date for d in waiting], [before])
             self.assertTrue(all(d.waiting_time is not None for d in waiting))
+
+    @with_transaction()
+    def test_row_id_stable(self):
+        """A row keeps its id, derived from its site and day, whatever the
+        period filtered and the data added later"""
+        pool = Pool()
+        SiteDay = pool.get('case.kpi.site_day')
+        Ticket = pool.get('case.ticket')
+        before, yesterday, now = self.setup_days()
+        site = ref('site_zig')
+        with Transaction().set_context(from_date=before, to_date=now):
+            wide = {d.date: d.id for d in SiteDay.search([])}
+        self.assertEqual(
+            wide[yesterday], site * 10 ** 8 + int(f'{yesterday:%Y%m%d}'))
+        with Transaction().set_context(
+                from_date=yesterday, to_date=yesterday):
+            day, = SiteDay.search([])
+        self.assertEqual(day.id, wide[yesterday])
+
+        # a ticket at another site adds a row: the others keep their ids
+        Ticket.create([{'site': ref('site_kdg'),
+                    'sector': ref('sector_justice'), 'date': before}])
+        with Transaction().set_context(from_date=before, to_date=now):
+            rows = SiteDay.search([('site', '=', site)])
+            self.assertEqual({d.date: d.id for d in rows}, wide)
+            self.assertEqual(len(SiteDay.search([])), 4)
+            self.assertEqual(SiteDay(wide[yesterday]).visitors, 1)
 
     @with_transaction()
     def test_site_in_context(self):

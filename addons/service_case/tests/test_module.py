@@ -1,4 +1,3 @@
-import contextlib
 import datetime as dt
 import http.server
 import io
@@ -6,7 +5,6 @@ import json
 import threading
 import unittest
 from decimal import Decimal
-from unittest.mock import patch
 
 from pypdf import PdfReader
 
@@ -27,23 +25,11 @@ from trytond.tests.test_tryton import DB_NAME, USER, with_transaction
 from trytond.transaction import Transaction, check_access
 
 from service_case.receipt import amount_in_words, format_xof
+from service_network.tests.tools import on_day
 
 FRIDAY = dt.date(2026, 2, 6)
 MONDAY = dt.date(2026, 2, 9)
 WEDNESDAY = dt.date(2026, 2, 11)
-
-
-TODAY_USERS = ['service_case.case', 'service_case.delay']
-
-
-@contextlib.contextmanager
-def on(date):
-    "Pretend today is date in Dakar"
-    with contextlib.ExitStack() as stack:
-        for module in TODAY_USERS:
-            stack.enter_context(
-                patch(f'{module}.today', return_value=date))
-        yield
 
 
 def ref(xml_id, module='service_network'):
@@ -150,7 +136,7 @@ class ServiceCaseTestCase(
         "Cases are numbered per site and year when opened, never reused"
         pool = Pool()
         Case = pool.get('case.case')
-        with on(FRIDAY):
+        with on_day(FRIDAY):
             first, second = create_case(), create_case()
         site, year, number = first.number.split('-')
         self.assertEqual((site, year, len(number)), ('ZIG', '2026', 6))
@@ -158,7 +144,7 @@ class ServiceCaseTestCase(
             second.number, f'ZIG-2026-{int(number) + 1:06d}')
         self.assertEqual(first.phone, '+221 77 123 45 67')
         Case.delete([Case(second.id)])
-        with on(FRIDAY):
+        with on_day(FRIDAY):
             third = create_case()
         self.assertEqual(third.number, f'ZIG-2026-{int(number) + 2:06d}')
         copy, = Case.copy([first])
@@ -174,7 +160,7 @@ class ServiceCaseTestCase(
         Party = pool.get('party.party')
         citizen, = Party.create([{'name': "Moussa Badji"}])
         sites = [ref('site_zig'), ref('site_dkr'), ref('site_zig')]
-        with on(FRIDAY):
+        with on_day(FRIDAY):
             cases = Case.create([{
                         'site': s, 'citizen': citizen.id,
                         'procedure': ref('procedure_criminal_record'),
@@ -188,11 +174,11 @@ class ServiceCaseTestCase(
         "The due date is set when the case is opened and again when submitted"
         pool = Pool()
         Case = pool.get('case.case')
-        with on(FRIDAY):
+        with on_day(FRIDAY):
             case = create_case()
         self.assertEqual(case.due_date, MONDAY)
         self.assertIsNone(case.sla_status)
-        with on(MONDAY):
+        with on_day(MONDAY):
             Case.submit([case])
         self.assertEqual(case.due_date, dt.date(2026, 2, 10))
 
@@ -266,7 +252,7 @@ class ServiceCaseTestCase(
                     'employee': employee.id,
                     })
             case = create_case()
-            with on(FRIDAY):
+            with on_day(FRIDAY):
                 Case.submit([case])
         self.assertEqual(case.total_fee, Decimal(400))
         self.assertEqual([f.label for f in case.fees],
@@ -286,7 +272,7 @@ class ServiceCaseTestCase(
         Holiday = pool.get('network.holiday')
         Holiday.create([{'date': MONDAY, 'name': "Jour férié local"}])
         case = create_case()
-        with on(FRIDAY):
+        with on_day(FRIDAY):
             Case.submit([case])
         self.assertEqual(case.due_date, dt.date(2026, 2, 10))
 
@@ -300,16 +286,16 @@ class ServiceCaseTestCase(
                 'legal_delay': 5,
                 })
         case = create_case()
-        with on(FRIDAY):
+        with on_day(FRIDAY):
             Case.submit([case])
         self.assertEqual(case.due_date, dt.date(2026, 2, 13))
-        with on(MONDAY):
+        with on_day(MONDAY):
             case.reason = "Extrait de naissance illisible"
             case.save()
             Case.wait_citizen([case])
         self.assertEqual(case.state, 'waiting_citizen')
         self.assertEqual(case.paused_on, MONDAY)
-        with on(WEDNESDAY):
+        with on_day(WEDNESDAY):
             Case.resume([case])
         self.assertEqual(case.state, 'submitted')
         self.assertEqual(case.due_date, dt.date(2026, 2, 17))
@@ -330,10 +316,10 @@ class ServiceCaseTestCase(
                 'legal_delay': 5,
                 })
         case = create_case()
-        with on(FRIDAY):
+        with on_day(FRIDAY):
             Case.submit([case])
             self.assertEqual(case.sla_status, 'on_time')
-        with on(dt.date(2026, 2, 13)):
+        with on_day(dt.date(2026, 2, 13)):
             self.assertEqual(Case(case.id).sla_status, 'at_risk')
         User = pool.get('res.user')
         zig, dkr = User.create([{
@@ -345,7 +331,7 @@ class ServiceCaseTestCase(
                     'groups': [('add', [ref('group_site_manager')])],
                     'sites': [('add', [ref('site_dkr')])],
                     }])
-        with on(dt.date(2026, 2, 16)):
+        with on_day(dt.date(2026, 2, 16)):
             self.assertEqual(Case(case.id).sla_status, 'late')
             flagged = Case.flag_late()
         self.assertEqual(flagged, [case])
@@ -373,22 +359,22 @@ class ServiceCaseTestCase(
                 })
         case = create_case()
         draft = create_case()
-        with on(FRIDAY):
+        with on_day(FRIDAY):
             Case.submit([case])
 
         def search(*clause):
             return Case.search([('sla_status', *clause)])
 
-        with on(FRIDAY):
+        with on_day(FRIDAY):
             self.assertEqual(search('=', 'on_time'), [case])
             self.assertEqual(search('in', ['late', 'at_risk']), [])
-        with on(dt.date(2026, 2, 13)):
+        with on_day(dt.date(2026, 2, 13)):
             self.assertEqual(search('in', ['late', 'at_risk']), [case])
             self.assertEqual(search('=', 'at_risk'), [case])
             self.assertEqual(search('=', 'on_time'), [])
             self.assertEqual(search('=', None), [draft])
             self.assertEqual(search('!=', 'at_risk'), [draft])
-        with on(dt.date(2026, 2, 16)):
+        with on_day(dt.date(2026, 2, 16)):
             self.assertEqual(search('=', 'late'), [case])
             self.assertEqual(search('not in', ['late', None]), [])
 
@@ -444,7 +430,7 @@ class ServiceCaseTestCase(
             'draft': (None, None, None),
             }
         ids = [c.id for c in cases.values()]
-        with on(tuesday):
+        with on_day(tuesday):
             read = {key: Case(case.id) for key, case in cases.items()}
             self.assertEqual(
                 {k: (c.sla_status, c.days_left, c.sla_color)
@@ -1006,14 +992,13 @@ class ServiceCaseTestCase(
                     'citizen': case.citizen.id, 'channel': 'phone',
                     'description': "Personne ne répond au téléphone",
                     }])
-        with patch('service_case.complaint.today', return_value=FRIDAY):
+        with on_day(FRIDAY):
             Complaint.open([complaint])
         self.assertEqual(complaint.state, 'open')
         self.assertTrue(complaint.number.startswith('REC-ZIG-2026-'))
         self.assertEqual(complaint.opened_on, FRIDAY)
         self.assertEqual(complaint.due_date, dt.date(2026, 2, 20))
-        with patch('service_case.complaint.today',
-                return_value=dt.date(2026, 2, 23)):
+        with on_day(dt.date(2026, 2, 23)):
             self.assertTrue(Complaint(complaint.id).late)
             self.assertEqual(
                 Complaint.search([('late', '=', True)]), [complaint])
