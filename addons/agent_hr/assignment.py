@@ -3,6 +3,7 @@ the wizard assigning several agents to a site at once."""
 import logging
 
 from sql import Null
+
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool, PoolMeta

@@ -2,6 +2,7 @@
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
+
 from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin,

@@ -15,8 +15,7 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
-from service_case.events import (
-    delivered_cases, opened_cases, served_tickets)
+from service_case.events import delivered_cases, opened_cases, served_tickets
 from service_case.kpi import DEFAULT_DAYS
 from service_network.grouped_id import grouped_id
 

@@ -16,7 +16,10 @@ from trytond.pool import Pool
 from trytond.transaction import Transaction
 
 from service_case.events import (
-    billable_events, cancelled_cases, submitted_cases)
+    billable_events,
+    cancelled_cases,
+    submitted_cases,
+)
 
 # The event of a case that each basis bills
 CASE_EVENTS = {

@@ -9,8 +9,7 @@ from sql import Cast, Literal, Union, Values
 from sql.functions import CurrentTimestamp
 
 from trytond.i18n import gettext
-from trytond.model import (
-    Index, ModelSQL, ModelView, Unique, Workflow, fields)
+from trytond.model import Index, ModelSQL, ModelView, Unique, Workflow, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
@@ -21,7 +20,12 @@ from service_network.protection import check_user_groups, wizard_label
 
 from .agreement import BASES, CASE_BASES
 from .events import (
-    active_sites, aggregate_events, case_events, pending_credits, to_credit)
+    active_sites,
+    aggregate_events,
+    case_events,
+    pending_credits,
+    to_credit,
+)
 from .exceptions import BillingRunError, NothingToBillError
 
 AMOUNT_DIGITS = (16, 2)

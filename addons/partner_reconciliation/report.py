@@ -59,7 +59,7 @@ def resolved_lines(statement):
     for decision in Decision.search([
                 ('statement', '=', statement.id),
                 ('action', '=', 'resolve'),
-                ('line', 'in', [l.id for l in lines]),
+                ('line', 'in', [line.id for line in lines]),
                 ], order=[('date', 'ASC'), ('id', 'ASC')]):
         decisions[decision.line.id] = decision
     return [(line, decisions.get(line.id)) for line in lines]

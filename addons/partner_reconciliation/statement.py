@@ -7,8 +7,7 @@ from sql.aggregate import Count, Sum
 
 from trytond import backend
 from trytond.i18n import gettext
-from trytond.model import (
-    Index, ModelSQL, ModelView, Unique, Workflow, fields)
+from trytond.model import Index, ModelSQL, ModelView, Unique, Workflow, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
@@ -426,7 +425,7 @@ def line_values(statement_id, rows, outcomes, missing):
     "Yield the values of the lines in the order of line_columns"
     user = Transaction().user
     now = dt.datetime.now()
-    for row, outcome in zip(rows, outcomes):
+    for row, outcome in zip(rows, outcomes, strict=True):
         number, reference, date, amount, citizen, case_number = row
         if outcome:
             record = outcome.record

@@ -6,17 +6,22 @@ user is finance or a network administrator, whatever the context says."""
 import copy
 import hashlib
 
-from service_network.protection import check_user_groups, wizard_label
-from service_network.spreadsheet_limits import SpreadsheetError, shorten
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval, PYSONEncoder
 from trytond.transaction import Transaction
 from trytond.wizard import (
-    Button, StateAction, StateTransition, StateView, Wizard)
+    Button,
+    StateAction,
+    StateTransition,
+    StateView,
+    Wizard,
+)
 
 from service_case.receipt import format_xof
+from service_network.protection import check_user_groups, wizard_label
+from service_network.spreadsheet_limits import SpreadsheetError, shorten
 
 from .exceptions import StatementImportError
 from .matching import Matcher, network_records
@@ -339,7 +344,7 @@ class ImportStatement(Wizard):
             'errors': errors_text(parsed),
             'amount_total': parsed.amount_total,
             'totals': totals_text(parsed),
-            'rows': [dict(zip(['row_number'] + FIELDS, row))
+            'rows': [dict(zip(['row_number'] + FIELDS, row, strict=False))
                 for row in parsed.rows[:PREVIEW_ROWS]],
             }
 

@@ -443,7 +443,8 @@ class Case(ReadonlyGuardMixin, CaseDelayMixin, Workflow, ModelSQL, ModelView):
         for site in Site.browse(list(to_number)):
             numbers = Numbering.next_numbers(
                 site, f'case-{opened.year}', len(to_number[site.id]))
-            for values, number in zip(to_number[site.id], numbers):
+            for values, number in zip(
+                    to_number[site.id], numbers, strict=True):
                 values['number'] = f'{site.code}-{opened.year}-{number:06d}'
         procedures = Procedure.browse(list({
                     v['procedure'] for v in vlist

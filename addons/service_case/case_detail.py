@@ -10,7 +10,8 @@ from .exceptions import CaseError
 from .workflow import STATES
 
 
-class CaseDocument(ReadonlyGuardMixin, sequence_ordered(), ModelSQL, ModelView):
+class CaseDocument(
+        ReadonlyGuardMixin, sequence_ordered(), ModelSQL, ModelView):
     "Document of a case's checklist"
     __name__ = 'case.document'
     case = fields.Many2One(

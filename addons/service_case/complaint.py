@@ -2,6 +2,7 @@
 delay in working days."""
 
 from sql import Null
+
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool

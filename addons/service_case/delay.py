@@ -8,6 +8,7 @@ from collections import defaultdict
 from sql import Literal, Null
 from sql.conditionals import Case
 from sql.operators import Or
+
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.pool import Pool

@@ -1,6 +1,5 @@
 from trytond.exceptions import UserError
-from trytond.model.exceptions import AccessError
-from trytond.model.exceptions import ValidationError
+from trytond.model.exceptions import AccessError, ValidationError
 
 
 class CaseError(UserError):

@@ -19,15 +19,20 @@ from trytond.i18n import gettext
 from trytond.model import Unique, fields
 from trytond.model.exceptions import AccessError, ValidationError
 from trytond.modules.party.exceptions import (
-    EraseError, InvalidIdentifierCode, SimilarityWarning)
+    EraseError,
+    InvalidIdentifierCode,
+    SimilarityWarning,
+)
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval
 from trytond.tools import escape_wildcard
-from trytond.transaction import (
-    Transaction, check_access, without_check_access)
+from trytond.transaction import Transaction, check_access, without_check_access
 
 from service_network.phone import (
-    check_sn_phone, format_sn_phone, parse_sn_phone)
+    check_sn_phone,
+    format_sn_phone,
+    parse_sn_phone,
+)
 
 from .case import FINISHED_STATES
 from .identity import compact_nin, full_name, identity_from_text, nin_error

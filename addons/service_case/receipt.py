@@ -1,6 +1,7 @@
 import datetime as dt
 
 from num2words import num2words
+
 from trytond.i18n import gettext
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool

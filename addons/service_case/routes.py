@@ -9,6 +9,8 @@ import re
 from functools import wraps
 from html import escape
 
+from werkzeug.exceptions import NotFound
+
 from trytond.protocols.wrappers import (
     HTTPStatus,
     Response,
@@ -16,7 +18,6 @@ from trytond.protocols.wrappers import (
     with_transaction,
 )
 from trytond.wsgi import app
-from werkzeug.exceptions import NotFound
 
 from service_network.http_headers import secure_headers
 

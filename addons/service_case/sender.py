@@ -38,7 +38,8 @@ class HttpSmsSender:
                 self.url, json=message, timeout=self.timeout,
                 headers={'Idempotency-Key': message['id']})
         except requests.RequestException as exception:
-            raise SendError(f"{type(exception).__name__}: {exception}")
+            raise SendError(
+                f"{type(exception).__name__}: {exception}") from exception
         if response.status_code >= 400:
             # A refused message (4xx) will be refused again: no retry
             raise SendError(
@@ -65,7 +66,8 @@ class SmtpSender:
         try:
             sendmail(self.from_addr, [message['recipient']], msg, strict=True)
         except Exception as exception:
-            raise SendError(f"{type(exception).__name__}: {exception}")
+            raise SendError(
+                f"{type(exception).__name__}: {exception}") from exception
 
 
 def get_sender(kind, channel, url=None, timeout=10, from_addr=None,

@@ -3,6 +3,7 @@ sector calls the oldest waiting one."""
 import datetime as dt
 
 from sql import Null
+
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, Workflow, fields
 from trytond.pool import Pool, PoolMeta

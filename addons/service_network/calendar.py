@@ -15,8 +15,8 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import holidays
+
 from trytond.i18n import gettext
-from trytond.model.exceptions import AccessError
 from trytond.model import (
     DeactivableMixin,
     Index,
@@ -25,6 +25,7 @@ from trytond.model import (
     Unique,
     fields,
 )
+from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access

@@ -4,6 +4,7 @@ import unicodedata
 from decimal import Decimal
 
 from lxml import etree
+
 from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin,

@@ -55,7 +55,8 @@ class Sector(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
         return values
 
 
-class Site(ReadonlyGuardMixin, DeactivableMixin, Workflow, ModelSQL, ModelView):
+class Site(
+        ReadonlyGuardMixin, DeactivableMixin, Workflow, ModelSQL, ModelView):
     "Espace Sénégal Services or shared-service centre"
     __name__ = 'network.site'
     _states = {'readonly': ~Eval('active', True)}

@@ -2,6 +2,7 @@
 import datetime as dt
 
 from sql import Null
+
 from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin,

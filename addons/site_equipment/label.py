@@ -2,6 +2,7 @@
 that a phone or a 2D barcode scanner reads into the inventory count."""
 import segno
 from genshi.input import XML
+
 from trytond.report import Report
 
 # An A4 sheet of 3 × 8 labels of 70 × 36 mm

@@ -5,6 +5,7 @@ import datetime as dt
 
 from sql import Null
 from sql.aggregate import Count, Min
+
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool, PoolMeta

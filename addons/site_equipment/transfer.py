@@ -8,7 +8,10 @@ from trytond.report import Report
 
 from service_network.calendar import TIMEZONE, to_dakar_date
 from service_network.protection import (
-    ReadonlyGuardMixin, check_user_sites, user_sites)
+    ReadonlyGuardMixin,
+    check_user_sites,
+    user_sites,
+)
 
 from .equipment import current_employee, now
 from .exceptions import TransferError

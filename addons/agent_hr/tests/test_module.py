@@ -10,12 +10,18 @@ from dateutil.relativedelta import relativedelta
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError, ValidationError
 from trytond.modules.company.tests import (
-    CompanyTestMixin, create_company, set_company)
+    CompanyTestMixin,
+    create_company,
+    set_company,
+)
 from trytond.pool import Pool
 from trytond.pyson import PYSONDecoder
 from trytond.tests import test_tryton
 from trytond.tests.test_tryton import (
-    activate_module, drop_db, with_transaction)
+    activate_module,
+    drop_db,
+    with_transaction,
+)
 from trytond.transaction import Transaction
 
 TODAY = dt.date.today()
@@ -805,7 +811,8 @@ class AgentHrTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
                         'arrived_at': now - dt.timedelta(minutes=60)}
                     for s in [zig, zig, zig, ths]])
             for ticket, agent, minutes in zip(
-                    tickets, [awa, awa, moussa, moussa], [10, 20, 5, 7]):
+                    tickets, [awa, awa, moussa, moussa], [10, 20, 5, 7],
+                    strict=True):
                 Ticket.write([ticket], {
                         'state': 'done', 'agent': agent.id,
                         'outcome': 'information',
@@ -984,8 +991,8 @@ class AgentHrTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
                         ('fatou', 'group_site_agent', fatou),
                         ('awa', 'group_site_manager', awa),
                         ('rh', 'group_hr', hr)]])
-            for user, expected in zip(users, [
-                        {fatou}, {fatou, awa}, {fatou, awa, moussa}]):
+            expectations = [{fatou}, {fatou, awa}, {fatou, awa, moussa}]
+            for user, expected in zip(users, expectations, strict=True):
                 with Transaction().set_user(user.id), \
                         Transaction().set_context(
                             _check_access=True, company=company.id):

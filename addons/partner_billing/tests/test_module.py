@@ -6,13 +6,22 @@ from pypdf import PdfReader
 
 from trytond.exceptions import UserError
 from trytond.model.exceptions import (
-    DigitsValidationError, SQLConstraintError, ValidationError)
+    DigitsValidationError,
+    SQLConstraintError,
+    ValidationError,
+)
 from trytond.modules.account.tests.test_module import (
-    create_chart, get_fiscalyear)
+    create_chart,
+    get_fiscalyear,
+)
 from trytond.modules.account_invoice.tests.test_module import (
-    set_invoice_sequences)
+    set_invoice_sequences,
+)
 from trytond.modules.company.tests import (
-    CompanyTestMixin, create_company, set_company)
+    CompanyTestMixin,
+    create_company,
+    set_company,
+)
 from trytond.pool import Pool
 from trytond.tests import test_tryton
 from trytond.tests.test_tryton import with_transaction

@@ -3,7 +3,8 @@ from decimal import Decimal
 
 from trytond.modules.account.tests.test_module import get_fiscalyear
 from trytond.modules.account_invoice.tests.test_module import (
-    set_invoice_sequences)
+    set_invoice_sequences,
+)
 from trytond.modules.company.tests import CompanyTestMixin, set_company
 from trytond.pool import Pool
 from trytond.tests import test_tryton
@@ -11,7 +12,11 @@ from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
 from partner_billing.tests.test_module import (
-    account, pdf_pages, ref, setup_books)
+    account,
+    pdf_pages,
+    ref,
+    setup_books,
+)
 from service_network.tests.tools import on_day
 
 

@@ -16,7 +16,10 @@ from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import create_company, set_company
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
-    activate_module, drop_db, with_transaction)
+    activate_module,
+    drop_db,
+    with_transaction,
+)
 from trytond.transaction import Transaction
 
 from partner_reconciliation.parser import Layout, parse
@@ -203,7 +206,8 @@ class StatementImportLimitsTestCase(unittest.TestCase):
     def test_report_writes_text_as_text(self):
         "A partner's formula is written as text in the Excel report"
         pool = Pool()
-        Report = pool.get('reconciliation.statement.spreadsheet', type='report')
+        Report = pool.get(
+            'reconciliation.statement.spreadsheet', type='report')
         company = create_company()
         formula = '=HYPERLINK("http://evil","x")'
         with set_company(company):

@@ -4,13 +4,16 @@ import io
 import zipfile
 from decimal import Decimal
 
-from msoffcrypto.format.ooxml import OOXMLFile
 import openpyxl
 import xlwt
+from msoffcrypto.format.ooxml import OOXMLFile
 
 from trytond.exceptions import UserError
 from trytond.modules.company.tests import (
-    CompanyTestMixin, create_company, set_company)
+    CompanyTestMixin,
+    create_company,
+    set_company,
+)
 from trytond.pool import Pool
 from trytond.pyson import PYSONDecoder
 from trytond.tests import test_tryton
@@ -18,11 +21,18 @@ from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
 from partner_billing.tests.test_module import (
-    bill, create_agreement, setup_books)
+    bill,
+    create_agreement,
+    setup_books,
+)
 from partner_billing.tests.test_module import create_cases as billed_cases
 from partner_reconciliation.parser import Layout, parse
 from partner_reconciliation.statement_import import (
-    errors_text, import_statement, read_file, totals_text)
+    errors_text,
+    import_statement,
+    read_file,
+    totals_text,
+)
 
 START, END = dt.date(2026, 3, 1), dt.date(2026, 3, 31)
 HEADER = ['Référence', 'Date', 'Montant', 'Nom', 'Dossier']
@@ -60,7 +70,7 @@ def create_cases(people, procedure='CJ-B3'):
                 'submission_date': person[1],
                 'paid_at': dt.datetime.combine(person[1], dt.time(10)),
                 **(person[2] if len(person) > 2 else {}),
-                } for citizen, person in zip(citizens, people)])
+                } for citizen, person in zip(citizens, people, strict=True)])
     Fee.create([{
                 'case': case.id, 'label': fee.label, 'kind': fee.kind,
                 'amount': fee.amount, 'beneficiary': fee.beneficiary.id,
@@ -223,7 +233,7 @@ class PartnerReconciliationTestCase(
             statement = import_statement(
                 profile, START, END, data, 'releve', valid_only=True)
             self.assertEqual(
-                [(l.row_number, l.amount) for l in statement.lines],
+                [(line.row_number, line.amount) for line in statement.lines],
                 [(2, Decimal(1200)), (5, Decimal(400))])
 
     @with_transaction()
@@ -259,8 +269,8 @@ class PartnerReconciliationTestCase(
                 "des 4 lignes lues au-dessus ; écartée des lignes.")
             statement = import_statement(profile, START, END, data, 'releve')
             self.assertEqual(
-                [(l.row_number, l.amount) for l in statement.lines
-                    if l.row_number],
+                [(line.row_number, line.amount) for line in statement.lines
+                    if line.row_number],
                 [(2, Decimal(200)), (3, Decimal(300)), (6, Decimal(1000)),
                     (7, Decimal(400))])
 
@@ -352,7 +362,8 @@ class PartnerReconciliationTestCase(
             table = Profile.__table__()
             cursor = Transaction().connection.cursor()
             for record, value in zip(
-                    [profile, *others], ['%d/%m/%G', ' %Y-%m-%d', 'jj/mm']):
+                    [profile, *others], ['%d/%m/%G', ' %Y-%m-%d', 'jj/mm'],
+                    strict=True):
                 cursor.execute(*table.update(
                         [table.date_format], [value],
                         where=table.id == record.id))
@@ -518,9 +529,9 @@ class PartnerReconciliationTestCase(
                 ]
             statement = import_statement(
                 profile, START, END, xlsx(rows), 'mars.xlsx')
-            found = {(l.row_number, l.status, l.rule,
-                    l.case.id if l.case else None)
-                for l in statement.lines}
+            found = {(line.row_number, line.status, line.rule,
+                    line.case.id if line.case else None)
+                for line in statement.lines}
             self.assertEqual(found, {
                     (2, 'matched', 'case_number', by_number.id),
                     (3, 'matched', 'reference', by_payment.id),
@@ -566,8 +577,8 @@ class PartnerReconciliationTestCase(
                             'Fatou Ndiaye', None],
                         ]), 'mars.xlsx')
             self.assertEqual(
-                sorted((l.status, l.case.id, l.expected_amount)
-                    for l in statement.lines),
+                sorted((line.status, line.case.id, line.expected_amount)
+                    for line in statement.lines),
                 sorted([
                         ('matched', paid.id, Decimal(200)),
                         ('amount_differs', listed_unpaid.id, Decimal(0)),
@@ -621,8 +632,9 @@ class PartnerReconciliationTestCase(
             run('resolve', unknown, {'reason': "Remboursé au citoyen"})
             statement = Statement(statement.id)
             self.assertEqual(
-                sorted((l.status, l.case.id if l.case else None, l.amount)
-                    for l in statement.lines),
+                sorted((line.status, line.case.id if line.case else None,
+                        line.amount)
+                    for line in statement.lines),
                 sorted([
                         ('matched', first.id, Decimal(200)),
                         ('matched', second.id, Decimal(200)),
@@ -654,7 +666,8 @@ class PartnerReconciliationTestCase(
                 Statement.close([statement])
             self.assertIn('1 lignes à relancer', cm.exception.message)
             self.assertEqual(Statement(statement.id).state, 'to_chase')
-            missing, = [l for l in statement.lines if l.status == 'missing']
+            missing, = [line for line in statement.lines
+                if line.status == 'missing']
             run('resolve', missing, {'reason': "Dossier annulé"})
             statement = Statement(statement.id)
             self.assertEqual(
@@ -719,9 +732,9 @@ class PartnerReconciliationTestCase(
                         ]), 'factures.xlsx')
             links = {link.case.id: link.id for link in LineCase.search([])}
             self.assertEqual(
-                sorted((l.status, l.case.id if l.case else None,
-                        l.billed_line.id if l.billed_line else None,
-                        l.expected_amount) for l in statement.lines),
+                sorted((line.status, line.case.id if line.case else None,
+                        line.billed_line.id if line.billed_line else None,
+                        line.expected_amount) for line in statement.lines),
                 sorted([
                         ('matched', first.id, links[first.id], Decimal(500)),
                         ('amount_differs', second.id, links[second.id],

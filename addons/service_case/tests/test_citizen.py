@@ -12,11 +12,18 @@ from trytond.model.exceptions import SQLConstraintError, ValidationError
 from trytond.modules.company.tests import create_company
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
-    activate_module, drop_db, with_transaction)
+    activate_module,
+    drop_db,
+    with_transaction,
+)
 from trytond.transaction import Transaction, check_access
 
 from service_case.identity import (
-    format_nin, full_name, identity_from_text, nin_error)
+    format_nin,
+    full_name,
+    identity_from_text,
+    nin_error,
+)
 from service_network.exceptions import PhoneValidationError
 
 

@@ -8,9 +8,11 @@ import unittest
 from trytond.pool import Pool
 from trytond.pyson import PYSONDecoder
 from trytond.tests.test_tryton import (
-    activate_module, drop_db, with_transaction)
+    activate_module,
+    drop_db,
+    with_transaction,
+)
 from trytond.transaction import Transaction
-
 
 from .test_module import create_case, deliver, ref
 

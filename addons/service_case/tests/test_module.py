@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from pypdf import PdfReader
 
+from trytond import backend
 from trytond.exceptions import UserError
 from trytond.model.exceptions import SQLConstraintError, ValidationError
 from trytond.modules.company.tests import (
@@ -17,8 +18,9 @@ from trytond.modules.company.tests import (
     set_company,
 )
 from trytond.modules.party.tests import (
-    PartyCheckEraseMixin, PartyCheckReplaceMixin)
-from trytond import backend
+    PartyCheckEraseMixin,
+    PartyCheckReplaceMixin,
+)
 from trytond.pool import Pool
 from trytond.tests import test_tryton
 from trytond.tests.test_tryton import DB_NAME, USER, with_transaction

@@ -5,8 +5,7 @@ import unittest
 from werkzeug.test import Client
 
 from trytond.pool import Pool
-from trytond.tests.test_tryton import (
-    DB_NAME, USER, activate_module, drop_db)
+from trytond.tests.test_tryton import DB_NAME, USER, activate_module, drop_db
 from trytond.transaction import Transaction
 from trytond.wsgi import app
 

@@ -6,14 +6,20 @@ from trytond.exceptions import UserError
 from trytond.i18n import gettext
 from trytond.model.exceptions import AccessError, ValidationError
 from trytond.modules.company.tests import (
-    CompanyTestMixin, create_company, set_company)
+    CompanyTestMixin,
+)
 from trytond.modules.party.tests import (
-    PartyCheckEraseMixin, PartyCheckReplaceMixin)
+    PartyCheckEraseMixin,
+    PartyCheckReplaceMixin,
+)
 from trytond.pool import Pool
 from trytond.pyson import PYSONDecoder
 from trytond.tests import test_tryton
 from trytond.tests.test_tryton import (
-    activate_module, drop_db, with_transaction)
+    activate_module,
+    drop_db,
+    with_transaction,
+)
 from trytond.transaction import Transaction, check_access
 
 
@@ -372,11 +378,11 @@ class ServiceNetworkTestCase(
                         'site': zig.id, 'name': "Box 1",
                         'sector': sector.id}])
             Site.write([Site(zig.id)], {'phone': '33 991 11 20'})
-            with self.assertRaises(Exception):
+            with self.assertRaises(AccessError):
                 Counter.create([{
                             'site': ths.id, 'name': "Box 1",
                             'sector': sector.id}])
-            with self.assertRaises(Exception):
+            with self.assertRaises(AccessError):
                 Site.write([Site(ths.id)], {'phone': '33 951 11 20'})
             # every site stays readable
             self.assertEqual(len(Site.search([])), 46)

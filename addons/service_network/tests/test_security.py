@@ -11,7 +11,11 @@ from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.res.exceptions import PasswordError
 from trytond.tests.test_tryton import (
-    DB_NAME, activate_module, drop_db, with_transaction)
+    DB_NAME,
+    activate_module,
+    drop_db,
+    with_transaction,
+)
 from trytond.transaction import Transaction
 
 

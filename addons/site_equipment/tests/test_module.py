@@ -7,13 +7,19 @@ import openpyxl
 
 from trytond.exceptions import UserError
 from trytond.model.exceptions import (
-    AccessError, SQLConstraintError, ValidationError)
+    AccessError,
+    SQLConstraintError,
+    ValidationError,
+)
 from trytond.modules.company.tests import CompanyTestMixin
 from trytond.pool import Pool
 from trytond.pyson import PYSONDecoder
 from trytond.tests import test_tryton
 from trytond.tests.test_tryton import (
-    activate_module, drop_db, with_transaction)
+    activate_module,
+    drop_db,
+    with_transaction,
+)
 from trytond.transaction import Transaction
 
 

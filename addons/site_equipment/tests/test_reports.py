@@ -14,7 +14,10 @@ from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import create_company, create_employee
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
-    activate_module, drop_db, with_transaction)
+    activate_module,
+    drop_db,
+    with_transaction,
+)
 from trytond.transaction import Transaction
 
 from .test_module import create_equipment, get_site
