@@ -24,7 +24,7 @@ from trytond.modules.company.tests import (
 )
 from trytond.pool import Pool
 from trytond.tests import test_tryton
-from trytond.tests.test_tryton import with_transaction
+from trytond.tests.test_tryton import DB_NAME, USER, with_transaction
 from trytond.transaction import Transaction
 
 from partner_billing.exceptions import NothingToBillError
@@ -52,12 +52,18 @@ def account(code, company):
 
 
 def setup_books():
-    "Create the XOF company on the SYSCOHADA chart with billing settings"
+    """Return the XOF company on the SYSCOHADA chart with billing settings
+    and its VAT, created unless a test class committed them already
+    (commit_books)"""
     pool = Pool()
     Configuration = pool.get('billing.configuration')
     Currency = pool.get('currency.currency')
     Tax = pool.get('account.tax')
     Party = pool.get('party.party')
+    made = Tax.search([('name', '=', "TVA 18 %")], limit=1)
+    if made:
+        vat, = made
+        return vat.company, vat
     company = create_company(currency=Currency(ref('currency_xof')))
     with set_company(company):
         create_chart(company, chart='account_syscohada.root_2016_fr')
@@ -76,6 +82,14 @@ def setup_books():
             'addresses': [('create', [{'city': "Dakar"}])],
             })
     return company, vat
+
+
+def commit_books():
+    """Create the books once for a test class: loading the chart is the
+    longest step of these tests, and each test rolls back its own work"""
+    with Transaction().start(DB_NAME, USER) as transaction:
+        setup_books()
+        transaction.commit()
 
 
 def pdf_pages(content):
@@ -144,6 +158,11 @@ class PartnerBillingTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
     module = 'partner_billing'
     # The SYSCOHADA chart is loaded only in a French database
     language = 'fr'
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        commit_books()
 
     @with_transaction()
     def test_agreement_line_negative(self):

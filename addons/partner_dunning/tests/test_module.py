@@ -13,6 +13,7 @@ from trytond.transaction import Transaction
 
 from partner_billing.tests.test_module import (
     account,
+    commit_books,
     pdf_pages,
     ref,
     setup_books,
@@ -52,6 +53,11 @@ class PartnerDunningTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
     module = 'partner_dunning'
     # The SYSCOHADA chart is loaded only in a French database
     language = 'fr'
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        commit_books()
 
     def setup_invoices(self):
         pool = Pool()
