@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 
 from openpyxl.utils.cell import column_index_from_string
 from openpyxl.utils.datetime import from_excel
+from python_calamine import CalamineWorkbook
 
 from . import spreadsheet_limits as limits
 from .spreadsheet_limits import (
@@ -171,7 +172,83 @@ def _xlsx_formulas(data):
     return False
 
 
+# The references of cells far down (7 digits) or right (3 letters), and of
+# those of 6 digits or 2 letters, whose value the prescan compares
+FAR_CELL = re.compile(rb'<c r="(?:[A-Z]{3}\d|[A-Z]{1,2}\d{7})')
+LONG_ROW = re.compile(rb'<c r="[A-Z]{1,2}(\d{6})"')
+LONG_COLUMN = re.compile(rb'<c r="([A-Z]{2})\d')
+# The most cells a sheet read by calamine may span: it holds the whole
+# rectangle from the first cell to the last in memory
+CALAMINE_CELLS = 4_000_000
+
+
+def _plain_sheets(data, max_row):
+    """Tell whether every sheet of the .xlsx is plain enough for calamine,
+    scanning its XML without parsing it: every cell has its reference
+    first, none lies past max_row or the column limit nor makes the
+    rectangle of cells larger than CALAMINE_CELLS, and there is neither
+    formula nor error cell (whose text calamine does not give).
+    Otherwise openpyxl streams the sheet within the limits."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in archive.namelist():
+            if name.startswith('xl/worksheets/') and name.endswith('.xml'):
+                with archive.open(name) as sheet:
+                    if not _plain_sheet(sheet, max_row):
+                        return False
+    return True
+
+
+def _plain_sheet(sheet, max_row):
+    rows = columns = 0
+    tail = b''
+    while chunk := sheet.read(1 << 20):
+        block = tail + chunk
+        cut = block.rfind(b'>') + 1
+        block, tail = block[:cut], block[cut:]
+        cells = block.count(b'<c ') + block.count(b'<c>')
+        if (cells != block.count(b'<c r="') or b'<f' in block
+                or b't="e"' in block or FAR_CELL.search(block)):
+            return False
+        rows = max([rows, *map(int, LONG_ROW.findall(block))])
+        columns = max([columns, *(column_index_from_string(c.decode())
+                    for c in set(LONG_COLUMN.findall(block)))])
+        if block.count(b'<c r="'):
+            rows = max(rows, 99_999)  # 5 digits at most besides
+            columns = max(columns, 26)
+    if rows > max_row or columns > limits.limit('max_columns'):
+        return False
+    return rows * columns <= CALAMINE_CELLS
+
+
+def _calamine_rows(data, sheet, max_row):
+    """Yield the rows of the sheet read by calamine, blanks as None, up to
+    max_row then one more if the sheet goes further"""
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exception:
+        raise SpreadsheetError('corrupt') from exception
+    try:
+        index = pick_sheet(book.sheet_names, sheet)
+        try:
+            rows = book.get_sheet_by_index(index).iter_rows()
+        except Exception as exception:
+            raise SpreadsheetError('corrupt') from exception
+        for number, row in enumerate(rows, 1):
+            yield [None if value == '' else value for value in row]
+            if number > max_row:
+                break
+    finally:
+        book.close()
+
+
 def _xlsx_rows(data, sheet, max_row, formulas):
+    if _plain_sheets(data, max_row):
+        yield from _calamine_rows(data, sheet, max_row)
+    else:
+        yield from _openpyxl_rows(data, sheet, max_row, formulas)
+
+
+def _openpyxl_rows(data, sheet, max_row, formulas):
     "Yield the rows of the sheet as lists of values (FORMULA if no value)"
     book = limits.open_xlsx(data)
     try:
