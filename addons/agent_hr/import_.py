@@ -2,7 +2,7 @@
 
 Every row is checked first; all the errors are reported by row and column
 and nothing is created unless the whole file is valid. Files are read
-within the limits of service_network's spreadsheet_limits, and only HR and
+by service_network's spreadsheet layer, within its limits, and only HR and
 network administrators may import: wizards run without access rights, so
 they check the user's groups themselves."""
 import datetime as dt

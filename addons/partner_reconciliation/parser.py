@@ -4,7 +4,7 @@ rows of the profile's sheet, every cell checked.
 Pure Python, no database: the errors are codes with parameters, turned into
 French messages by the caller (see ``statement_import.error_text``). The
 whole file is read before anything is stored, within the limits of
-service_network's spreadsheet_limits (size, unzipped size, rows, errors
+service_network's spreadsheet layer (size, unzipped size, rows, errors
 kept, length of the values echoed).
 """
 from dataclasses import dataclass, field

@@ -172,11 +172,11 @@ def _xlsx_formulas(data):
     return False
 
 
-# The references of cells far down (7 digits) or right (3 letters), and of
-# those of 6 digits or 2 letters, whose value the prescan compares
+# The references of cells far down (7 digits) or right (3 letters), then
+# the row and column of every cell
 FAR_CELL = re.compile(rb'<c r="(?:[A-Z]{3}\d|[A-Z]{1,2}\d{7})')
-LONG_ROW = re.compile(rb'<c r="[A-Z]{1,2}(\d{6})"')
-LONG_COLUMN = re.compile(rb'<c r="([A-Z]{2})\d')
+CELL_ROW = re.compile(rb'<c r="[A-Z]{1,2}(\d+)"')
+CELL_COLUMN = re.compile(rb'<c r="([A-Z]{1,2})\d')
 # The most cells a sheet read by calamine may span: it holds the whole
 # rectangle from the first cell to the last in memory
 CALAMINE_CELLS = 4_000_000
@@ -209,12 +209,9 @@ def _plain_sheet(sheet, max_row):
         if (cells != block.count(b'<c r="') or b'<f' in block
                 or b't="e"' in block or FAR_CELL.search(block)):
             return False
-        rows = max([rows, *map(int, LONG_ROW.findall(block))])
-        columns = max([columns, *(column_index_from_string(c.decode())
-                    for c in set(LONG_COLUMN.findall(block)))])
-        if block.count(b'<c r="'):
-            rows = max(rows, 99_999)  # 5 digits at most besides
-            columns = max(columns, 26)
+        rows = max(rows, max(map(int, CELL_ROW.findall(block)), default=0))
+        columns = max(columns, max((column_index_from_string(c.decode())
+                    for c in set(CELL_COLUMN.findall(block))), default=0))
     if rows > max_row or columns > limits.limit('max_columns'):
         return False
     return rows * columns <= CALAMINE_CELLS

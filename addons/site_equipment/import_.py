@@ -3,7 +3,7 @@
 Every row is checked first; errors are listed by row and column and
 nothing is created unless every row is valid, or unless the user chose to
 import only the valid rows. Files are read within the limits of
-service_network's spreadsheet_limits. Wizards run without access rights
+service_network's spreadsheet layer. Wizards run without access rights
 nor record rules, so the import checks itself that the user is a network
 administrator, or a site manager importing only into their sites."""
 from decimal import Decimal
