@@ -13,6 +13,7 @@ Pure Python, no database: refusals of the whole file are
 ``SpreadsheetError`` codes with parameters, and the messages are written by
 each importer with its own ``ir.message``.
 """
+import contextlib
 import datetime as dt
 import io
 import re
@@ -220,22 +221,32 @@ def _plain_sheet(sheet, max_row):
 def _calamine_rows(data, sheet, max_row):
     """Yield the rows of the sheet read by calamine, blanks as None, up to
     max_row then one more if the sheet goes further"""
-    try:
+    with _calamine_errors():
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exception:
-        raise SpreadsheetError('corrupt') from exception
     try:
         index = pick_sheet(book.sheet_names, sheet)
-        try:
-            rows = book.get_sheet_by_index(index).iter_rows()
-        except Exception as exception:
-            raise SpreadsheetError('corrupt') from exception
-        for number, row in enumerate(rows, 1):
-            yield [None if value == '' else value for value in row]
-            if number > max_row:
+        with _calamine_errors():
+            rows = iter(book.get_sheet_by_index(index).iter_rows())
+        for number in range(1, max_row + 2):
+            with _calamine_errors():
+                row = next(rows, None)
+            if row is None:
                 break
+            yield [None if value == '' else value for value in row]
     finally:
         book.close()
+
+
+@contextlib.contextmanager
+def _calamine_errors():
+    """Turn what calamine raises, a Rust panic included (a BaseException),
+    into the refusal of a corrupt file"""
+    try:
+        yield
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exception:
+        raise SpreadsheetError('corrupt') from exception
 
 
 def _xlsx_rows(data, sheet, max_row, formulas):

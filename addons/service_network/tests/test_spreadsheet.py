@@ -4,6 +4,7 @@ rows whether calamine or openpyxl reads an .xlsx."""
 import datetime as dt
 import io
 import unittest
+import zipfile
 from decimal import Decimal
 
 import openpyxl
@@ -110,6 +111,16 @@ class SpreadsheetTestCase(unittest.TestCase):
         with self.assertRaises(SpreadsheetError) as cm:
             self.rows(xlsx(ROWS, far))
         self.assertEqual(cm.exception.code, 'too_many_rows')
+
+    def test_damaged_xlsx(self):
+        "A workbook calamine cannot read is refused as corrupt"
+        data = io.BytesIO()
+        with zipfile.ZipFile(data, 'w') as archive:
+            archive.writestr('xl/workbook.xml', b'<workbook><sheets>')
+            archive.writestr('xl/worksheets/sheet1.xml', b'<worksheet/>')
+        with self.assertRaises(SpreadsheetError) as cm:
+            self.rows(data.getvalue())
+        self.assertEqual(cm.exception.code, 'corrupt')
 
     def test_dates(self):
         "Dates the French way, ISO, and Excel serials when asked"
