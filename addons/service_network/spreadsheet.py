@@ -159,17 +159,26 @@ def pick_sheet(names, wanted):
 def _xlsx_formulas(data):
     """Tell whether a sheet of the workbook holds formulas, by scanning its
     XML without parsing it"""
-    archive = zipfile.ZipFile(io.BytesIO(data))
-    for name in archive.namelist():
-        if not name.startswith('xl/worksheets/'):
-            continue
-        with archive.open(name) as sheet:
-            tail = b''
-            while chunk := sheet.read(1 << 20):
-                block = tail + chunk
-                if b'<f>' in block or b'<f ' in block:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for name in archive.namelist():
+                if (name.startswith('xl/worksheets/')
+                        and _holds_formula(archive, name)):
                     return True
-                tail = chunk[-4:]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError,
+            OSError, NotImplementedError) as exception:
+        raise SpreadsheetError('corrupt') from exception
+    return False
+
+
+def _holds_formula(archive, name):
+    with archive.open(name) as sheet:
+        tail = b''
+        while chunk := sheet.read(1 << 20):
+            block = tail + chunk
+            if b'<f>' in block or b'<f ' in block:
+                return True
+            tail = chunk[-4:]
     return False
 
 
@@ -190,12 +199,18 @@ def _plain_sheets(data, max_row):
     rectangle of cells larger than CALAMINE_CELLS, and there is neither
     formula nor error cell (whose text calamine does not give).
     Otherwise openpyxl streams the sheet within the limits."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for name in archive.namelist():
-            if name.startswith('xl/worksheets/') and name.endswith('.xml'):
-                with archive.open(name) as sheet:
-                    if not _plain_sheet(sheet, max_row):
-                        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for name in archive.namelist():
+                if (name.startswith('xl/worksheets/')
+                        and name.endswith('.xml')):
+                    with archive.open(name) as sheet:
+                        if not _plain_sheet(sheet, max_row):
+                            return False
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError,
+            OSError, NotImplementedError) as exception:
+        # a member longer than its directory says fails its CRC
+        raise SpreadsheetError('corrupt') from exception
     return True
 
 
