@@ -2,16 +2,15 @@
 
 Every row is checked first; all the errors are reported by row and column
 and nothing is created unless the whole file is valid. Files are read
-within the limits of service_network's spreadsheet_limits, and only HR and
+by service_network's spreadsheet layer, within its limits, and only HR and
 network administrators may import: wizards run without access rights, so
 they check the user's groups themselves."""
 import datetime as dt
-import unicodedata
 from decimal import Decimal, InvalidOperation
 
+from service_network import spreadsheet
 from service_network.phone import format_sn_phone, parse_sn_phone
-from service_network.spreadsheet_limits import (
-    SpreadsheetError, first_sheet_rows, limit, shorten)
+from service_network.spreadsheet import SpreadsheetError, shorten
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.pool import Pool
@@ -24,8 +23,9 @@ from .employee import LANGUAGES
 from .exceptions import ImportFileError
 from .protection import check_hr_user
 
-# The message of each refusal of spreadsheet_limits
+# The message of each refusal of the spreadsheet layer
 FILE_MESSAGES = {
+    'empty': 'agent_hr.msg_import_format',
     'too_large': 'agent_hr.msg_import_too_large',
     'unpacked_too_large': 'agent_hr.msg_import_unpacked_too_large',
     'too_many_rows': 'agent_hr.msg_import_too_many_rows',
@@ -46,101 +46,80 @@ LANGUAGE_NAMES = {
     }
 TRUE_VALUES = {'oui', 'o', 'yes', 'y', 'x', '1', 'true', 'vrai', 'present'}
 FALSE_VALUES = {'non', 'n', 'no', '0', 'false', 'faux', 'absent', ''}
-
-
-def normalize(text):
-    "Lower-case text without accents nor surrounding spaces"
-    text = unicodedata.normalize('NFKD', str(text or '').strip().lower())
-    return ''.join(c for c in text if not unicodedata.combining(c))
+normalize = spreadsheet.normalize
 
 
 def read_sheet(data, columns):
-    """Return the rows of the first sheet of an .xlsx or .xls file as
-    (row number, {column: (header, value)}) for the known columns.
+    """Return the positions of the known columns and the rows of the first
+    sheet of an .xlsx or .xls file as (row number, {column: (header,
+    value)}).
 
-    columns maps a column name to the normalized headers it accepts; the
-    first row holds the headers."""
+    columns maps a column name to the headers it accepts, compared as
+    spreadsheet.header_key gives them; the first row holds the headers."""
     try:
-        return _read_sheet(bytes(data or b''), columns)
+        return _read_sheet(data, columns)
     except SpreadsheetError as error:
         raise ImportFileError(
             gettext(FILE_MESSAGES[error.code], **error.params)) from None
 
 
 def _read_sheet(data, columns):
-    rows = first_sheet_rows(data)
-    headers = next(rows, None) or []
-    positions = {}
-    for position, header in enumerate(headers):
-        for name, aliases in columns.items():
-            if normalize(header) in aliases:
-                positions[name] = (position, shorten(str(header).strip()))
+    _, rows = spreadsheet.read_rows(data, kinds={'xlsx', 'xls'})
+    aliases = {name: {spreadsheet.header_key(a) for a in names}
+        for name, names in columns.items()}
+    positions = spreadsheet.map_headers(next(rows, None) or [], aliases)
     result = []
     for number, row in enumerate(rows, start=2):
-        if all(v is None or str(v).strip() == '' for v in row):
+        if all(spreadsheet.is_blank(v) for v in row):
             continue
         values = {}
         for name, (position, header) in positions.items():
-            value = row[position] if position < len(row) else None
+            value = spreadsheet.cell(row, position)
             if isinstance(value, str):
-                value = value.strip() or None
+                value = value.strip()
             values[name] = (header, value)
         result.append((number, values))
     return positions, result
 
 
-class RowErrors:
+class RowErrors(spreadsheet.RowErrors):
     """The errors of an import, by row and column, raised all at once;
     the first ones are kept, the others counted"""
 
-    def __init__(self):
-        self.errors = []
-        self.count = 0
-
     def add(self, row, column, message):
-        self.count += 1
-        if len(self.errors) < limit('max_errors'):
-            self.errors.append(gettext('agent_hr.msg_import_row_error',
-                    row=row, column=column, error=message))
+        super().add(row, column, message)
+
+    @property
+    def errors(self):
+        return [gettext('agent_hr.msg_import_row_error',
+                row=row, column=column, error=message)
+            for row, column, message, _ in self.kept]
 
     def check_columns(self, positions, required, labels):
-        for name in required:
-            if name not in positions:
-                self.count += 1
-                self.errors.append(gettext(
-                        'agent_hr.msg_import_missing_column',
-                        column=labels[name]))
-        self.raise_if_any()
+        missing = [gettext('agent_hr.msg_import_missing_column',
+                column=labels[name])
+            for name in required if name not in positions]
+        if missing:
+            raise ImportFileError(gettext('agent_hr.msg_import_errors',
+                    count=len(missing), errors='\n'.join(missing)))
 
     def raise_if_any(self):
         if self.count:
-            errors = list(self.errors)
-            if self.count > len(errors):
+            errors = self.errors
+            if self.more:
                 errors.append(gettext('agent_hr.msg_import_more_errors',
-                        count=self.count - len(errors)))
+                        count=self.more))
             raise ImportFileError(gettext('agent_hr.msg_import_errors',
                     count=self.count, errors='\n'.join(errors)))
 
 
 def to_text(value):
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip() if value is not None else None
+    return spreadsheet.text(value) if value is not None else None
 
 
 def to_date(value):
     "Return value as a date, or raise ValueError"
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = to_text(value)
-    for pattern in ['%d/%m/%Y', '%Y-%m-%d', '%d-%m-%Y', '%d/%m/%y']:
-        try:
-            return dt.datetime.strptime(text, pattern).date()
-        except (TypeError, ValueError):
-            continue
-    raise ValueError(value)
+    return spreadsheet.to_date(value)
 
 
 class ImportStartMixin:
@@ -289,43 +268,46 @@ class ImportAgents(Wizard):
             row['name'] = to_text(name)
             if values.get('grade', (None, None))[1] is not None:
                 row['grade'] = to_text(values['grade'][1])
-            header, phone = values.get('phone', (None, None))
-            if phone is not None:
-                phone = to_text(phone)
-                if parse_sn_phone(phone) is None:
-                    errors.add(number, header, gettext(
-                            'agent_hr.msg_import_phone',
-                            phone=shorten(phone)))
-                row['phone'] = format_sn_phone(phone)
-            header, hire_date = values.get('hire_date', (None, None))
-            if hire_date is not None:
-                try:
-                    row['hire_date'] = to_date(hire_date)
-                except ValueError:
-                    errors.add(number, header, gettext(
-                            'agent_hr.msg_import_date',
-                            value=shorten(hire_date)))
-            header, languages = values.get('languages', (None, None))
-            for language in filter(None, (normalize(v) for v in
-                        str(languages or '').replace(';', ',')
-                        .replace('/', ',').split(','))):
-                if language in LANGUAGE_NAMES:
-                    row['languages'].append(LANGUAGE_NAMES[language])
-                else:
-                    errors.add(number, header, gettext(
-                            'agent_hr.msg_import_language',
-                            value=shorten(language),
-                            languages=', '.join(n for _, n in LANGUAGES)))
-            header, site = values.get('site', (None, None))
-            if site is not None:
-                code = to_text(site).upper()
-                if code not in sites:
-                    errors.add(number, header, gettext(
-                            'agent_hr.msg_import_site', value=shorten(site)))
-                row['site'] = sites.get(code)
+            self.check_optional(number, values, row, errors, sites)
             result.append(row)
         errors.raise_if_any()
         return result
+
+    @staticmethod
+    def check_optional(number, values, row, errors, sites):
+        "Fill row with the phone, hire date, languages and site of values"
+        header, phone = values.get('phone', (None, None))
+        if phone is not None:
+            phone = to_text(phone)
+            if parse_sn_phone(phone) is None:
+                errors.add(number, header, gettext(
+                        'agent_hr.msg_import_phone', phone=shorten(phone)))
+            row['phone'] = format_sn_phone(phone)
+        header, hire_date = values.get('hire_date', (None, None))
+        if hire_date is not None:
+            try:
+                row['hire_date'] = to_date(hire_date)
+            except ValueError:
+                errors.add(number, header, gettext(
+                        'agent_hr.msg_import_date', value=shorten(hire_date)))
+        header, languages = values.get('languages', (None, None))
+        for language in filter(None, (normalize(v) for v in
+                    str(languages or '').replace(';', ',')
+                    .replace('/', ',').split(','))):
+            if language in LANGUAGE_NAMES:
+                row['languages'].append(LANGUAGE_NAMES[language])
+            else:
+                errors.add(number, header, gettext(
+                        'agent_hr.msg_import_language',
+                        value=shorten(language),
+                        languages=', '.join(n for _, n in LANGUAGES)))
+        header, site = values.get('site', (None, None))
+        if site is not None:
+            code = to_text(site).upper()
+            if code not in sites:
+                errors.add(number, header, gettext(
+                        'agent_hr.msg_import_site', value=shorten(site)))
+            row['site'] = sites.get(code)
 
 
 class ImportAttendanceStart(ImportStartMixin, ModelView):
@@ -431,17 +413,23 @@ class ImportAttendance(Wizard):
                 presences[enrolment, date] = (
                     normalize(to_text(present)) in TRUE_VALUES)
             header, score = values.get('score', (None, None))
-            if score is not None:
-                try:
-                    score = Decimal(to_text(score).replace(',', '.'))
-                    if not 0 <= score <= 20:
-                        raise InvalidOperation
-                except InvalidOperation:
-                    errors.add(number, header, gettext(
-                            'agent_hr.msg_import_score',
-                            value=shorten(score)))
-                else:
-                    if enrolment:
-                        scores[enrolment] = score
+            score = check_score(number, header, score, errors)
+            if score is not None and enrolment:
+                scores[enrolment] = score
         errors.raise_if_any()
         return presences, scores
+
+
+def check_score(number, header, value, errors):
+    "Return the score of value out of 20, None if blank or wrong"
+    if value is None:
+        return None
+    try:
+        score = Decimal(to_text(value).replace(',', '.'))
+        if not 0 <= score <= 20:
+            raise InvalidOperation
+    except InvalidOperation:
+        errors.add(number, header, gettext(
+                'agent_hr.msg_import_score', value=shorten(value)))
+        return None
+    return score

@@ -3,10 +3,11 @@
 A spreadsheet is untrusted input: a 0.3 MB .xlsx can unzip to gigabytes,
 a sheet can claim or hold millions of empty rows, and a cell can hold
 megabytes that an error message would echo. Every importer reads its
-files through these functions, so that the limits are written once:
+files through the layer of ``spreadsheet``, which calls these
+functions, so that the limits are written once:
 
 - the size of the uploaded file,
-- the size of an .xlsx once unzipped (checked before openpyxl opens it),
+- the size of an .xlsx once unzipped (checked before it is opened),
 - the rows read after the header (whatever the sheet's dimension claims),
 - the columns kept in a row,
 - the length of a value echoed in a message and the number of messages.
@@ -16,7 +17,7 @@ The limits are read from the trytond configuration, section
 
 Pure Python, no database: refusals are ``SpreadsheetError`` codes with
 parameters, turned into French messages by each importer, and the raw
-messages of openpyxl, xlrd and csv never reach users.
+messages of calamine, openpyxl, xlrd and csv never reach users.
 """
 import csv
 import datetime as dt
@@ -181,26 +182,6 @@ def bounded(rows, header_row=1):
         if number > last:
             raise SpreadsheetError('too_many_rows', limit=limit('max_rows'))
         yield row
-
-
-def first_sheet_rows(data):
-    """Yield the rows of the first sheet of an .xlsx or .xls file whose
-    header is the first row, within the limits"""
-    if data.startswith(ZIP_MAGIC):
-        book = open_xlsx(data)
-        try:
-            yield from bounded(xlsx_rows(book.worksheets[0], last_row()))
-        finally:
-            book.close()
-    elif data.startswith(OLE2_MAGIC):
-        book = open_xls(data)
-        try:
-            yield from bounded(xls_rows(book, 0, last_row()))
-        finally:
-            book.release_resources()
-    else:
-        check_size(data)
-        raise SpreadsheetError('not_spreadsheet')
 
 
 def csv_rows(text, delimiter):

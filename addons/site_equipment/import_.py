@@ -3,17 +3,15 @@
 Every row is checked first; errors are listed by row and column and
 nothing is created unless every row is valid, or unless the user chose to
 import only the valid rows. Files are read within the limits of
-service_network's spreadsheet_limits. Wizards run without access rights
+service_network's spreadsheet layer. Wizards run without access rights
 nor record rules, so the import checks itself that the user is a network
 administrator, or a site manager importing only into their sites."""
-import datetime as dt
-import re
-import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from service_network import spreadsheet
 from service_network.protection import check_user_groups, wizard_label
-from service_network.spreadsheet_limits import (
-    SpreadsheetError, first_errors, first_sheet_rows, shorten)
+from service_network.spreadsheet import SpreadsheetError, shorten
+from service_network.spreadsheet_limits import first_errors
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.model.exceptions import AccessError
@@ -24,7 +22,7 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 from .equipment import STATES
 from .exceptions import EquipmentImportError
 
-# field: accepted headers, written without accents, in lower case
+# field: accepted headers, compared as spreadsheet.header_key gives them
 COLUMNS = {
     'category': {'categorie', 'category', 'type'},
     'brand': {'marque', 'brand'},
@@ -44,6 +42,8 @@ COLUMNS = {
     'state': {'etat', 'state'},
     'notes': {'observations', 'notes', 'remarques'},
     }
+COLUMNS = {name: {spreadsheet.header_key(h) for h in headers}
+    for name, headers in COLUMNS.items()}
 STATE_NAMES = {
     'en service': 'in_service', 'en reparation': 'under_repair',
     'endommage': 'damaged', 'en panne': 'damaged', 'vole': 'stolen',
@@ -53,8 +53,9 @@ STATE_NAMES = {
 CHUNK = 500  # SQLite checks unique constraints with one query per chunk
 # The groups of service_network allowed to import
 IMPORT_GROUPS = ['group_network_admin', 'group_site_manager']
-# The message of each refusal of spreadsheet_limits
+# The message of each refusal of the spreadsheet layer
 FILE_MESSAGES = {
+    'empty': 'site_equipment.msg_import_unreadable',
     'too_large': 'site_equipment.msg_import_too_large',
     'unpacked_too_large': 'site_equipment.msg_import_unpacked_too_large',
     'too_many_rows': 'site_equipment.msg_import_too_many_rows',
@@ -64,18 +65,15 @@ FILE_MESSAGES = {
     }
 
 
-def normalize(value):
-    "Lower case without accents nor punctuation: 'N° de série' → 'n de serie'"
-    value = unicodedata.normalize('NFKD', str(value or ''))
-    value = ''.join(c for c in value if not unicodedata.combining(c))
-    return ' '.join(re.sub(r'[^a-z0-9]+', ' ', value.lower()).split())
+normalize = spreadsheet.header_key
 
 
 def read_rows(data, filename=''):
     """Return the rows of the first sheet of an .xlsx or .xls file, or
     raise why the file is refused"""
     try:
-        return [list(r) for r in first_sheet_rows(bytes(data or b''))]
+        _, rows = spreadsheet.read_rows(data, kinds={'xlsx', 'xls'})
+        return [list(r) for r in rows]
     except SpreadsheetError as error:
         raise EquipmentImportError(gettext(
                 FILE_MESSAGES[error.code], filename=shorten(filename),
@@ -104,12 +102,7 @@ def check_row_sites(row_sites):
                     row=number, site=site.rec_name))
 
 
-def cell_text(value):
-    if value is None:
-        return ''
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
+cell_text = spreadsheet.text
 
 
 class ImportStart(ModelView):
@@ -228,15 +221,12 @@ class RegisterReader:
 
     def read(self, rows):
         "Return (values of valid rows, errors of all rows)"
-        rows = [r for r in rows if any(cell_text(c) for c in r)]
+        rows = [(number, row) for number, row in enumerate(rows, 1)
+            if any(cell_text(c) for c in row)]
         if not rows:
             return [], [gettext('site_equipment.msg_import_empty')]
-        header = rows[0]
-        columns = {}
-        for index, title in enumerate(header):
-            for name, titles in COLUMNS.items():
-                if normalize(title) in titles and name not in columns:
-                    columns[name] = (index, cell_text(title))
+        (_, header), rows = rows[0], rows[1:]
+        columns = spreadsheet.map_headers(header, COLUMNS)
         missing = [n for n in ['category'] if n not in columns]
         if not {'serial_number', 'asset_tag'} & set(columns):
             missing.append('serial_number')
@@ -245,9 +235,9 @@ class RegisterReader:
                         'site_equipment.msg_import_missing_column',
                         columns=', '.join(missing))]
         values, errors = [], []
-        for number, row in enumerate(rows[1:], start=2):
+        for number, row in rows:
             cells = {
-                name: (row[index] if index < len(row) else None, title)
+                name: (spreadsheet.cell(row, index), title)
                 for name, (index, title) in columns.items()}
             value, row_errors = self.read_row(number, cells)
             errors.extend(row_errors)
@@ -257,76 +247,71 @@ class RegisterReader:
         return [v for v in values if v], errors
 
     def read_row(self, number, cells):
-        value, errors = {}, []
-
-        def text(name):
-            return cell_text(cells[name][0]) if name in cells else ''
-
-        def fail(name, msg_id, **kwargs):
-            errors.append(self.error(
-                    number, cells[name][1], msg_id, **kwargs))
-
-        category = self.categories.get(normalize(text('category')))
-        if not text('category'):
-            fail('category', 'msg_import_required')
-        elif not category:
-            fail('category', 'msg_import_unknown_category',
-                value=text('category'))
-        else:
-            value['category'] = category.id
-        site = self.site
-        if text('site'):
-            site = self.sites.get(normalize(text('site')))
-            if not site:
-                fail('site', 'msg_import_unknown_site', value=text('site'))
-        value['site'] = site.id if site else None
-        self.row_sites.append((number, site))
+        "Return the values of the row and its errors"
+        row = _Row(self, number, cells)
+        category = self.read_category(row)
+        site = self.read_site(row)
         for name in ['brand', 'model', 'notes', 'supplier']:
-            if text(name):
-                value[name] = text(name)
-        serial = text('serial_number').upper()
-        tag = text('asset_tag').upper()
+            if row.text(name):
+                row.value[name] = row.text(name)
+        self.read_codes(row, category)
+        read_dates_and_amount(row)
+        if row.text('state'):
+            state = self.states.get(normalize(row.text('state')))
+            if not state:
+                row.fail('state', 'msg_import_unknown_state',
+                    value=row.text('state'))
+            row.value['state'] = state
+        if row.text('counter') and site:
+            counter = self.find_counter(site, row.text('counter'))
+            if not counter:
+                row.fail('counter', 'msg_import_unknown_counter',
+                    value=row.text('counter'), site=site.rec_name)
+            row.value['counter'] = counter.id if counter else None
+        row.value['row'] = number
+        return row.value, row.errors
+
+    def read_category(self, row):
+        category = self.categories.get(normalize(row.text('category')))
+        if not row.text('category'):
+            row.fail('category', 'msg_import_required')
+        elif not category:
+            row.fail('category', 'msg_import_unknown_category',
+                value=row.text('category'))
+        else:
+            row.value['category'] = category.id
+        return category
+
+    def read_site(self, row):
+        site = self.site
+        if row.text('site'):
+            site = self.sites.get(normalize(row.text('site')))
+            if not site:
+                row.fail('site', 'msg_import_unknown_site',
+                    value=row.text('site'))
+        row.value['site'] = site.id if site else None
+        self.row_sites.append((row.number, site))
+        return site
+
+    def read_codes(self, row, category):
+        "Read the serial number and asset tag, unique in the file"
+        serial = row.text('serial_number').upper()
+        tag = row.text('asset_tag').upper()
         if not serial and not tag:
-            name = 'serial_number' if 'serial_number' in cells else (
+            name = 'serial_number' if 'serial_number' in row.cells else (
                 'asset_tag')
-            fail(name, 'msg_import_no_identifier')
+            row.fail(name, 'msg_import_no_identifier')
         for name, code in [('serial_number', serial), ('asset_tag', tag)]:
             if not code:
                 continue
             key = (name, category.id if name == 'serial_number'
                 and category else None, code)
             if key in self.seen:
-                fail(name, 'msg_import_duplicate',
+                row.fail(name, 'msg_import_duplicate',
                     value=code, other=self.seen[key])
             else:
-                self.seen[key] = number
-            value[name] = code
-        for name in ['purchase_date', 'warranty_end']:
-            if name in cells and text(name):
-                date = parse_date(cells[name][0])
-                if date is None:
-                    fail(name, 'msg_import_invalid_date', value=text(name))
-                value[name] = date
-        if text('purchase_value'):
-            amount = parse_amount(cells['purchase_value'][0])
-            if amount is None or amount < 0:
-                fail('purchase_value', 'msg_import_invalid_amount',
-                    value=text('purchase_value'))
-            value['purchase_value'] = amount
-        if text('state'):
-            state = self.states.get(normalize(text('state')))
-            if not state:
-                fail('state', 'msg_import_unknown_state',
-                    value=text('state'))
-            value['state'] = state
-        if text('counter') and site:
-            counter = self.find_counter(site, text('counter'))
-            if not counter:
-                fail('counter', 'msg_import_unknown_counter',
-                    value=text('counter'), site=site.rec_name)
-            value['counter'] = counter.id if counter else None
-        value['row'] = number
-        return value, errors
+                self.seen[key] = row.number
+            row.value[name] = code
 
     def find_counter(self, site, name):
         if site not in self.counters:
@@ -359,26 +344,51 @@ class RegisterReader:
                 del value['row']
 
 
+class _Row:
+    "A row being read: its cells, the values read and the errors"
+
+    def __init__(self, reader, number, cells):
+        self.reader = reader
+        self.number = number
+        self.cells = cells
+        self.value = {}
+        self.errors = []
+
+    def text(self, name):
+        return cell_text(self.cells[name][0]) if name in self.cells else ''
+
+    def fail(self, name, msg_id, **kwargs):
+        self.errors.append(self.reader.error(
+                self.number, self.cells[name][1], msg_id, **kwargs))
+
+
+def read_dates_and_amount(row):
+    for name in ['purchase_date', 'warranty_end']:
+        if row.text(name):
+            date = parse_date(row.cells[name][0])
+            if date is None:
+                row.fail(name, 'msg_import_invalid_date',
+                    value=row.text(name))
+            row.value[name] = date
+    if row.text('purchase_value'):
+        amount = parse_amount(row.cells['purchase_value'][0])
+        if amount is None or amount < 0:
+            row.fail('purchase_value', 'msg_import_invalid_amount',
+                value=row.text('purchase_value'))
+        row.value['purchase_value'] = amount
+
+
 def parse_date(value):
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = cell_text(value)
-    for format_ in ['%d/%m/%Y', '%Y-%m-%d', '%d-%m-%Y', '%d/%m/%y']:
-        try:
-            return dt.datetime.strptime(text, format_).date()
-        except ValueError:
-            continue
-    return None
+    "Return the date of value, None if it is not one"
+    try:
+        return spreadsheet.to_date(value)
+    except ValueError:
+        return None
 
 
 def parse_amount(value):
-    if isinstance(value, (int, float)):
-        return Decimal(str(value)).quantize(Decimal(1))
-    text = cell_text(value).replace('\xa0', '').replace(' ', '')
-    text = re.sub(r'(?i)(f\s*cfa|xof|fcfa)$', '', text).replace(',', '.')
+    "Return the amount of value in whole francs, None if it is not one"
     try:
-        return Decimal(text).quantize(Decimal(1))
-    except InvalidOperation:
+        return spreadsheet.to_amount(value).quantize(Decimal(1))
+    except ValueError:
         return None
