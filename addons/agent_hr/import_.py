@@ -5,19 +5,24 @@ and nothing is created unless the whole file is valid. Files are read
 by service_network's spreadsheet layer, within its limits, and only HR and
 network administrators may import: wizards run without access rights, so
 they check the user's groups themselves."""
-import datetime as dt
 from decimal import Decimal, InvalidOperation
 
-from service_network import spreadsheet
-from service_network.phone import format_sn_phone, parse_sn_phone
-from service_network.spreadsheet import SpreadsheetError, shorten
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.pool import Pool
 from trytond.pyson import PYSONEncoder
 from trytond.transaction import Transaction
 from trytond.wizard import (
-    Button, StateAction, StateTransition, StateView, Wizard)
+    Button,
+    StateAction,
+    StateTransition,
+    StateView,
+    Wizard,
+)
+
+from service_network import spreadsheet
+from service_network.phone import format_sn_phone, parse_sn_phone
+from service_network.spreadsheet import SpreadsheetError, shorten
 
 from .employee import LANGUAGES
 from .exceptions import ImportFileError
@@ -194,12 +199,13 @@ class ImportAgents(Wizard):
                     'phone': r['phone'], 'languages': r['languages'],
                     'hire_date': r['hire_date'],
                     'start_date': r['hire_date'],
-                    } for party, r in zip(parties, rows)])
+                    } for party, r in zip(parties, rows, strict=True)])
+        today = pool.get('ir.date').today()
         assignments = Assignment.create([{
                     'employee': employee.id, 'site': r['site'],
-                    'from_date': r['hire_date'] or dt.date.today(),
-                    } for employee, r in zip(employees, rows) if r['site']])
-        today = pool.get('ir.date').today()
+                    'from_date': r['hire_date'] or today,
+                    } for employee, r in zip(employees, rows, strict=True)
+                if r['site']])
         self.done.agents = len(employees)
         self.done.assignments = len(assignments)
         self.done.upcoming = len([e for e in employees

@@ -15,8 +15,15 @@ from openpyxl.utils.cell import get_column_letter
 from service_network import spreadsheet
 from service_network import spreadsheet_limits as limits
 from service_network.spreadsheet import (
-    EXCEL_DATES, EXCEL_ERRORS, FORMULA, SpreadsheetError, is_blank,
-    normalize, shorten, total_label)
+    EXCEL_DATES,
+    EXCEL_ERRORS,
+    FORMULA,
+    SpreadsheetError,
+    is_blank,
+    normalize,
+    shorten,
+    total_label,
+)
 
 __all__ = ['EXCEL_DATES', 'FIELDS', 'FileError', 'Layout', 'Parsed',
     'Total', 'normalize', 'parse', 'sample', 'total_label']

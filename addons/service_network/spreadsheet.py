@@ -27,7 +27,11 @@ from python_calamine import CalamineWorkbook
 
 from . import spreadsheet_limits as limits
 from .spreadsheet_limits import (
-    OLE2_MAGIC, ZIP_MAGIC, SpreadsheetError, shorten)
+    OLE2_MAGIC,
+    ZIP_MAGIC,
+    SpreadsheetError,
+    shorten,
+)
 
 __all__ = [
     'EXCEL_DATES', 'EXCEL_ERRORS', 'FORMULA', 'FRENCH_DATES',
@@ -242,7 +246,7 @@ def _calamine_rows(data, sheet, max_row):
         index = pick_sheet(book.sheet_names, sheet)
         with _calamine_errors():
             rows = iter(book.get_sheet_by_index(index).iter_rows())
-        for number in range(1, max_row + 2):
+        for _number in range(1, max_row + 2):
             with _calamine_errors():
                 row = next(rows, None)
             if row is None:
@@ -286,10 +290,10 @@ def _openpyxl_rows(data, sheet, max_row, formulas):
         formula_book = limits.open_xlsx(data, data_only=False)
         try:
             rows = limits.xlsx_rows(formula_book.worksheets[index], max_row)
-            for row, formula_row in zip(values, rows):
+            for row, formula_row in zip(values, rows, strict=False):
                 yield [FORMULA if value is None and isinstance(formula, str)
                     and formula.startswith('=') else value
-                    for value, formula in zip(row, formula_row)]
+                    for value, formula in zip(row, formula_row, strict=False)]
         finally:
             formula_book.close()
     finally:

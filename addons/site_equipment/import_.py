@@ -8,16 +8,17 @@ nor record rules, so the import checks itself that the user is a network
 administrator, or a site manager importing only into their sites."""
 from decimal import Decimal
 
-from service_network import spreadsheet
-from service_network.protection import check_user_groups, wizard_label
-from service_network.spreadsheet import SpreadsheetError, shorten
-from service_network.spreadsheet_limits import first_errors
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
+
+from service_network import spreadsheet
+from service_network.protection import check_user_groups, wizard_label
+from service_network.spreadsheet import SpreadsheetError, shorten
+from service_network.spreadsheet_limits import first_errors
 
 from .equipment import STATES
 from .exceptions import EquipmentImportError

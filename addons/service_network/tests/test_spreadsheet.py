@@ -83,7 +83,7 @@ class SpreadsheetTestCase(unittest.TestCase):
             while texts and not texts[-1]:
                 texts.pop()
             return texts
-        for row, other in zip(rows, expected):
+        for row, other in zip(rows, expected, strict=True):
             self.assertEqual(texts(row), texts(other))
         self.assertEqual(rows[3], [None, None, None, None])
 
