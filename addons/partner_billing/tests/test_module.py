@@ -25,7 +25,7 @@ from trytond.modules.company.tests import (
 from trytond.pool import Pool
 from trytond.tests import test_tryton
 from trytond.tests.test_tryton import DB_NAME, USER, with_transaction
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, TransactionError
 
 from partner_billing.exceptions import NothingToBillError
 from service_case.receipt import amount_in_words, format_xof
@@ -87,9 +87,19 @@ def setup_books():
 def commit_books():
     """Create the books once for a test class: loading the chart is the
     longest step of these tests, and each test rolls back its own work"""
-    with Transaction().start(DB_NAME, USER) as transaction:
-        setup_books()
-        transaction.commit()
+    extras = {}
+    while True:
+        with Transaction().start(DB_NAME, USER, **extras) as transaction:
+            try:
+                setup_books()
+            except TransactionError as error:
+                # a table to lock: start again with it locked, as
+                # with_transaction does
+                transaction.rollback()
+                error.fix(extras)
+                continue
+            transaction.commit()
+            return
 
 
 def pdf_pages(content):
