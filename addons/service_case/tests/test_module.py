@@ -539,9 +539,9 @@ class ServiceCaseTestCase(
         Case._fill_transmitted_at()
         # read, not the records' cache: the fill is SQL
         self.assertEqual(
-            [r['transmitted_at'] for r in Case.read(
-                    [case.id, other.id], ['transmitted_at'])],
-            [first, None])
+            {r['id']: r['transmitted_at'] for r in Case.read(
+                    [case.id, other.id], ['transmitted_at'])},
+            {case.id: first, other.id: None})
 
     @with_transaction()
     def test_case_rating(self):
