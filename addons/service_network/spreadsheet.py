@@ -160,29 +160,37 @@ def pick_sheet(names, wanted):
         sheets=shorten(', '.join(names)))
 
 
-def _xlsx_formulas(data):
-    """Tell whether a sheet of the workbook holds formulas, by scanning its
-    XML without parsing it"""
+def _any_sheet(data, test):
+    """Tell whether test(sheet) holds for a worksheet of the .xlsx, each
+    read as a file of XML without parsing it; a damaged archive is refused
+    as a corrupt file (a member longer than its directory says fails its
+    CRC)"""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for name in archive.namelist():
                 if (name.startswith('xl/worksheets/')
-                        and _holds_formula(archive, name)):
-                    return True
+                        and name.endswith('.xml')):
+                    with archive.open(name) as sheet:
+                        if test(sheet):
+                            return True
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError,
             OSError, NotImplementedError) as exception:
         raise SpreadsheetError('corrupt') from exception
     return False
 
 
-def _holds_formula(archive, name):
-    with archive.open(name) as sheet:
-        tail = b''
-        while chunk := sheet.read(1 << 20):
-            block = tail + chunk
-            if b'<f>' in block or b'<f ' in block:
-                return True
-            tail = chunk[-4:]
+def _xlsx_formulas(data):
+    "Tell whether a sheet of the workbook holds formulas"
+    return _any_sheet(data, _holds_formula)
+
+
+def _holds_formula(sheet):
+    tail = b''
+    while chunk := sheet.read(1 << 20):
+        block = tail + chunk
+        if b'<f>' in block or b'<f ' in block:
+            return True
+        tail = chunk[-4:]
     return False
 
 
@@ -197,25 +205,14 @@ CALAMINE_CELLS = 4_000_000
 
 
 def _plain_sheets(data, max_row):
-    """Tell whether every sheet of the .xlsx is plain enough for calamine,
-    scanning its XML without parsing it: every cell has its reference
-    first, none lies past max_row or the column limit nor makes the
-    rectangle of cells larger than CALAMINE_CELLS, and there is neither
-    formula nor error cell (whose text calamine does not give).
-    Otherwise openpyxl streams the sheet within the limits."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            for name in archive.namelist():
-                if (name.startswith('xl/worksheets/')
-                        and name.endswith('.xml')):
-                    with archive.open(name) as sheet:
-                        if not _plain_sheet(sheet, max_row):
-                            return False
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError,
-            OSError, NotImplementedError) as exception:
-        # a member longer than its directory says fails its CRC
-        raise SpreadsheetError('corrupt') from exception
-    return True
+    """Tell whether every sheet of the .xlsx is plain enough for calamine:
+    every cell has its reference first, none lies past max_row or the
+    column limit nor makes the rectangle of cells larger than
+    CALAMINE_CELLS, and there is neither formula nor error cell (whose
+    text calamine does not give). Otherwise openpyxl streams the sheet
+    within the limits."""
+    return not _any_sheet(
+        data, lambda sheet: not _plain_sheet(sheet, max_row))
 
 
 def _plain_sheet(sheet, max_row):
