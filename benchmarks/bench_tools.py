@@ -1,5 +1,6 @@
 """What the benchmarks share: the PostgreSQL database they create once and
-reuse, the company they work for, a free port, peak memory."""
+reuse, the company they work for, a free port, peak memory, and the lines
+every benchmark prints (machine, cores used, floors and ratios, growth)."""
 import os
 import pathlib
 import resource
@@ -7,6 +8,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 BIN = pathlib.Path(sys.executable).parent
 URI = os.environ.setdefault(
@@ -70,3 +72,90 @@ def free_port():
 def peak_mib():
     "Peak resident memory of this process, in MiB"
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# What every benchmark prints besides its own figures (issue 18): the
+# machine (cores, load average), the cores the work used (this process,
+# its children and PostgreSQL's server processes), each floor with its
+# ratio, and a growth check (the full size against half of it).
+
+GROWTH_LIMIT = 2.2
+
+
+def _postgres_ticks():
+    "CPU ticks (user + system) of every PostgreSQL process of the machine"
+    total = 0
+    for stat in pathlib.Path('/proc').glob('[0-9]*/stat'):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.find('(') + 1:text.rfind(')')]
+        if name.startswith('postgres'):
+            fields = text[text.rfind(')') + 2:].split()
+            total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def machine():
+    "One line: the cores and the load average now"
+    one, five, fifteen = os.getloadavg()
+    return (f"machine: {os.cpu_count()} cores, load average "
+        f"{one:.2f} {five:.2f} {fifteen:.2f}")
+
+
+class Cores:
+    """Measure the wall time and the cores used by a block: this process
+    and its children, and PostgreSQL's processes
+
+        with Cores() as used:
+            ...
+        print(used)
+    """
+
+    def __enter__(self):
+        self._ticks = os.sysconf('SC_CLK_TCK')
+        self._start = time.perf_counter()
+        self._own = self._own_seconds()
+        self._postgres = _postgres_ticks()
+        self._load = os.getloadavg()[0]
+        return self
+
+    @staticmethod
+    def _own_seconds():
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return (own.ru_utime + own.ru_stime
+            + children.ru_utime + children.ru_stime)
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self._start
+        self.own = self._own_seconds() - self._own
+        self.postgres = (_postgres_ticks() - self._postgres) / self._ticks
+        self.load = max(self._load, os.getloadavg()[0])
+
+    def __str__(self):
+        wall = self.seconds or 1e-9
+        return (f"cores used: {(self.own + self.postgres) / wall:.2f} "
+            f"(Python {self.own / wall:.2f}, PostgreSQL "
+            f"{self.postgres / wall:.2f}) over {self.seconds:.2f} s, "
+            f"load average up to {self.load:.2f} on {os.cpu_count()} cores")
+
+
+def ratio(label, measured, floor, unit='s'):
+    """Print measured against its floor and return the ratio
+    (for rates, pass them so that a higher rate is the floor's)"""
+    value = measured / floor if floor else float('inf')
+    print(f"  {label}: {measured:.4g} {unit} against a floor of "
+        f"{floor:.4g} {unit}, ratio {value:.2f}")
+    return value
+
+
+def growth(label, half, full, limit=GROWTH_LIMIT):
+    """Print the growth check: the time at full size over the time at half
+    size (linear is 2.0); return whether it stays within limit"""
+    value = full / half if half else float('inf')
+    verdict = 'ok' if value <= limit else 'OVER'
+    print(f"growth check, {label}: full {full:.4g} s / half {half:.4g} s = "
+        f"{value:.2f} (limit {limit}: {verdict})")
+    return value <= limit
