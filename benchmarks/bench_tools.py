@@ -82,19 +82,35 @@ def peak_mib():
 GROWTH_LIMIT = 2.2
 
 
-def _postgres_ticks():
-    "CPU ticks (user + system) of every PostgreSQL process of the machine"
-    total = 0
+def _processes():
+    "(pid, parent pid, name, CPU ticks with reaped children) of each process"
     for stat in pathlib.Path('/proc').glob('[0-9]*/stat'):
         try:
             text = stat.read_text()
         except OSError:
             continue
         name = text[text.find('(') + 1:text.rfind(')')]
+        fields = text[text.rfind(')') + 2:].split()
+        yield (int(stat.parent.name), int(fields[1]), name,
+            sum(int(field) for field in fields[11:15]))
+
+
+def _ticks():
+    """CPU ticks (user + system) of this process's descendants still
+    running (the web servers and workers a benchmark starts), and of
+    every PostgreSQL process of the machine"""
+    children, postgres, ticks = {}, 0, {}
+    for pid, parent, name, used in _processes():
+        children.setdefault(parent, []).append(pid)
+        ticks[pid] = used
         if name.startswith('postgres'):
-            fields = text[text.rfind(')') + 2:].split()
-            total += int(fields[11]) + int(fields[12])
-    return total
+            postgres += used
+    descendants, todo = 0, list(children.get(os.getpid(), []))
+    while todo:
+        pid = todo.pop()
+        descendants += ticks.get(pid, 0)
+        todo.extend(children.get(pid, []))
+    return descendants, postgres
 
 
 def machine():
@@ -106,7 +122,7 @@ def machine():
 
 class Cores:
     """Measure the wall time and the cores used by a block: this process
-    and its children, and PostgreSQL's processes
+    and the processes it started (web servers, workers), and PostgreSQL's
 
         with Cores() as used:
             ...
@@ -117,7 +133,7 @@ class Cores:
         self._ticks = os.sysconf('SC_CLK_TCK')
         self._start = time.perf_counter()
         self._own = self._own_seconds()
-        self._postgres = _postgres_ticks()
+        self._children, self._postgres = _ticks()
         self._load = os.getloadavg()[0]
         return self
 
@@ -130,16 +146,20 @@ class Cores:
 
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self._start
-        self.own = self._own_seconds() - self._own
-        self.postgres = (_postgres_ticks() - self._postgres) / self._ticks
+        children, postgres = _ticks()
+        # the descendants still running, and those that ended (reaped)
+        self.own = (self._own_seconds() - self._own
+            + (children - self._children) / self._ticks)
+        self.postgres = (postgres - self._postgres) / self._ticks
         self.load = max(self._load, os.getloadavg()[0])
 
     def __str__(self):
         wall = self.seconds or 1e-9
         return (f"cores used: {(self.own + self.postgres) / wall:.2f} "
-            f"(Python {self.own / wall:.2f}, PostgreSQL "
-            f"{self.postgres / wall:.2f}) over {self.seconds:.2f} s, "
-            f"load average up to {self.load:.2f} on {os.cpu_count()} cores")
+            f"(the benchmark and its servers {self.own / wall:.2f}, "
+            f"PostgreSQL {self.postgres / wall:.2f}) over "
+            f"{self.seconds:.2f} s, load average up to {self.load:.2f} "
+            f"on {os.cpu_count()} cores")
 
 
 def ratio(label, measured, floor, unit='s'):

@@ -8,11 +8,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 REQUIREMENTS=requirements-dev.txt ./scripts/setup.sh
 
-# The browser tests drive Debian's Chromium: install it when missing (the
-# tests skip themselves where it cannot be installed)
+# The browser tests drive Debian's Chromium, the production tests put
+# Debian's HAProxy in front of two web servers: install them when missing
+# (the browser tests skip themselves where Chromium cannot be installed)
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
+[ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null || missing+=(haproxy)
 if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] \
         && command -v apt-get >/dev/null; then
     echo "== Installing Debian's ${missing[*]}"

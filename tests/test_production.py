@@ -1,16 +1,19 @@
 """The production processes, as docker/compose.yaml runs them, without
 Docker: gunicorn with several workers serving trytond, trytond-worker for
-the queue and trytond-cron, against PostgreSQL."""
+the queue and trytond-cron, against PostgreSQL; two gunicorn behind
+Debian's HAProxy with docker/haproxy.cfg."""
 import base64
 import concurrent.futures
 import json
 import os
 import pathlib
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -61,6 +64,26 @@ def signal_group(process, signum):
         pass
 
 
+def answers(url):
+    try:
+        with urllib.request.urlopen(url + '/', timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def stop(processes):
+    "Stop the process groups, the worker and cron's pools with them"
+    for process in processes.values():
+        signal_group(process, signal.SIGTERM)
+    for process in processes.values():
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            pass
+        signal_group(process, signal.SIGKILL)
+
+
 def wait_for(predicate, timeout, what):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -108,30 +131,15 @@ def production(tmp_path_factory):
                 stdout=open(logs / f'{name}.log', 'w'),
                 stderr=subprocess.STDOUT, start_new_session=True)
         url = f'http://127.0.0.1:{port}'
-
-        def answers():
-            try:
-                with urllib.request.urlopen(url + '/', timeout=2):
-                    return True
-            except OSError:
-                return False
-        wait_for(answers, 120, "the web server")
-        yield url, processes
+        wait_for(lambda: answers(url), 120, "the web server")
+        yield url, processes, env
     finally:
-        # the worker and cron run pools of child processes: stop the groups
-        for process in processes.values():
-            signal_group(process, signal.SIGTERM)
-        for process in processes.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                pass
-            signal_group(process, signal.SIGKILL)
+        stop(processes)
         sql(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
 
 
 def test_web_serves_sao_and_rpc_on_several_workers(production):
-    url, processes = production
+    url, processes, _ = production
     with urllib.request.urlopen(url + '/') as response:
         assert b'tryton-sao' in response.read()
     children = subprocess.run(
@@ -184,3 +192,108 @@ def test_cron_runs_scheduled_tasks(production):
             "WHERE origin = 'library'", DATABASE, fetch=True)[0]
         return count > 10
     wait_for(loaded, 90, "the scheduled task")
+
+
+@pytest.fixture(scope='module')
+def balanced(production, tmp_path_factory):
+    """Two gunicorn (one worker each) behind HAProxy, run with
+    docker/haproxy.cfg as compose runs it; yield the proxy's address, the
+    processes and the access log of each web service"""
+    haproxy = shutil.which('haproxy') or '/usr/sbin/haproxy'
+    if not os.path.exists(haproxy):
+        pytest.fail("HAProxy is missing: scripts/test.sh installs "
+            "Debian's haproxy")
+    _, _, env = production
+    env = {**env, 'TRYTOND_WEB__NUM_PROXIES': '1'}
+    logs = tmp_path_factory.mktemp('balanced')
+    ports = {name: free_port() for name in ['web1', 'web2', 'proxy', 'stats']}
+    processes = {}
+    try:
+        for name in ['web1', 'web2']:
+            processes[name] = subprocess.Popen([
+                    BIN / 'gunicorn', '--bind', f'127.0.0.1:{ports[name]}',
+                    '--workers', '1', '--access-logfile', logs / f'{name}.log',
+                    'trytond.application:app'],
+                env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                stderr=open(logs / f'{name}.err', 'w'),
+                start_new_session=True)
+        processes['proxy'] = subprocess.Popen([
+                haproxy, '-W', '-db', '-f', ROOT / 'docker' / 'haproxy.cfg'],
+            env={**os.environ,
+                'ESS_PROXY_BIND': f'127.0.0.1:{ports["proxy"]}',
+                'ESS_PROXY_STATS': f'127.0.0.1:{ports["stats"]}',
+                'ESS_WEB1': f'127.0.0.1:{ports["web1"]}',
+                'ESS_WEB2': f'127.0.0.1:{ports["web2"]}'},
+            stdout=open(logs / 'proxy.log', 'w'), stderr=subprocess.STDOUT,
+            start_new_session=True)
+        for name in ['web1', 'web2', 'proxy']:
+            wait_for(lambda url=f'http://127.0.0.1:{ports[name]}':
+                answers(url), 120, name)
+
+        def both_up():
+            with urllib.request.urlopen(
+                    f'http://127.0.0.1:{ports["stats"]}/;csv') as response:
+                rows = response.read().decode().splitlines()
+            states = [row.split(',')[17] for row in rows
+                if row.startswith('web,web')]
+            return states == ['UP', 'UP']
+        wait_for(both_up, 30, "both web services up in HAProxy")
+        yield (f'http://127.0.0.1:{ports["proxy"]}', processes,
+            {name: logs / f'{name}.log' for name in ['web1', 'web2']})
+    finally:
+        stop(processes)
+
+
+def rpc_lines(log):
+    return [line for line in log.read_text().splitlines()
+        if f'POST /{DATABASE}/rpc/' in line]
+
+
+def test_proxy_shares_one_session_between_web_services(balanced):
+    "One user's session is served by both web services in turn"
+    url, _, logs = balanced
+    rpc_url = f'{url}/{DATABASE}/rpc/'
+    before = {name: len(rpc_lines(log)) for name, log in logs.items()}
+    user_id, session = rpc(rpc_url, 'common.db.login',
+        ['admin', {'password': 'admin-production'}, 'fr'])[:2]
+    auth = f'admin:{user_id}:{session}'
+    for _ in range(10):
+        sites = rpc(rpc_url, 'model.network.site.search_read',
+            [[('code', '=', 'ZIG')], 0, None, None, ['name'], {}], auth)
+        assert [site['name'] for site in sites] == [
+            "Espace Sénégal Services de Ziguinchor"]
+    served = {name: len(rpc_lines(log)) - before[name]
+        for name, log in logs.items()}
+    # the login and ten calls, in turn (round robin)
+    assert sorted(served.values()) == [5, 6], served
+
+    # the session ends for both when the user logs out through either
+    rpc(rpc_url, 'common.db.logout', [], auth)
+    request = urllib.request.Request(rpc_url, data=json.dumps({'id': 1,
+                'method': 'model.network.site.search',
+                'params': [[], 0, None, None, {}]}).encode(),
+        headers={'Content-Type': 'application/json',
+            'Authorization': 'Session ' + base64.b64encode(
+                auth.encode()).decode()})
+    for _ in range(2):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        assert refused.value.code == 401
+
+
+def test_proxy_carries_on_when_a_web_service_stops(balanced):
+    """Calls keep succeeding through the proxy when one web service stops
+    (as for an upgrade: gunicorn ends its requests, then its listener
+    refuses and HAProxy sends the request to the other)"""
+    url, processes, logs = balanced
+    rpc_url = f'{url}/{DATABASE}/rpc/'
+    user_id, session = rpc(rpc_url, 'common.db.login',
+        ['admin', {'password': 'admin-production'}, 'fr'])[:2]
+    auth = f'admin:{user_id}:{session}'
+    signal_group(processes['web2'], signal.SIGTERM)
+    processes['web2'].wait(timeout=30)
+    before = len(rpc_lines(logs['web1']))
+    for _ in range(6):
+        assert len(rpc(rpc_url, 'model.network.site.search',
+                [[], 0, None, None, {}], auth)) == 46
+    assert len(rpc_lines(logs['web1'])) - before == 6
