@@ -14,11 +14,12 @@ HADOLINT = shutil.which('hadolint') or str(
     pathlib.Path(sys.executable).parent / 'hadolint')
 
 
-def test_dockerfile_lint():
+@pytest.mark.parametrize('name', ['Dockerfile', 'proxy.Dockerfile'])
+def test_dockerfile_lint(name):
     if not os.path.exists(HADOLINT):
         pytest.skip("hadolint is not installed")
     result = subprocess.run(
-        [HADOLINT, '--no-color', str(DOCKER / 'Dockerfile')],
+        [HADOLINT, '--no-color', str(DOCKER / name)],
         capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -36,8 +37,18 @@ def test_dockerfile_configuration_from_environment():
 def test_compose_services():
     compose = yaml.safe_load((DOCKER / 'compose.yaml').read_text())
     services = compose['services']
-    assert {'postgres', 'admin', 'web', 'worker', 'cron'} <= set(services)
-    assert services['web']['command'] == ['web']
+    assert {'postgres', 'admin', 'web1', 'web2', 'proxy', 'worker',
+        'cron'} <= set(services)
+    for name in ['web1', 'web2']:
+        assert services[name]['command'] == ['web']
+        # trytond trusts the proxy's X-Forwarded-For, and only its
+        assert services[name]['environment'][
+            'TRYTOND_WEB__NUM_PROXIES'] == '1'
+        assert 'ports' not in services[name]
+    proxy = services['proxy']
+    assert proxy['build']['dockerfile'] == 'docker/proxy.Dockerfile'
+    assert {proxy['environment']['ESS_WEB1'],
+        proxy['environment']['ESS_WEB2']} == {'web1:8000', 'web2:8000'}
     assert services['worker']['command'] == ['worker']
     assert services['cron']['command'] == ['cron']
     assert 'healthcheck' in services['postgres']
@@ -87,3 +98,21 @@ def test_entrypoint_admin_activates_every_addon(tmp_path):
     assert '--activate-dependencies' in arguments
     addons = arguments[arguments.index('-u') + 1:]
     assert 'service_network' in addons
+
+
+def test_proxy_configuration_is_valid(tmp_path):
+    "HAProxy accepts docker/haproxy.cfg as the production test runs it"
+    haproxy = shutil.which('haproxy') or '/usr/sbin/haproxy'
+    if not os.path.exists(haproxy):
+        pytest.fail("HAProxy is missing: scripts/test.sh installs "
+            "Debian's haproxy")
+    env = {'PATH': os.environ['PATH'], 'ESS_PROXY_BIND': '127.0.0.1:18000',
+        'ESS_PROXY_STATS': '127.0.0.1:18404', 'ESS_WEB1': '127.0.0.1:18001',
+        'ESS_WEB2': '127.0.0.1:18002'}
+    result = subprocess.run([haproxy, '-c', '-f', DOCKER / 'haproxy.cfg'],
+        capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    servers = [line.split()[1] for line in
+        (DOCKER / 'haproxy.cfg').read_text().splitlines()
+        if line.strip().startswith('server ')]
+    assert servers == ['web1', 'web2']
