@@ -479,12 +479,12 @@ class Case(ReadonlyGuardMixin, CaseDelayMixin, Workflow, ModelSQL, ModelView):
     @classmethod
     def validate_fields(cls, cases, field_names):
         super().validate_fields(cases, field_names)
-        phone_field = cls.__names__('phone')['field']
         for case in cases:
             if ((field_names is None or 'phone' in field_names)
                     and case.phone and parse_sn_phone(case.phone) is None):
-                # the name only for the message: it costs a read per case
-                check_sn_phone(case.phone, phone_field, case.rec_name)
+                # the names only for the message: they cost reads
+                check_sn_phone(case.phone, cls.__names__('phone')['field'],
+                    case.rec_name)
             if field_names is None or {'rating', 'state'} & field_names:
                 case.check_rating()
 
