@@ -17,9 +17,8 @@ the load average (bench_tools.Cores), and the first line is machine().
   arrays). Growth check: --cases against --cases / 2 cases. The cases
   and rows written are deleted afterwards, so that runs do not pile up.
 - rpc: median and 95th percentile of one case opened through JSON-RPC
-  against trytond on 127.0.0.1, against two floors called in turn with it:
-  `common.server.version` (the HTTP round trip) and one `res.user.warning`
-  created (the ORM's create through JSON-RPC).
+  against trytond on 127.0.0.1, against a floor called in turn with it:
+  one `res.user.warning` created (the ORM's create through JSON-RPC).
 - dashboard: the network indicators (case.kpi.site_day, the last 30 days,
   46 sites) after topping the database up with SQL to --dashboard cases
   and --tickets queue tickets spread over a year (created once, reused).
@@ -221,7 +220,6 @@ def rpc_latencies(database, count, citizen, site, procedure):
                 'model.case.case.create', [[values], context], auth),
             'warning': lambda: call('model.res.user.warning.create',
                 [[{'user': 1, 'name': 'bench rpc'}], context], auth),
-            'version': lambda: call('common.server.version', []),
             }
         for function in calls.values():  # warm-up
             for _ in range(3):
@@ -256,8 +254,6 @@ def part_rpc(args, ids):
             f"{values[int(len(values) * .95) - 1] * 1000:.1f} ms")
     ratio("case.case.create against res.user.warning.create (median)",
         medians['case'], medians['warning'])
-    ratio("case.case.create against common.server.version (median)",
-        medians['case'], medians['version'])
     print(used)
 
 
