@@ -9,9 +9,10 @@ from sql import Literal, Null
 from sql.conditionals import Case
 from sql.operators import Or
 
+from trytond.cache import Cache
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
-from trytond.pool import Pool
+from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
 from service_network.calendar import WEEKEND, to_date
@@ -28,6 +29,10 @@ SLA_RANKS = {'late': 0, 'at_risk': 1, 'on_time': 2, None: 3}
 # The colours of the statuses on the form: sao's (bootstrap's) danger,
 # warning and success
 SLA_COLORS = {'late': '#d9534f', 'at_risk': '#f0ad4e', 'on_time': '#5cb85c'}
+
+
+# {(start, delay): due date}, emptied when a holiday changes (Holiday)
+_due_dates = Cache('case.case.due_dates', context=False)
 
 
 def at_risk_days(legal_delay):
@@ -66,7 +71,14 @@ class CaseDelayMixin:
         for procedure in procedures:
             delay = procedure.legal_delay or 0
             if delay not in by_delay:
-                by_delay[delay] = Holiday.add_working_days(start, delay)
+                # the calendar is read for a start and delay once: each
+                # case opened through JSON-RPC asked it twice a call
+                key = (start.isoformat(), delay)
+                due_date = _due_dates.get(key)
+                if due_date is None:
+                    due_date = Holiday.add_working_days(start, delay)
+                    _due_dates.set(key, due_date)
+                by_delay[delay] = due_date
             result[procedure] = by_delay[delay]
         return result
 
@@ -271,3 +283,12 @@ class CaseDelayMixin:
                 'service_case.msg_late_cases_notification',
                 description=numbers,
                 count=len(site_cases), site=site.rec_name)
+
+
+class Holiday(metaclass=PoolMeta):
+    __name__ = 'network.holiday'
+
+    @classmethod
+    def on_modification(cls, mode, holidays, field_names=None):
+        super().on_modification(mode, holidays, field_names=field_names)
+        _due_dates.clear()

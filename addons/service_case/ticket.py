@@ -101,6 +101,13 @@ class Ticket(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
                 (t.sector, Index.Range()),
                 (t.state, Index.Equality()),
                 (t.arrived_at, Index.Range())))
+        # The indicators per site and day (kpi.SiteDay) read the tickets
+        # of a period: an index-only scan of the days wanted, with the
+        # times of the average wait
+        cls._sql_indexes.add(Index(t,
+                (t.date, Index.Range()),
+                (t.site, Index.Equality()),
+                include=[t.arrived_at, t.called_at]))
         # Tryton indexes a Many2One only when the target has the One2Many
         # back: without this, deleting a case scans every ticket twice
         # (trytond's SET NULL, then PostgreSQL's foreign key)

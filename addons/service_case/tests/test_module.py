@@ -241,6 +241,36 @@ class ServiceCaseTestCase(
         self.assertEqual(case.state, 'draft')
 
     @with_transaction()
+    def test_case_checklist_copied_in_batch(self):
+        """The checklists of cases opened together are copied in one go,
+        stamped as the ORM stamps them; a case given its documents keeps
+        them"""
+        pool = Pool()
+        Party = pool.get('party.party')
+        Case = pool.get('case.case')
+        citizen, = Party.create([{'name': "Awa Diatta"}])
+        values = {
+            'site': ref('site_zig'), 'citizen': citizen.id,
+            'procedure': ref('procedure_criminal_record'),
+            }
+        first, given, second = Case.create([values, {
+                    **values,
+                    'documents': [('create', [{'name': "Lettre"}])],
+                    }, values])
+        expected = [("Pièce d'identité (CNI ou passeport)", True, False),
+            ("Extrait de naissance", False, False)]
+        for case in [first, second]:
+            self.assertEqual(
+                [(d.name, d.mandatory, d.provided) for d in case.documents],
+                expected)
+            self.assertTrue(all(
+                    d.create_uid.id == USER and d.create_date
+                    for d in case.documents))
+        self.assertEqual(
+            [(d.name, d.mandatory) for d in Case(given.id).documents],
+            [("Lettre", True)])
+
+    @with_transaction()
     def test_case_submit_fees_due_date_history(self):
         "Submission copies the fees, sets the due date and the history"
         pool = Pool()
