@@ -150,7 +150,9 @@ class Cores:
         # the descendants still running, and those that ended (reaped)
         self.own = (self._own_seconds() - self._own
             + (children - self._children) / self._ticks)
-        self.postgres = (postgres - self._postgres) / self._ticks
+        # the server processes that ended within the block take their
+        # ticks with them: never count less than nothing
+        self.postgres = max(postgres - self._postgres, 0) / self._ticks
         self.load = max(self._load, os.getloadavg()[0])
 
     def __str__(self):
