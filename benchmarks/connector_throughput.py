@@ -26,6 +26,10 @@ Options:
 - --warm-up: messages sent per protocol before timing (default 10), as a
   running worker has already sent some: they build the clients.
 
+Each message is also queued once more after it is sent: that task has
+nothing to send, and its time is the floor of one task and its
+transaction, printed with the bare call and the rest per message.
+
 The local servers (tests/servers.py of the connectors) run in a child
 process on 127.0.0.1, for the floors and the connector alike. Prints the
 machine line, messages per second of the connector and of the floor with
@@ -33,6 +37,7 @@ their ratio (target: at least 0.5), the cores used and the growth check.
 The connector's figures are checked: every message acknowledged, once,
 with its own partner reference."""
 import argparse
+import contextlib
 import multiprocessing
 import os
 import subprocess
@@ -259,20 +264,43 @@ def check(database, ids):
     assert len({r[2] for r in rows}) == len(ids)
 
 
-def timed(args, worker, endpoint, protocol, count):
-    "Seconds to send count new messages of protocol through the queue"
-    _, operation, payload = next(
-        p for p in PROTOCOLS.values() if p[0] == protocol)
-    prefix = f'{protocol}-{uuid.uuid4().hex[:8]}'
-    ids = enqueue(args.database, endpoint, operation, payload, count, prefix)
+def empty_tasks(args, worker, ids):
+    """Seconds to run one queue task per message of ids already sent: the
+    cost of a task and its transaction when the connector has nothing to
+    send (Tryton's queue, the row lock and the read of the message)"""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    pool = Pool(args.database)
+    with Transaction().start(args.database, 0) as transaction:
+        Message = pool.get('connector.message')
+        for id_ in ids:
+            Message.__queue__.send([Message(id_)])
+        transaction.commit()
     started = time.perf_counter()
     if worker:
         wait_empty(args.database, ids, worker)
     else:
         work_here(args.database)
+    return time.perf_counter() - started
+
+
+def timed(args, worker, endpoint, protocol, count, used=None):
+    """Seconds to send count new messages of protocol through the queue,
+    measured by used (a Cores) too when given"""
+    _, operation, payload = next(
+        p for p in PROTOCOLS.values() if p[0] == protocol)
+    prefix = f'{protocol}-{uuid.uuid4().hex[:8]}'
+    ids = enqueue(args.database, endpoint, operation, payload, count, prefix)
+    used = used or contextlib.nullcontext()
+    started = time.perf_counter()
+    with used:
+        if worker:
+            wait_empty(args.database, ids, worker)
+        else:
+            work_here(args.database)
     seconds = time.perf_counter() - started
     check(args.database, ids)
-    return seconds
+    return seconds, ids
 
 
 def main():
@@ -312,19 +340,29 @@ def main():
             endpoint = endpoints[protocol]
             # a running worker has already built its clients
             timed(args, worker, endpoint, protocol, args.warm_up)
-            half = timed(args, worker, endpoint, protocol, args.count // 2)
+            half, _ = timed(
+                args, worker, endpoint, protocol, args.count // 2)
             floor = FLOORS[protocol](
                 urls[protocol], args.count,
                 f'bare-{uuid.uuid4().hex[:8]}')
-            with Cores() as used:
-                full = timed(args, worker, endpoint, protocol, args.count)
-            results[name] = (args.count / full, floor, used, half, full)
-        for name, (rate, floor, used, half, full) in results.items():
+            used = Cores()
+            full, ids = timed(
+                args, worker, endpoint, protocol, args.count, used)
+            empty = empty_tasks(args, worker, ids)
+            results[name] = (args.count / full, floor, used, half, full,
+                empty / args.count)
+        for name, (rate, floor, used, half, full, empty) in results.items():
             print(f"{name}: connector {rate:.1f} msg/s, bare loop "
                 f"{floor:.1f} msg/s")
             ratio(f"{name} connector / bare loop (msg/s)", rate, floor,
                 unit='msg/s')
             print(f"  {used}")
+            call, task = 1000 / floor, 1000 / rate
+            print(f"  per message: {task:.1f} ms = queue task with nothing "
+                f"to send {empty * 1000:.1f} ms + bare call {call:.1f} ms "
+                f"+ the rest {task - empty * 1000 - call:.1f} ms; one task "
+                f"per message cannot beat ratio "
+                f"{call / (call + empty * 1000):.2f} here")
             growth(f"{name} {args.count} against {args.count // 2} "
                 "messages", half, full)
         print(machine())
