@@ -40,6 +40,7 @@ import argparse
 import contextlib
 import multiprocessing
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -248,7 +249,9 @@ def start_worker(database, processes, configfile):
             BIN / 'trytond-worker', '-d', database, '-n', str(processes),
             '-c', configfile],
         env={**os.environ, 'TRYTOND_DATABASE__URI': URI},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        # its own process group: stopped with its pool's processes
+        start_new_session=True)
     return process
 
 
@@ -368,7 +371,7 @@ def main():
         print(machine())
     finally:
         if worker:
-            worker.terminate()
+            os.killpg(worker.pid, signal.SIGTERM)
             worker.wait()
         pipe.send('stop')
         servers.join(5)
