@@ -1,30 +1,82 @@
-"""Messages per second sent to the local La Poste (SOAP) and ministry
-(REST) servers through the connector's sending code, against a bare
-zeep / requests loop making the same calls (the floor).
+"""Messages per second sent to La Poste (SOAP) and a ministry through
+X-Road (REST) the way production sends them (issue 18): each message
+written to the outbox is its own `ir.queue` task, and each task runs in its
+own transaction on PostgreSQL, as `trytond-worker` runs it. The floor is a
+bare zeep / requests loop making the same calls to the same servers in the
+same run.
 
-    .venv/bin/python -O benchmarks/connector_throughput.py [COUNT]
+    .venv/bin/python -O benchmarks/connector_throughput.py
+        [--count 500] [--database bench_connector] [--worker]
+        [--processes 1] [--warm-up 10]
 
-Prints one line per protocol and the ratio connector / bare loop (target:
-at least 0.5). The database is an in-memory SQLite one unless
-TRYTOND_DATABASE__URI and DB_NAME say otherwise."""
+Options:
+- --count: messages per protocol (default 500); the growth check also
+  sends half of it and prints full time / half time (limit 2.2).
+- --database: the PostgreSQL database (default bench_connector), created
+  with connector_laposte and connector_xroad when missing and reused; its
+  messages and queue tasks are deleted at each start.
+- --worker: run real `trytond-worker` processes (--processes of them,
+  default 1) against the database and time until the outbox is empty.
+  Without it (the default), this process pulls each task with the worker's
+  own code (`trytond.worker.Queue.pull`) and runs it with the worker's
+  `run_task`, one transaction per task: the same path without the
+  worker's dispatch loop, which sleeps up to 0.1 s (0.05 s on average)
+  before each task it pulls and so caps one trytond-worker at about 20
+  tasks per second whatever the task does.
+- --warm-up: messages sent per protocol before timing (default 10), as a
+  running worker has already sent some: they build the clients.
+
+Each message is also queued once more after it is sent: that task has
+nothing to send, and its time is the floor of one task and its
+transaction, printed with the bare call and the rest per message.
+
+The local servers (tests/servers.py of the connectors) run in a child
+process on 127.0.0.1, for the floors and the connector alike. Prints the
+machine line, messages per second of the connector and of the floor with
+their ratio (target: at least 0.5), the cores used and the growth check.
+The connector's figures are checked: every message acknowledged, once,
+with its own partner reference."""
+import argparse
+import contextlib
+import multiprocessing
 import os
+import signal
+import subprocess
 import sys
+import tempfile
 import time
+import uuid
 
-os.environ.setdefault('TRYTOND_DATABASE__URI', 'sqlite://')
-os.environ.setdefault('DB_NAME', ':memory:')
+from bench_tools import (
+    BIN,
+    URI,
+    Cores,
+    ensure_database,
+    growth,
+    machine,
+    ratio,
+    sql,
+)
+
+# Tasks are left to the worker, as in production (not run at commit)
+os.environ['TRYTOND_QUEUE__WORKER'] = 'True'
 
 import requests  # noqa: E402
 import zeep  # noqa: E402
 from zeep.transports import Transport  # noqa: E402
 from zeep.wsse.username import UsernameToken  # noqa: E402
 
-from trytond.pool import Pool  # noqa: E402
-from trytond.tests.test_tryton import activate_module, with_transaction  # noqa: E402
-
 from connector.tests.servers import LocalServer  # noqa: E402
-from connector_laposte.client import BINDING, settings, wsdl_document  # noqa: E402
-from connector_laposte.tests.servers import PASSWORD, USERNAME, LaPosteService  # noqa: E402
+from connector_laposte.client import (  # noqa: E402
+    BINDING,
+    settings,
+    wsdl_document,
+)
+from connector_laposte.tests.servers import (  # noqa: E402
+    PASSWORD,
+    USERNAME,
+    LaPosteService,
+)
 from connector_xroad.tests.servers import (  # noqa: E402
     CLIENT,
     SERVICE,
@@ -32,7 +84,7 @@ from connector_xroad.tests.servers import (  # noqa: E402
     MinistryService,
 )
 
-COUNT = int(sys.argv[1]) if len(sys.argv) > 1 else 500
+ADMIN_PASSWORD = 'bench-admin'
 
 
 def money_order(i):
@@ -51,7 +103,22 @@ def criminal_record(i):
         }
 
 
-def bare_soap(url, count):
+PROTOCOLS = {
+    # name: (protocol, operation, payload)
+    'SOAP (La Poste)': ('laposte', 'issue_money_order', money_order),
+    'REST (X-Road)': ('xroad', 'submit', criminal_record),
+    }
+
+
+def serve(pipe):
+    "Child process: serve La Poste and the ministry until told to stop"
+    with LocalServer(LaPosteService()) as soap, \
+            LocalServer(MinistryService()) as rest:
+        pipe.send({'laposte': f'{soap.url}/ess', 'xroad': rest.url})
+        pipe.recv()
+
+
+def bare_soap(url, count, prefix):
     transport = Transport(
         session=requests.Session(), timeout=10, operation_timeout=10)
     client = zeep.Client(
@@ -61,11 +128,11 @@ def bare_soap(url, count):
     started = time.perf_counter()
     for i in range(count):
         service.IssueMoneyOrder(
-            idempotencyKey=f'bare-{i}', **money_order(i))
+            idempotencyKey=f'{prefix}-{i}', **money_order(i))
     return count / (time.perf_counter() - started)
 
 
-def bare_rest(url, count):
+def bare_rest(url, count, prefix):
     session = requests.Session()
     session.headers.update({
             'X-Road-Client': CLIENT, 'Authorization': f'Bearer {TOKEN}'})
@@ -74,68 +141,242 @@ def bare_rest(url, count):
     for i in range(count):
         response = session.post(
             target, json=criminal_record(i), timeout=10,
-            headers={'Idempotency-Key': f'bare-{i}'})
+            headers={'Idempotency-Key': f'{prefix}-{i}'})
         response.raise_for_status()
         response.json()
     return count / (time.perf_counter() - started)
 
 
-def endpoint(protocol, url, **values):
-    pool = Pool()
-    Party = pool.get('party.party')
-    Endpoint = pool.get('connector.endpoint')
-    partner, = Party.create([{
-                'name': f"Partner {protocol}", 'partner_kind': 'agency'}])
-    record, = Endpoint.create([{
-                'name': protocol, 'partner': partner.id,
-                'protocol': protocol, 'url': url, 'timeout': 10,
-                **values}])
-    return record
+FLOORS = {'laposte': bare_soap, 'xroad': bare_rest}
 
 
-def connector(endpoint, operation, payload, count):
-    "Write count messages, then time their sending by the connector"
-    pool = Pool()
-    Message = pool.get('connector.message')
-    messages = Message.outbox([{
-                'endpoint': endpoint.id, 'operation': operation,
-                'payload': payload(i),
-                'idempotency_key': f'{endpoint.protocol}-{i}'}
-            for i in range(count)])
-    started = time.perf_counter()
-    Message.send(messages)
-    rate = count / (time.perf_counter() - started)
-    assert {m.state for m in Message.browse(messages)} == {'acknowledged'}
-    return rate
-
-
-@with_transaction()
-def main():
-    with LocalServer(LaPosteService()) as soap, \
-            LocalServer(MinistryService()) as rest:
-        soap_url, rest_url = f'{soap.url}/ess', rest.url
-        results = {
-            'SOAP (La Poste)': (
-                connector(
-                    endpoint(
-                        'laposte', soap_url, kind='soap',
-                        username=USERNAME, secret=PASSWORD),
-                    'issue_money_order', money_order, COUNT),
-                bare_soap(soap_url, COUNT)),
-            'REST (X-Road)': (
-                connector(
-                    endpoint(
-                        'xroad', rest_url, xroad_client=CLIENT,
-                        xroad_service=SERVICE, secret=TOKEN),
-                    'submit', criminal_record, COUNT),
-                bare_rest(rest_url, COUNT)),
+def setup(database, urls):
+    """Empty the outbox and the queue, point one endpoint per protocol at
+    the local servers; return {protocol: endpoint id}"""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    sql(database, 'DELETE FROM connector_callback_event')
+    sql(database, 'DELETE FROM connector_message')
+    sql(database, 'DELETE FROM ir_queue')
+    pool = Pool(database)
+    pool.init()
+    endpoints = {}
+    with Transaction().start(database, 0) as transaction:
+        Party = pool.get('party.party')
+        Endpoint = pool.get('connector.endpoint')
+        values = {
+            'laposte': {
+                'kind': 'soap', 'username': USERNAME, 'secret': PASSWORD},
+            'xroad': {
+                'kind': 'rest', 'xroad_client': CLIENT,
+                'xroad_service': SERVICE, 'secret': TOKEN},
             }
-    print(f"{COUNT} messages per protocol, local servers on 127.0.0.1")
-    for name, (ours, floor) in results.items():
-        print(f"{name:16} connector {ours:7.1f} msg/s   bare loop "
-            f"{floor:7.1f} msg/s   ratio {ours / floor:.2f}")
+        for protocol, url in urls.items():
+            name = f"Benchmark {protocol}"
+            found = Endpoint.search([('name', '=', name)])
+            if found:
+                endpoint, = found
+                # the servers listen on new ports at each run
+                Endpoint.write([endpoint], {'url': url})
+            else:
+                partner, = Party.create([{
+                            'name': name, 'partner_kind': 'agency'}])
+                endpoint, = Endpoint.create([{
+                            'name': name, 'partner': partner.id,
+                            'protocol': protocol, 'url': url, 'timeout': 10,
+                            **values[protocol]}])
+            endpoints[protocol] = endpoint.id
+        transaction.commit()
+    return endpoints
+
+
+def enqueue(database, endpoint, operation, payload, count, prefix):
+    """Write count messages to the outbox, one queue task each (as count
+    transmissions would), committed at once; return their ids"""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    pool = Pool(database)
+    with Transaction().start(database, 0) as transaction:
+        Message = pool.get('connector.message')
+        ids = []
+        for i in range(count):
+            message, = Message.outbox([{
+                        'endpoint': endpoint, 'operation': operation,
+                        'payload': payload(i),
+                        'idempotency_key': f'{prefix}-{i}'}])
+            ids.append(message.id)
+        transaction.commit()
+    return ids
+
+
+def work_here(database):
+    """Pull and run the tasks as trytond-worker does, one transaction per
+    task, until the queue is empty"""
+    from trytond.pool import Pool
+    from trytond.worker import Queue, run_task
+    queue = Queue(database, None)
+    pool = Pool(database)
+    try:
+        while True:
+            task_id, _ = queue.pull()
+            if not task_id:
+                break
+            run_task(pool, task_id)
+    finally:
+        queue.database.put_connection(queue.connection)
+
+
+def wait_empty(database, ids, process):
+    "Wait until the messages ids are sent and their tasks finished"
+    listed = ','.join(map(str, ids))
+    while True:
+        waiting, = sql(database,
+            'SELECT count(*) FROM connector_message '
+            f"WHERE id IN ({listed}) AND state IN ('pending', 'failed')",
+            fetch=True)[0]
+        running, = sql(database,
+            'SELECT count(*) FROM ir_queue WHERE finished_at IS NULL',
+            fetch=True)[0]
+        if not waiting and not running:
+            return
+        if process.poll() is not None:
+            sys.exit(f"trytond-worker stopped ({process.returncode})")
+        time.sleep(0.05)
+
+
+def start_worker(database, processes, configfile):
+    process = subprocess.Popen([
+            BIN / 'trytond-worker', '-d', database, '-n', str(processes),
+            '-c', configfile],
+        env={**os.environ, 'TRYTOND_DATABASE__URI': URI},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        # its own process group: stopped with its pool's processes
+        start_new_session=True)
+    return process
+
+
+def check(database, ids):
+    "Every message acknowledged once, each with its own reference"
+    listed = ','.join(map(str, ids))
+    rows = sql(database,
+        'SELECT state, attempts, partner_reference FROM connector_message '
+        f'WHERE id IN ({listed})', fetch=True)
+    assert len(rows) == len(ids), rows
+    assert {r[0] for r in rows} == {'acknowledged'}, {r[0] for r in rows}
+    assert {r[1] for r in rows} == {1}, {r[1] for r in rows}
+    assert len({r[2] for r in rows}) == len(ids)
+
+
+def empty_tasks(args, worker, ids):
+    """Seconds to run one queue task per message of ids already sent: the
+    cost of a task and its transaction when the connector has nothing to
+    send (Tryton's queue, the row lock and the read of the message)"""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    pool = Pool(args.database)
+    with Transaction().start(args.database, 0) as transaction:
+        Message = pool.get('connector.message')
+        for id_ in ids:
+            Message.__queue__.send([Message(id_)])
+        transaction.commit()
+    started = time.perf_counter()
+    if worker:
+        wait_empty(args.database, ids, worker)
+    else:
+        work_here(args.database)
+    return time.perf_counter() - started
+
+
+def timed(args, worker, endpoint, protocol, count, used=None):
+    """Seconds to send count new messages of protocol through the queue,
+    measured by used (a Cores) too when given"""
+    _, operation, payload = next(
+        p for p in PROTOCOLS.values() if p[0] == protocol)
+    prefix = f'{protocol}-{uuid.uuid4().hex[:8]}'
+    ids = enqueue(args.database, endpoint, operation, payload, count, prefix)
+    used = used or contextlib.nullcontext()
+    started = time.perf_counter()
+    with used:
+        if worker:
+            wait_empty(args.database, ids, worker)
+        else:
+            work_here(args.database)
+    seconds = time.perf_counter() - started
+    check(args.database, ids)
+    return seconds, ids
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--count', type=int, default=500)
+    parser.add_argument('--database', default='bench_connector')
+    parser.add_argument('--worker', action='store_true')
+    parser.add_argument('--processes', type=int, default=1)
+    parser.add_argument('--warm-up', type=int, default=10)
+    args = parser.parse_args()
+    ensure_database(args.database, ADMIN_PASSWORD, 'connector_xroad')
+    ensure_database(args.database, ADMIN_PASSWORD, 'connector_laposte')
+
+    context = multiprocessing.get_context('fork')
+    pipe, child_pipe = context.Pipe()
+    servers = context.Process(target=serve, args=(child_pipe,), daemon=True)
+    servers.start()
+    urls = pipe.recv()
+    worker = None
+    configfile = tempfile.NamedTemporaryFile('w', suffix='.conf')
+    configfile.write('[queue]\nworker = True\n')
+    configfile.flush()
+    try:
+        endpoints = setup(args.database, urls)
+        if args.worker:
+            worker = start_worker(
+                args.database, args.processes, configfile.name)
+        how = (f"{args.processes} trytond-worker process(es)" if args.worker
+            else "the worker's pull and run_task in this process")
+        print(machine())
+        print(f"{args.count} messages per protocol, one queue task and one "
+            f"transaction each, {how}; PostgreSQL database "
+            f"{args.database}; local servers on 127.0.0.1 in a child "
+            "process")
+        results = {}
+        for name, (protocol, _, _) in PROTOCOLS.items():
+            endpoint = endpoints[protocol]
+            # a running worker has already built its clients
+            timed(args, worker, endpoint, protocol, args.warm_up)
+            half, _ = timed(
+                args, worker, endpoint, protocol, args.count // 2)
+            floor = FLOORS[protocol](
+                urls[protocol], args.count,
+                f'bare-{uuid.uuid4().hex[:8]}')
+            used = Cores()
+            full, ids = timed(
+                args, worker, endpoint, protocol, args.count, used)
+            empty = empty_tasks(args, worker, ids)
+            results[name] = (args.count / full, floor, used, half, full,
+                empty / args.count)
+        for name, (rate, floor, used, half, full, empty) in results.items():
+            print(f"{name}: connector {rate:.1f} msg/s, bare loop "
+                f"{floor:.1f} msg/s")
+            ratio(f"{name} connector / bare loop (msg/s)", rate, floor,
+                unit='msg/s')
+            print(f"  {used}")
+            call, task = 1000 / floor, 1000 / rate
+            print(f"  per message: {task:.1f} ms = queue task with nothing "
+                f"to send {empty * 1000:.1f} ms + bare call {call:.1f} ms "
+                f"+ the rest {task - empty * 1000 - call:.1f} ms; one task "
+                f"per message cannot beat ratio "
+                f"{call / (call + empty * 1000):.2f} here")
+            growth(f"{name} {args.count} against {args.count // 2} "
+                "messages", half, full)
+        print(machine())
+    finally:
+        if worker:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait()
+        pipe.send('stop')
+        servers.join(5)
+        configfile.close()
 
 
 if __name__ == '__main__':
-    activate_module(['connector_laposte', 'connector_xroad'])
     main()

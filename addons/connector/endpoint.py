@@ -4,7 +4,9 @@ import datetime as dt
 import json
 import logging
 import secrets
+import threading
 import time
+from collections import OrderedDict
 
 from sql import Literal
 
@@ -35,6 +37,18 @@ logger = logging.getLogger(__name__)
 DUMMY_CALLBACK_SECRET = secrets.token_hex(32)
 # The largest id the database stores (PostgreSQL integer)
 MAX_ID = 2 ** 31 - 1
+# Clients kept per thread: building a zeep client costs more than a call,
+# and a kept requests session reuses its connection (keep-alive)
+CLIENT_CACHE_SIZE = 32
+_clients = threading.local()
+
+
+def _client_cache():
+    "This thread's clients: {(database, endpoint id): (dates, client)}"
+    cache = getattr(_clients, 'cache', None)
+    if cache is None:
+        cache = _clients.cache = OrderedDict()
+    return cache
 
 
 class Endpoint(DeactivableMixin, ModelSQL, ModelView):
@@ -162,8 +176,34 @@ class Endpoint(DeactivableMixin, ModelSQL, ModelView):
         "The values that must never reach a log or an error message"
         return [self.secret, self.callback_secret]
 
+    def cached_client(self):
+        """Return the client of this endpoint kept by this process (and
+        thread): built again once the endpoint is modified (its write date
+        changes), and dropped at once when this process modifies it"""
+        cache = _client_cache()
+        key = (Transaction().database.name, self.id)
+        version = (self.create_date, self.write_date)
+        kept = cache.get(key)
+        if kept is not None and kept[0] == version:
+            cache.move_to_end(key)
+            return kept[1]
+        client = self.get_client()
+        cache[key] = (version, client)
+        while len(cache) > CLIENT_CACHE_SIZE:
+            cache.popitem(last=False)
+        return client
+
+    @classmethod
+    def on_modification(cls, mode, endpoints, field_names=None):
+        super().on_modification(mode, endpoints, field_names=field_names)
+        if mode in {'write', 'delete'}:
+            cache = _client_cache()
+            name = Transaction().database.name
+            for endpoint in endpoints:
+                cache.pop((name, endpoint.id), None)
+
     def get_client(self):
-        "Return the client of the connector of this endpoint"
+        "Return a new client of the connector of this endpoint"
         # Also for a URL stored before it was validated
         require_secure_url(self.url)
         method = getattr(self, f'get_client_{self.protocol}', None)

@@ -12,6 +12,8 @@ from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
+from trytond.tools import grouped_slice
+from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from service_network.protection import check_user_groups, wizard_label
@@ -61,7 +63,8 @@ class Message(ModelSQL, ModelView):
     operation_string = fields.Function(
         fields.Char("Operation"), 'get_operation_string',
         searcher='search_operation_string')
-    payload = fields.Dict(None, "Payload", readonly=True)
+    # eager: read with the message's other fields by the send
+    payload = fields.Dict(None, "Payload", readonly=True, loading='eager')
     idempotency_key = fields.Char(
         "Idempotency Key", required=True, readonly=True,
         help="Sent with every attempt so the partner acts only once.")
@@ -77,7 +80,7 @@ class Message(ModelSQL, ModelView):
     partner_reference = fields.Char("Partner Reference", readonly=True)
     partner_status = fields.Char("Partner Status", readonly=True)
     origin = fields.Reference(
-        "Origin", selection='get_origins', readonly=True)
+        "Origin", selection='get_origins', readonly=True, loading='eager')
 
     @classmethod
     def __setup__(cls):
@@ -209,9 +212,9 @@ class Message(ModelSQL, ModelView):
         may pass, an endpoint is left alone until the next run: a partner
         that is down is not called once per waiting message."""
         messages = cls.browse([m.id for m in messages])
-        cls.lock(messages)
+        cls.lock_rows(messages)
         messages = [m for m in messages if m.state in SENDABLE]
-        clients, failures = {}, defaultdict(int)
+        failures = defaultdict(int)
         attempted, done, statuses = [], [], []
         for message in messages:
             endpoint = message.endpoint
@@ -221,9 +224,7 @@ class Message(ModelSQL, ModelView):
             message.attempts = (message.attempts or 0) + 1
             message.sent_at = dt.datetime.now()
             try:
-                if endpoint not in clients:
-                    clients[endpoint] = endpoint.get_client()
-                result = clients[endpoint].call(
+                result = endpoint.cached_client().call(
                     message.operation, dict(message.payload or {}),
                     message.idempotency_key)
             except TransportError as error:
@@ -236,10 +237,28 @@ class Message(ModelSQL, ModelView):
             done.append(message)
             if result.get('status'):
                 statuses.append((message, result['status'], result))
+        for message, status, data in statuses:
+            message.set_partner_status(status, data)
+        # read before the save, which empties the records' cache
+        origins = cls.origin_statuses(statuses)
+        # one write per message for its attempt and the partner's status
         cls.save(attempted)
-        if statuses:
-            cls.apply_statuses(statuses)
+        cls.follow_origins(origins)
         return done
+
+    @classmethod
+    def lock_rows(cls, messages):
+        """Lock the rows of messages in this transaction (SELECT ... FOR
+        UPDATE NOWAIT, as Tryton locks them when a transaction starts):
+        a transaction that sent one of them meanwhile makes this one fail
+        and start again, which then sees it sent. SQLite has one writer
+        at a time and no row lock."""
+        transaction = Transaction()
+        new_ids = set(transaction.create_records[cls.__name__])
+        ids = [m.id for m in messages if m.id not in new_ids]
+        for sub_ids in grouped_slice(ids):
+            transaction.database.lock_records(
+                transaction.connection, cls._table, list(sub_ids))
 
     def succeed(self, result):
         "Record the partner's answer to a call"
@@ -281,24 +300,37 @@ class Message(ModelSQL, ModelView):
             timeout=self.endpoint.timeout,
             detail=scrub(error.detail, self.endpoint.secrets))
 
+    def set_partner_status(self, status, data):
+        "Record the partner's status of the message, not saved"
+        self.partner_status = status[:64]
+        if data.get('reference') and not self.partner_reference:
+            self.partner_reference = str(data['reference'])
+        if self.state != 'acknowledged':
+            self.state = 'acknowledged'
+            self.acknowledged_at = dt.datetime.now()
+            self.next_attempt = None
+
     @classmethod
     def apply_statuses(cls, statuses):
         """Record the partner's status of each (message, status, data) and
         pass it to the origin, which follows it"""
-        now = dt.datetime.now()
-        by_model = defaultdict(list)
         for message, status, data in statuses:
-            message.partner_status = status[:64]
-            if data.get('reference') and not message.partner_reference:
-                message.partner_reference = str(data['reference'])
-            if message.state != 'acknowledged':
-                message.state = 'acknowledged'
-                message.acknowledged_at = now
-                message.next_attempt = None
-            if message.origin:
-                by_model[message.origin.__name__].append(
-                    (message.origin, status, data))
+            message.set_partner_status(status, data)
+        origins = cls.origin_statuses(statuses)
         cls.save([m for m, _, _ in statuses])
+        cls.follow_origins(origins)
+
+    @staticmethod
+    def origin_statuses(statuses):
+        "The (origin, status, data) of the (message, status, data) with one"
+        return [(m.origin, s, d) for m, s, d in statuses if m.origin]
+
+    @classmethod
+    def follow_origins(cls, items):
+        "Pass each (origin, status, data) to its origin, which follows it"
+        by_model = defaultdict(list)
+        for origin, status, data in items:
+            by_model[origin.__name__].append((origin, status, data))
         pool = Pool()
         for model, items in by_model.items():
             Origin = pool.get(model)
