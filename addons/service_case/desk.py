@@ -13,10 +13,12 @@ from sql import Literal, Null
 from sql.aggregate import Count, Min
 from sql.conditionals import Case as SQLCase
 
+from trytond.cache import Cache
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If
+from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import StateAction, Wizard
 
@@ -109,6 +111,12 @@ class Desk(ModelSQL, ModelView):
             'case.ticket.queue', None, None, "Queue", readonly=True),
         'get_queue')
 
+    # The procedure proposed per site, sector and day: counting the cases
+    # of the last 90 days for each ticket called weighs on a busy morning,
+    # and the count moves little within an hour
+    _proposed_cache = Cache(
+        'case.desk.propose_procedure', duration=3600, context=False)
+
     del _serving
 
     @classmethod
@@ -149,6 +157,16 @@ class Desk(ModelSQL, ModelView):
                     'readonly': ~Eval('outcome'),
                     'depends': ['ticket', 'outcome'],
                     },
+                })
+        # One call per step of a visit for a client that shows the desk
+        # itself (the counter's own screen): each does what its button
+        # does on the user's desk and returns what the screen shows next,
+        # where sao needs a save, the button and a reload
+        cls.__rpc__.update({
+                'serve_next': RPC(readonly=False),
+                'serve_open_case': RPC(readonly=False),
+                'serve_complete': RPC(readonly=False),
+                'serve_finish': RPC(readonly=False),
                 })
 
     def get_rec_name(self, name):
@@ -270,17 +288,32 @@ class Desk(ModelSQL, ModelView):
     def _propose_procedure(self):
         "The procedure of the ticket's sector most asked for at the site"
         pool = Pool()
+        Procedure = pool.get('network.procedure')
+        today = pool.get('ir.date').today()
+        key = (self.ticket.site.id, self.ticket.sector.id, str(today))
+        procedure_id = self._proposed_cache.get(key, -1)
+        if procedure_id == -1:
+            procedure_id = self._most_asked_procedure(
+                self.ticket.site, self.ticket.sector, today)
+            self._proposed_cache.set(key, procedure_id)
+        if procedure_id is not None:
+            return Procedure(procedure_id)
+
+    @classmethod
+    def _most_asked_procedure(cls, site, sector, today):
+        """The id of the active procedure of sector with the most cases
+        submitted at site in the last 90 days, else its first by code"""
+        pool = Pool()
         Case = pool.get('case.case')
         Procedure = pool.get('network.procedure')
         case = Case.__table__()
         procedure = Procedure.__table__()
         cursor = Transaction().connection.cursor()
-        sector = self.ticket.sector
-        since = Pool().get('ir.date').today() - dt.timedelta(days=90)
+        since = today - dt.timedelta(days=90)
         cursor.execute(*case.join(procedure,
                 condition=case.procedure == procedure.id
                 ).select(case.procedure,
-                where=(case.site == self.ticket.site.id)
+                where=(case.site == site.id)
                 & (procedure.sector == sector.id)
                 & (procedure.active == Literal(True))
                 & (case.submission_date >= since),
@@ -289,10 +322,10 @@ class Desk(ModelSQL, ModelView):
                 limit=1))
         row = cursor.fetchone()
         if row:
-            return Procedure(row[0])
+            return row[0]
         procedures = Procedure.search(
             [('sector', '=', sector.id)], order=[('code', 'ASC')], limit=1)
-        return procedures[0] if procedures else None
+        return procedures[0].id if procedures else None
 
     def _take(self, ticket, message):
         self._reset(message)
@@ -441,6 +474,97 @@ class Desk(ModelSQL, ModelView):
                     minutes=minutes_between(
                         ticket.called_at, dt.datetime.now()) or 0))
         cls.save(desks)
+
+
+    # The fields of the desk and of a case that the counter's screen shows
+    SCREEN_FIELDS = ['counter', 'ticket', 'ticket.rec_name',
+        'ticket_sector', 'ticket_arrived_at', 'ticket_waiting_time',
+        'ticket_recalls', 'citizen', 'citizen.rec_name', 'procedure',
+        'procedure.rec_name', 'case', 'outcome', 'message']
+    CASE_SCREEN_FIELDS = ['number', 'state', 'due_date', 'citizen.rec_name',
+        'procedure.rec_name', 'total_fee', 'sla_status', 'paid_at',
+        'payment_method']
+    DOCUMENT_SCREEN_FIELDS = ['sequence', 'name', 'mandatory', 'provided']
+
+    @classmethod
+    def _screen(cls, desk):
+        "The desk as the screen shows it, with its site's queue"
+        pool = Pool()
+        Queue = pool.get('case.ticket.queue')
+        values, = cls.read([desk.id], cls.SCREEN_FIELDS)
+        values['queue'] = Queue.search_read(
+            [('site', '=', desk.site.id)] if desk.site else [('id', '=', -1)],
+            fields_names=['sector.rec_name', 'waiting', 'serving', 'served',
+                'first_arrival'])
+        return values
+
+    @classmethod
+    def _case_screen(cls, case):
+        "The case as its tab shows it, with its checklist"
+        pool = Pool()
+        Case = pool.get('case.case')
+        Document = pool.get('case.document')
+        values, = Case.read(
+            [case.id], cls.CASE_SCREEN_FIELDS + ['documents'])
+        values['documents'] = Document.read(
+            values['documents'], cls.DOCUMENT_SCREEN_FIELDS)
+        return values
+
+    @classmethod
+    def serve_next(cls):
+        "Call the next ticket at the user's desk; return the desk"
+        desk = cls.mine()
+        cls.call_next([desk])
+        return cls._screen(desk)
+
+    @classmethod
+    def serve_open_case(cls, citizen=None, procedure=None):
+        """Open the case of the ticket served at the user's desk, for
+        citizen and procedure when given; return the case"""
+        desk = cls.mine()
+        if citizen is not None:
+            desk.citizen = citizen
+        if procedure is not None:
+            desk.procedure = procedure
+        if citizen is not None or procedure is not None:
+            desk.save()
+        cls.open_case([desk])
+        return cls._case_screen(desk.case)
+
+    @classmethod
+    def serve_complete(cls, provided, payment_method=None):
+        """Tick the documents provided (ids) on the checklist of the case
+        opened at the user's desk, submit the case, and record that its
+        fees were paid with payment_method when given; return the case"""
+        pool = Pool()
+        Case = pool.get('case.case')
+        desk = cls.mine()
+        if not desk.case:
+            raise TicketError(gettext(
+                    'service_case.msg_desk_case_needs',
+                    ticket=desk.ticket.rec_name if desk.ticket else ''))
+        case = desk.case
+        provided = set(provided or [])
+        provided = [d.id for d in case.documents if d.id in provided]
+        if provided:
+            Case.write([case], {
+                    'documents': [('write', provided, {'provided': True})],
+                    })
+        case = Case(case.id)
+        Case.submit([case])
+        if payment_method:
+            # as on the case's form: the payment is chosen once submitted
+            Case.write([case], {'payment_method': payment_method})
+            case = Case(case.id)
+            Case.collect([case])
+        return cls._case_screen(case)
+
+    @classmethod
+    def serve_finish(cls):
+        "Finish the ticket served at the user's desk; return the desk"
+        desk = cls.mine()
+        cls.finish([desk])
+        return cls._screen(desk)
 
 
 class DeskOpen(Wizard):
