@@ -494,8 +494,8 @@ class Desk(ModelSQL, ModelView):
         values, = cls.read([desk.id], cls.SCREEN_FIELDS)
         values['queue'] = Queue.search_read(
             [('site', '=', desk.site.id)] if desk.site else [('id', '=', -1)],
-            fields_names=['sector.rec_name', 'waiting', 'serving', 'served',
-                'first_arrival'])
+            fields_names=['sector', 'sector.rec_name', 'waiting', 'serving',
+                'served', 'first_arrival'])
         return values
 
     @classmethod
