@@ -14,19 +14,26 @@ serves visitor after visitor at its counter, pausing between actions
 (--think, uniform; 1-3 s is the busy morning and the default, 5-15 s an
 ordinary day):
 
-- desk (default), the counter workspace (case.desk) as the counter's
-  screen uses it, one call per action: a ticket is taken at the kiosk,
-  the desk calls the next ticket (serve_next), the agent types the NIN of
-  the citizen's identity card in the citizen field (party autocomplete,
-  as sao completes it), the desk opens the ticket's case
-  (serve_open_case, which returns the case with its checklist), ticks the
-  documents brought, submits the case and collects the fees in cash
-  (serve_complete), finishes the ticket (serve_finish), and one of the
-  two lists (the site's open cases, today's tickets) is read as sao reads
-  a list (search, then read): 8 calls per served citizen;
+- desk (default), sao's calls on the desk form (case.desk, the menu "My
+  Counter") and on the case's tab it opens, as an agent clicks its
+  buttons, not a custom screen: a ticket is taken at the kiosk (1 call);
+  Call Next (the button, then sao's reload of the desk: read with the
+  form's fields, 2); the agent types the NIN of the citizen's identity
+  card in the citizen field (sao's completion: party autocomplete, 1);
+  Open Case (the desk saved with the citizen: write, the button, whose
+  action opens the case's tab: the case read with its checklist and its
+  resources, then the desk's reload, 5); on the case's tab the documents
+  ticked and Submit (the case's write of its documents, the button, the
+  reload, 3), cash picked and Collect (write, button, reload, 3); back on
+  the desk Finish (button, reload, 2); one of the two lists (the site's
+  open cases, today's tickets) read as sao reads a list (search, then
+  read, 2): 19 calls per served citizen. The reads ask what sao asks
+  (SaoForm: the view's fields from fields_view_get, with the x2many's
+  sub-fields); fields_view_get is cached by sao and made once per agent;
+  sao's _timestamp in the context is left out;
 - generic, the records' own calls as sao makes them on each record's form
   (create, read, write, buttons; the citizen searched by a surname), 17
-  calls per served citizen.
+  calls per served citizen, with narrower reads than sao's.
 
 Prints, per run and per operation (one JSON-RPC call): count, throughput,
 median, 95th percentile and maximum latency, errors with their first
@@ -141,7 +148,9 @@ TICKET_LIST_FIELDS = ['date', 'number', 'site.rec_name', 'sector.rec_name',
 # 1000 / (number of fields) (Sao.config.limit in tryton-sao 8.0)
 SAO_LIMIT = 1000
 # in the order of a visit
-OPERATIONS = ['ticket.take', 'counter.call_next', 'ticket.current',
+OPERATIONS = ['ticket.take', 'desk.call_next', 'desk.read',
+    'desk.save', 'desk.open_case', 'case.resources', 'desk.finish',
+    'counter.call_next', 'ticket.current',
     'party.search', 'case.create', 'case.read', 'document.read', 'case.tick',
     'case.submit', 'case.pay', 'case.collect', 'ticket.close', 'ticket.done',
     'list.cases.search', 'list.cases.read', 'list.tickets.search',
@@ -722,6 +731,65 @@ class Session:
             f'{login}:{user_id}:{session}'.encode()).decode()
 
 
+class SaoForm:
+    """A form view as sao loads it: fields_view_get (cached by sao for the
+    session, so called once and not recorded) and the fields sao reads
+    for a record of the form (Sao.Record.load('*') in tryton-sao 8.0):
+    every field of the view, the rec_name of the many2one, the :string of
+    the eager selections, the sub-fields of the x2many shown with their
+    own view (read in the same call, up to Sao.config.display_size
+    records), then rec_name, _timestamp, _write and _delete"""
+    DISPLAY_SIZE = 20
+
+    def __init__(self, session, model, view_id, context):
+        self.session = session
+        self.model = model
+        view = session.call(f'model.{model}.fields_view_get',
+            [view_id, 'form', context])
+        self.fields, self.related = [], False
+        # one lazy field makes the whole read lazy, with the x2many's
+        # sub-fields
+        self.lazy = any(f.get('loading', 'eager') == 'lazy'
+            for f in view['fields'].values())
+        for name, field in view['fields'].items():
+            self.fields.append(name)
+            self.fields += self.sub_fields(name, field, top=True)
+        if 'rec_name' not in view['fields']:
+            self.fields.append('rec_name')
+        self.fields += ['_timestamp', '_write', '_delete']
+
+    def sub_fields(self, prefix, field, top=False):
+        type_ = field['type']
+        if type_ in {'many2one', 'one2one', 'reference'}:
+            return [f'{prefix}.rec_name']
+        if type_ in {'selection', 'multiselection'}:
+            eager = field.get('loading', 'lazy') == 'eager'
+            return [f'{prefix}:string'] if eager or not top else []
+        if (type_ in {'one2many', 'many2many'}
+                and (not top or self.lazy)
+                and field.get('visible') and field.get('views')):
+            view, = field['views'].values()
+            names = []
+            for name, sub in (view.get('fields') or {}).items():
+                names.append(f'{prefix}.{name}')
+                names += self.sub_fields(f'{prefix}.{name}', sub)
+            names += [f'{prefix}._timestamp', f'{prefix}._write',
+                f'{prefix}._delete']
+            self.related = True
+            return names
+        return []
+
+    def context(self, context):
+        if self.related:
+            return {**context, 'related_read_limit': self.DISPLAY_SIZE}
+        return context
+
+    def read(self, id_, context):
+        "The first read when the tab opens (once per session)"
+        return self.session.call(f'model.{self.model}.read',
+            [[id_], self.fields, self.context(context)])[0]
+
+
 class Recorder:
     "Every call: (operation, start, duration, error message or None)"
 
@@ -739,6 +807,7 @@ class Agent:
             visit='desk'):
         self.ACTIONS = (self.DESK_ACTIONS if visit == 'desk'
             else self.GENERIC_ACTIONS)
+        self.visit_kind = visit
         self.unfinished = False
         self.visits = 0
         self.spec = spec
@@ -750,12 +819,13 @@ class Agent:
         self.context = {}
         self.deadline = math.inf
 
-    def rpc(self, operation, method, *args):
+    def rpc(self, operation, method, *args, context=None):
         if time.monotonic() >= self.deadline:
             raise Stop
         start = time.perf_counter()
         try:
-            result = self.session.call(method, [*args, self.context])
+            result = self.session.call(method,
+                [*args, self.context if context is None else context])
         except RpcError as error:
             self.recorder.add(operation, start,
                 time.perf_counter() - start, str(error))
@@ -789,13 +859,14 @@ class Agent:
 
     # One visitor, action by action; the agent pauses after each action.
     # Generic: the records' own calls (create, read, write, buttons), one
-    # to three per action, 17 per visit. Desk: the counter workspace's
-    # calls, one per action, each returning what the screen shows next.
+    # to three per action, 17 per visit. Desk: sao's calls on the desk
+    # form and the case's tab, 19 per visit.
     GENERIC_ACTIONS = ['take_ticket', 'call_next', 'find_citizen',
         'open_case', 'tick_documents', 'submit', 'collect', 'close_ticket',
         'read_cases', 'read_tickets']
-    DESK_ACTIONS = ['take_ticket', 'serve_next', 'find_by_nin',
-        'serve_open_case', 'serve_complete', 'serve_finish', 'read_a_list']
+    DESK_ACTIONS = ['take_ticket', 'desk_call_next', 'find_by_nin',
+        'desk_open_case', 'tick_and_submit', 'pay_and_collect', 'desk_finish',
+        'read_a_list']
 
     def prime(self):
         """Before the run, not recorded: WARMUP_VISITS whole visits (the
@@ -807,6 +878,8 @@ class Agent:
         self.visit = {}
         recorder, self.recorder = self.recorder, Recorder()
         try:
+            if self.visit_kind == 'desk':
+                self.open_desk()
             for _ in range(WARMUP_VISITS):
                 visit = {}
                 for name in self.ACTIONS:
@@ -846,22 +919,57 @@ class Agent:
                 except Stop:
                     return
 
-    def serve_next(self, visit):
-        "The agent calls the next ticket from the counter workspace"
+    # The desk visit: sao's calls on the desk form (case.desk) and on the
+    # case's tab opened from it. Clicking a button of a saved record is
+    # the button's call, then a reload of the record with the fields of
+    # the form (the read sao makes: SaoForm.fields); a field edited before
+    # is written first (record.save). fields_view_get and view_toolbar_get
+    # are cached by sao for the session: they are called once per agent,
+    # not recorded.
+
+    def open_desk(self):
+        """The menu "My Counter" as sao runs it: the wizard case.desk.open
+        returns the desk's form, whose view is loaded and record read"""
+        call = self.session.call
+        session_id, _, _ = call('wizard.case.desk.open.create', [{}])
+        result = call('wizard.case.desk.open.execute',
+            [session_id, {}, 'start', self.context])
+        call('wizard.case.desk.open.delete', [session_id, self.context])
+        (action, data), = result['actions']
+        self.desk = data['res_id'][0]
+        self.desk_form = SaoForm(self.session, 'case.desk',
+            action['views'][0][0], self.context)
+        self.case_form = None
+        self.desk_form.read(self.desk, self.context)
+
+    def desk_button(self, button, operation):
+        """A button of the desk form: the button's call, then the reload;
+        return the desk as read and what the button returned"""
+        result = self.rpc(operation, f'model.case.desk.{button}',
+            [self.desk])
+        desk, = self.rpc('desk.read', 'model.case.desk.read', [self.desk],
+            self.desk_form.fields,
+            context=self.desk_form.context(self.context))
+        return desk, result
+
+    def desk_call_next(self, visit):
+        "The agent clicks Call Next on the desk form"
         if self.unfinished:
             # a visit broken by an error: its ticket is finished first
             self.unfinished = False
             try:
-                self.rpc('desk.finish', 'model.case.desk.serve_finish')
+                self.desk_button('finish', 'desk.finish')
             except RpcError:
                 pass
-        screen = self.rpc('desk.next', 'model.case.desk.serve_next')
-        if screen['ticket']:
-            visit['ticket'] = screen['ticket']
+        desk, _ = self.desk_button('call_next', 'desk.call_next')
+        if desk['ticket']:
+            visit['ticket'] = desk['ticket']
+            visit['procedure'] = desk['procedure']
 
     def find_by_nin(self, visit):
         """The agent types the NIN of the citizen's identity card in the
-        desk's citizen field: sao's completion (autocomplete)"""
+        desk's citizen field: sao's completion (autocomplete with the
+        field's domain and Sao.config.limit)"""
         citizen, nin = self.rng.choice(self.spec['nins'])
         typed = ' '.join([nin[0], nin[1:4], nin[4:8], nin[8:]])
         found = self.rpc('party.search', 'model.party.party.autocomplete',
@@ -870,31 +978,72 @@ class Agent:
             raise LookupError(f"citizen {nin} not found: {found[:3]}")
         visit['citizen'] = citizen
 
-    def serve_open_case(self, visit):
-        "Opens the ticket's case for the citizen; the case tab shows"
+    def desk_open_case(self, visit):
+        """The agent clicks Open Case: the citizen picked (and the
+        procedure when none was proposed) saved, the button, whose action
+        opens the case's tab (the case read, its resources), and the
+        desk's reload"""
         if 'ticket' not in visit or 'citizen' not in visit:
             return False
-        case = self.rpc('desk.open_case', 'model.case.desk.serve_open_case',
-            visit['citizen'], None)
-        visit['case'] = case['id']
-        visit['documents'] = [d['id'] for d in case['documents']]
+        values = {'citizen': visit['citizen']}
+        if not visit.get('procedure'):
+            values['procedure'] = self.spec['procedure']
+        self.rpc('desk.save', 'model.case.desk.write', [self.desk], values)
+        action = self.rpc('desk.open_case', 'model.case.desk.open_case',
+            [self.desk])
+        case_id, = action['res_id']
+        if self.case_form is None:
+            self.case_form = SaoForm(self.session, 'case.case',
+                action['views'][0][0], self.context)
+        case = self.read_case(case_id, 'case.read')
+        self.rpc('case.resources', 'model.case.case.resources', case_id)
+        self.rpc('desk.read', 'model.case.desk.read', [self.desk],
+            self.desk_form.fields,
+            context=self.desk_form.context(self.context))
+        visit['case'] = case_id
+        visit['documents'] = case['documents']
 
-    def serve_complete(self, visit):
-        """Ticks the documents brought, submits the case and collects its
-        fees in cash"""
-        if 'documents' not in visit:
+    def read_case(self, case_id, operation):
+        case, = self.rpc(operation, 'model.case.case.read', [case_id],
+            self.case_form.fields,
+            context=self.case_form.context(self.context))
+        return case
+
+    def tick_and_submit(self, visit):
+        """On the case's tab the agent ticks the documents brought in the
+        checklist and clicks Submit: the case saved with its documents
+        (sao's one2many value: add and write), the button, the reload"""
+        if not visit.get('documents'):
             return False
-        case = self.rpc('desk.complete', 'model.case.desk.serve_complete',
-            visit['documents'], 'cash')
-        if case['state'] != 'submitted' or not case['paid_at']:
-            raise ValueError(f"case {case['number']} not submitted and "
-                "paid")
+        case_id, documents = visit['case'], visit['documents']
+        write = ['write']
+        for document in documents:
+            write += [[document], {'provided': True}]
+        self.rpc('case.tick', 'model.case.case.write', [case_id],
+            {'documents': [['add', documents], write]})
+        self.rpc('case.submit', 'model.case.case.submit', [case_id])
+        case = self.read_case(case_id, 'case.read')
+        if case['state'] != 'submitted':
+            raise ValueError(f"case {case['number']} not submitted")
 
-    def serve_finish(self, visit):
-        "Finishes the ticket: the desk is ready for the next one"
+    def pay_and_collect(self, visit):
+        """The agent picks cash as the payment method on the Fees page
+        and clicks Collect: the case saved, the button, the reload"""
+        if not visit.get('documents'):
+            return False
+        case_id = visit['case']
+        self.rpc('case.pay', 'model.case.case.write', [case_id],
+            {'payment_method': 'cash'})
+        self.rpc('case.collect', 'model.case.case.collect', [case_id])
+        case = self.read_case(case_id, 'case.read')
+        if not case['paid_at']:
+            raise ValueError(f"case {case['number']} not paid")
+
+    def desk_finish(self, visit):
+        "Back on the desk's tab, the agent clicks Finish"
         if 'ticket' not in visit:
             return False
-        self.rpc('desk.finish', 'model.case.desk.serve_finish')
+        self.desk_button('finish', 'desk.finish')
 
     def read_a_list(self, visit):
         "One of the two lists, in turn: the site's open cases, the tickets"
@@ -1192,8 +1341,8 @@ def main():
         "1-3 the busy morning, 5-15 an ordinary day")
     parser.add_argument('--visit', choices=['desk', 'generic'],
         default=os.environ.get('LOAD_VISIT', 'desk'),
-        help="desk: the counter workspace's calls; generic: the records' "
-        "own calls (17 a visit)")
+        help="desk: sao's calls on the desk form's buttons (19 a visit); "
+        "generic: the records' own calls (17 a visit)")
     parser.add_argument('--agents', type=int,
         help="fewer agents than the 184, spread over the sites (for trials)")
     parser.add_argument('--no-growth', dest='growth', action='store_false',
@@ -1225,8 +1374,9 @@ def main():
     saturating = spread(every, args.saturation_clients)
     print(f"{parties} parties; {len(specs)} agents at "
         f"{len({s['site'] for s in specs})} sites; {args.visit} visit: "
-        + ("one JSON-RPC call per action" if args.visit == 'desk'
-            else "one to three JSON-RPC calls per action, as sao makes them")
+        + ("sao's calls on the desk form (buttons and reloads)"
+            if args.visit == 'desk'
+            else "the records' own calls, one to three per action")
         + f"; between actions an agent pauses uniform {think[0]:g}-"
         f"{think[1]:g} s")
     print(THINK_NOTE)

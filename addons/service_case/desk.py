@@ -18,7 +18,6 @@ from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If
-from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import StateAction, Wizard
 
@@ -157,16 +156,6 @@ class Desk(ModelSQL, ModelView):
                     'readonly': ~Eval('outcome'),
                     'depends': ['ticket', 'outcome'],
                     },
-                })
-        # One call per step of a visit for a client that shows the desk
-        # itself (the counter's own screen): each does what its button
-        # does on the user's desk and returns what the screen shows next,
-        # where sao needs a save, the button and a reload
-        cls.__rpc__.update({
-                'serve_next': RPC(readonly=False),
-                'serve_open_case': RPC(readonly=False),
-                'serve_complete': RPC(readonly=False),
-                'serve_finish': RPC(readonly=False),
                 })
 
     def get_rec_name(self, name):
@@ -474,97 +463,6 @@ class Desk(ModelSQL, ModelView):
                     minutes=minutes_between(
                         ticket.called_at, dt.datetime.now()) or 0))
         cls.save(desks)
-
-
-    # The fields of the desk and of a case that the counter's screen shows
-    SCREEN_FIELDS = ['counter', 'ticket', 'ticket.rec_name',
-        'ticket_sector', 'ticket_arrived_at', 'ticket_waiting_time',
-        'ticket_recalls', 'citizen', 'citizen.rec_name', 'procedure',
-        'procedure.rec_name', 'case', 'outcome', 'message']
-    CASE_SCREEN_FIELDS = ['number', 'state', 'due_date', 'citizen.rec_name',
-        'procedure.rec_name', 'total_fee', 'sla_status', 'paid_at',
-        'payment_method']
-    DOCUMENT_SCREEN_FIELDS = ['sequence', 'name', 'mandatory', 'provided']
-
-    @classmethod
-    def _screen(cls, desk):
-        "The desk as the screen shows it, with its site's queue"
-        pool = Pool()
-        Queue = pool.get('case.ticket.queue')
-        values, = cls.read([desk.id], cls.SCREEN_FIELDS)
-        values['queue'] = Queue.search_read(
-            [('site', '=', desk.site.id)] if desk.site else [('id', '=', -1)],
-            fields_names=['sector', 'sector.rec_name', 'waiting', 'serving',
-                'served', 'first_arrival'])
-        return values
-
-    @classmethod
-    def _case_screen(cls, case):
-        "The case as its tab shows it, with its checklist"
-        pool = Pool()
-        Case = pool.get('case.case')
-        Document = pool.get('case.document')
-        values, = Case.read(
-            [case.id], cls.CASE_SCREEN_FIELDS + ['documents'])
-        values['documents'] = Document.read(
-            values['documents'], cls.DOCUMENT_SCREEN_FIELDS)
-        return values
-
-    @classmethod
-    def serve_next(cls):
-        "Call the next ticket at the user's desk; return the desk"
-        desk = cls.mine()
-        cls.call_next([desk])
-        return cls._screen(desk)
-
-    @classmethod
-    def serve_open_case(cls, citizen=None, procedure=None):
-        """Open the case of the ticket served at the user's desk, for
-        citizen and procedure when given; return the case"""
-        desk = cls.mine()
-        if citizen is not None:
-            desk.citizen = citizen
-        if procedure is not None:
-            desk.procedure = procedure
-        if citizen is not None or procedure is not None:
-            desk.save()
-        cls.open_case([desk])
-        return cls._case_screen(desk.case)
-
-    @classmethod
-    def serve_complete(cls, provided, payment_method=None):
-        """Tick the documents provided (ids) on the checklist of the case
-        opened at the user's desk, submit the case, and record that its
-        fees were paid with payment_method when given; return the case"""
-        pool = Pool()
-        Case = pool.get('case.case')
-        desk = cls.mine()
-        if not desk.case:
-            raise TicketError(gettext(
-                    'service_case.msg_desk_case_needs',
-                    ticket=desk.ticket.rec_name if desk.ticket else ''))
-        case = desk.case
-        provided = set(provided or [])
-        provided = [d.id for d in case.documents if d.id in provided]
-        if provided:
-            Case.write([case], {
-                    'documents': [('write', provided, {'provided': True})],
-                    })
-        case = Case(case.id)
-        Case.submit([case])
-        if payment_method:
-            # as on the case's form: the payment is chosen once submitted
-            Case.write([case], {'payment_method': payment_method})
-            case = Case(case.id)
-            Case.collect([case])
-        return cls._case_screen(case)
-
-    @classmethod
-    def serve_finish(cls):
-        "Finish the ticket served at the user's desk; return the desk"
-        desk = cls.mine()
-        cls.finish([desk])
-        return cls._screen(desk)
 
 
 class DeskOpen(Wizard):
