@@ -12,11 +12,12 @@ docs/PERSONAL_DATA.md and personal_data.xml). Erasing a citizen (law
 merging two citizens moves their cases, complaints and tickets.
 """
 import phonenumbers
-from sql import Null
+from sql import Null, Union
 from sql.conditionals import Case as SQLCase
+from sql.conditionals import Coalesce
 
 from trytond.i18n import gettext
-from trytond.model import Unique, fields
+from trytond.model import Index, Unique, fields
 from trytond.model.exceptions import AccessError, ValidationError
 from trytond.modules.party.exceptions import (
     EraseError,
@@ -148,6 +149,13 @@ class Party(metaclass=PoolMeta):
             ('national_id_unique', Unique(t, t.national_id),
                 'service_case.msg_party_national_id_unique'),
             ]
+        # the counter finds a citizen by the NIN (sao's completion searches
+        # '%text%', and a Char's column is searched as COALESCE(column,
+        # '')): a trigram index on PostgreSQL with pg_trgm, as Tryton makes
+        # for the name, which search_rec_name's union uses
+        cls._sql_indexes.add(Index(t, (
+                    Index.Unaccent(Coalesce(t.national_id, '')),
+                    Index.Similarity(cardinality='high'))))
         # The name of a citizen follows their first and last names
         readonly = Bool(Eval('first_name')) | Bool(Eval('last_name'))
         if cls.name.states.get('readonly'):
@@ -203,7 +211,22 @@ class Party(metaclass=PoolMeta):
             if isinstance(operand, str):
                 operand = compact_nin(operand)
             domain.append(('national_id', operator, operand, *extra))
-        return domain
+        return cls._union_rec_name(domain)
+
+    @classmethod
+    def _union_rec_name(cls, domain):
+        """The ids matching any clause of the 'OR' domain, as one union of
+        a query per clause: each clause uses its own index (the name's and
+        the NIN's trigrams, the contact mechanisms' and the identifiers'),
+        where the 'OR' of columns and of sub-queries scans every party"""
+        if not domain or domain[0] != 'OR':
+            return domain
+        with without_check_access(), Transaction().set_context(
+                active_test=False):
+            queries = [cls.search([clause], order=[], query=True)
+                for clause in domain[1:]]
+        return [('id', 'in',
+                Union(*queries) if len(queries) > 1 else queries[0])]
 
     def citizen_name(self):
         """The name of the citizen, also before it is computed from the

@@ -156,9 +156,14 @@ class Session(metaclass=PoolMeta):
         find = super().check(user, key, domain=domain)
         if find:
             # A session left idle longer than [session] timeout is over,
-            # for every call and not only those which ask for it
+            # for every call and not only those which ask for it. The
+            # check above read the session: its last change is in the
+            # reset cache, no need to read it again
             timeout = dt.timedelta(
                 seconds=config.getint('session', 'timeout'))
+            last = cls._session_reset_cache.get(key)
+            if last is not None and abs(last - dt.datetime.now()) <= timeout:
+                return find
             sessions = cls.search([
                     ('create_uid', '=', user),
                     ('key', '=', key),
