@@ -227,9 +227,9 @@ def floor(cursor, start, end, link_ids, explain=False):
         FROM case_case
         WHERE state = 'delivered' AND delivery_date BETWEEN %s AND %s
         GROUP BY procedure, site""", (start, end))
-    # The same table shape, foreign keys included (LIKE copies the rest)
+    # The same table shape: LIKE copies all but the foreign keys
     cursor.execute("CREATE TABLE bench_floor_link (LIKE billing_line_case "
-        "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)")
+        "INCLUDING ALL)")
     cursor.execute("SELECT conname, pg_get_constraintdef(oid) "
         "FROM pg_constraint WHERE conrelid = 'billing_line_case'::regclass "
         "AND contype = 'f'")
