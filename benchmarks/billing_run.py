@@ -278,10 +278,12 @@ def bill(transaction, start, end, with_floor):
         Run.process([run])
     invoices = len(run.invoices)
     lines = sum(len(invoice.lines) for invoice in run.invoices)
+    # Counted with the statistics of the rows just written: without them
+    # the planner takes the links for empty and loops over them
+    cursor.execute("ANALYZE billing_line_case")
     cursor.execute(
-        "SELECT id FROM billing_line_case WHERE invoice_line IN "
-        "(SELECT l.id FROM account_invoice_line l JOIN account_invoice "
-        "i ON l.invoice = i.id WHERE i.billing_run = %s)", (run.id,))
+        "SELECT l.id FROM billing_line_case l WHERE l.invoice_line = ANY(%s)",
+        ([line.id for invoice in run.invoices for line in invoice.lines],))
     link_ids = [r[0] for r in cursor.fetchall()]
     floors = (floor(cursor, start, end, link_ids, explain=ARGS.explain)
         if with_floor else None)
