@@ -4,11 +4,13 @@ The cases come from service_case's query builders (service_case.events);
 this module adds what billing knows: the procedures of each agreement line,
 its amounts and the cases already billed. Every query works on the whole
 period at once (no loop over cases): a billing run over 200,000 cases costs
-a few aggregate queries and one INSERT ... SELECT per fee-schedule line.
+one aggregate query and one INSERT ... SELECT per basis billed per case,
+whatever the number of partners, procedures and sites.
 """
+from collections import defaultdict
 from decimal import Decimal
 
-from sql import Cast, Literal, Null
+from sql import Cast, Null, Values
 from sql.aggregate import Count, Min, Sum
 from sql.conditionals import Coalesce
 
@@ -45,43 +47,109 @@ def line_procedures(line):
     return procedure.select(procedure.id, where=where)
 
 
-def case_events(line, start, end):
-    """Return the query of the events of line between start and end that
-    are not billed yet: columns case, procedure, site and amount"""
+def line_procedure_ids(lines):
+    """Return the ids of the procedures of each line, as line_procedures
+    selects them, with one query for all the lines: {line: [ids]}"""
+    pool = Pool()
+    Procedure = pool.get('network.procedure')
+    procedure = Procedure.__table__()
+    partners = sorted({line.agreement.partner.id for line in lines
+            if not line.procedure})
+    of_partner = defaultdict(list)
+    if partners:
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*procedure.select(
+                procedure.id, procedure.partner,
+                where=procedure.partner.in_(partners),
+                order_by=[procedure.id]))
+        for procedure_id, partner in cursor:
+            of_partner[partner].append(procedure_id)
+    result = {}
+    for line in lines:
+        if line.procedure:
+            result[line] = [line.procedure.id]
+            continue
+        specific = {other.procedure.id for other in line.agreement.lines
+            if other.procedure and other.basis == line.basis}
+        result[line] = [procedure_id
+            for procedure_id in of_partner[line.agreement.partner.id]
+            if procedure_id not in specific]
+    return result
+
+
+def lines_events(basis, start, end, lines, invoice_lines=None):
+    """Return the query of the events of lines (agreement lines billed per
+    case on basis, all from start to end) that are not billed yet: columns
+    line (the agreement line id), case, procedure, site and amount; None
+    when the lines have no procedure.
+
+    With invoice_lines, {(agreement line id, procedure id, site id):
+    invoice line id}, only the events of those keys, with the column
+    invoice_line.
+
+    One scan of the cases serves every line: each case finds its line
+    through its procedure (and site) in a VALUES list, which the planner
+    hashes (it knows its size)."""
     pool = Pool()
     LineCase = pool.get('billing.line.case')
     link = LineCase.__table__()
-    if line.basis not in CASE_EVENTS:
-        raise ValueError(f"{line.basis} is not billed per case")
+    if basis not in CASE_EVENTS:
+        raise ValueError(f"{basis} is not billed per case")
+    factors = {}
+    for line in lines:
+        if basis == 'collected':
+            factors[line.id] = line.rate / 100
+        else:
+            factors[line.id] = line.amount or Decimal(0)
+    if invoice_lines is None:
+        procedures = line_procedure_ids(lines)
+        rows = [[procedure, line.id, factors[line.id]]
+            for line in lines for procedure in procedures[line]]
+    else:
+        rows = [[procedure, line, factors[line], site, invoice_line]
+            for (line, procedure, site), invoice_line
+            in invoice_lines.items()]
+    if not rows:
+        return None
+    mapping = Values(rows)
     events = billable_events(
-        CASE_EVENTS[line.basis], start, end,
-        procedures=line_procedures(line))
-    if line.basis == 'collected':
-        amount = events.collected * (line.rate / 100)
+        CASE_EVENTS[basis], start, end,
+        procedures=sorted({row[0] for row in rows}))
+    if basis == 'collected':
+        amount = events.collected * mapping.column3
     else:
         # Typed, or PostgreSQL cannot tell the type of the parameter
-        amount = Cast(Literal(line.amount or Decimal(0)), 'NUMERIC')
-    return events.join(link, 'LEFT', condition=(link.case == events.case)
-            & (link.basis == line.basis)
-        ).select(
-            events.case.as_('case'), events.procedure.as_('procedure'),
-            events.site.as_('site'), amount.as_('amount'),
-            where=link.id == Null)
+        amount = Cast(mapping.column3, 'NUMERIC')
+    condition = mapping.column1 == events.procedure
+    columns = [
+        mapping.column2.as_('line'), events.case.as_('case'),
+        events.procedure.as_('procedure'), events.site.as_('site'),
+        amount.as_('amount')]
+    if invoice_lines is not None:
+        condition &= mapping.column4 == events.site
+        columns.append(mapping.column5.as_('invoice_line'))
+    return (events
+        .join(mapping, condition=condition)
+        .join(link, 'LEFT', condition=(link.case == events.case)
+            & (link.basis == basis))
+        .select(*columns, where=link.id == Null))
 
 
-def aggregate_events(line, start, end):
-    """Return the events of line grouped by procedure and site:
-    a list of (procedure id, site id, number of cases, total amount)"""
-    events = case_events(line, start, end)
+def aggregate_lines_events(events):
+    """Return the events of lines_events grouped by line, procedure and
+    site: {line id: [(procedure id, site id, number of cases, total
+    amount)]}, each list ordered by procedure and site"""
     query = events.select(
-        events.procedure, events.site, Count(events.case),
+        events.line, events.procedure, events.site, Count(events.case),
         Coalesce(Sum(events.amount), 0),
-        group_by=[events.procedure, events.site],
-        order_by=[events.procedure, events.site])
+        group_by=[events.line, events.procedure, events.site],
+        order_by=[events.line, events.procedure, events.site])
     cursor = Transaction().connection.cursor()
     cursor.execute(*query)
-    return [(procedure, site, count, Decimal(str(total)))
-        for procedure, site, count, total in cursor]
+    result = defaultdict(list)
+    for line, procedure, site, count, total in cursor:
+        result[line].append((procedure, site, count, Decimal(str(total))))
+    return result
 
 
 def active_sites(line, month_start, month_end):
@@ -100,9 +168,10 @@ def to_credit(link):
     return (link.credit_line == Null) & link.case.in_(cancelled_cases())
 
 
-def pending_credits(company, partner):
-    """Return the billed lines of partner with cases cancelled since:
-    a list of (invoice line id, number of cases, total amount)"""
+def pending_credits(company, partners):
+    """Return the billed lines of partners with cases cancelled since, in
+    one query: {partner id: [(invoice line id, number of cases, total
+    amount)]}, each list ordered by invoice line"""
     pool = Pool()
     Invoice = pool.get('account.invoice')
     InvoiceLine = pool.get('account.invoice.line')
@@ -110,19 +179,25 @@ def pending_credits(company, partner):
     invoice = Invoice.__table__()
     invoice_line = InvoiceLine.__table__()
     link = LineCase.__table__()
+    result = defaultdict(list)
+    if not partners:
+        return result
     cursor = Transaction().connection.cursor()
     cursor.execute(*link
         .join(invoice_line, condition=link.invoice_line == invoice_line.id)
         .join(invoice, condition=invoice_line.invoice == invoice.id)
         .select(
-            link.invoice_line, Count(link.id), Sum(link.amount),
+            invoice.party, link.invoice_line, Count(link.id),
+            Sum(link.amount),
             where=to_credit(link)
             & (invoice.company == company.id)
-            & (invoice.party == partner.id)
+            & invoice.party.in_([p.id for p in partners])
             & (invoice.state != 'cancelled'),
-            group_by=[link.invoice_line], order_by=[link.invoice_line]))
-    return [(line, count, Decimal(str(total)))
-        for line, count, total in cursor]
+            group_by=[invoice.party, link.invoice_line],
+            order_by=[invoice.party, link.invoice_line]))
+    for partner, line, count, total in cursor:
+        result[partner].append((line, count, Decimal(str(total))))
+    return result
 
 
 def billed_cases():

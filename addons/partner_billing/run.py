@@ -5,7 +5,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from sql import Cast, Literal, Union, Values
+from sql import Cast, Literal, Null
 from sql.functions import CurrentTimestamp
 
 from trytond.i18n import gettext
@@ -21,8 +21,8 @@ from service_network.protection import check_user_groups, wizard_label
 from .agreement import BASES, CASE_BASES
 from .events import (
     active_sites,
-    aggregate_events,
-    case_events,
+    aggregate_lines_events,
+    lines_events,
     pending_credits,
     to_credit,
 )
@@ -179,55 +179,131 @@ class Run(Workflow, ModelSQL, ModelView):
                     run=self.rec_name, other=other.rec_name))
 
     def bill(self):
-        "Create the invoices of the run and link the cases to their lines"
+        """Create the invoices of the run and link the cases to their lines
+
+        The cases of every line billed per case are aggregated in one query
+        (per basis), the invoices and their lines are created with one
+        create call each, their taxes computed once, and the cases linked
+        with one INSERT ... SELECT (per basis)."""
+        pool = Pool()
+        Invoice = pool.get('account.invoice')
+        InvoiceLine = pool.get('account.invoice.line')
+        periods = self._periods()
+        # the case lines that share a basis and a period share one query
+        groups = defaultdict(list)
+        for _, lines in periods:
+            for agreement_line, start, end in lines:
+                if agreement_line.basis in CASE_BASES:
+                    groups[agreement_line.basis, start, end].append(
+                        agreement_line)
+        aggregates = {}
+        for key, group in groups.items():
+            events = lines_events(*key, group)
+            if events is not None:
+                aggregates.update(aggregate_lines_events(events))
+        credits = pending_credits(
+            self.company, [partner for partner, _ in periods])
+        names = self._browse_names(aggregates)
+
+        invoices, vlists, months = [], [], []
+        for partner, lines in periods:
+            invoice = self._get_invoice(partner)
+            vlist = []
+            for agreement_line, start, end in lines:
+                if agreement_line.basis in CASE_BASES:
+                    vlist.extend(self._case_lines(
+                            agreement_line,
+                            aggregates.get(agreement_line.id, []), names))
+                else:
+                    vlist.extend(self._monthly_lines(
+                            agreement_line, start, end, months))
+            vlist.extend(self._credit_lines(credits.get(partner.id, [])))
+            if vlist:
+                invoices.append(invoice)
+                vlists.append(vlist)
+        if not invoices:
+            return []
+        account = self._revenue_account()
+        Invoice.save(invoices)
+        vlist = [{**values, 'account': account, 'invoice': invoice.id}
+            for invoice, vlist in zip(invoices, vlists, strict=True)
+            for values in vlist]
+        lines = InvoiceLine.create(vlist)
+        invoices = Invoice.browse([i.id for i in invoices])
+        Invoice.update_taxes(invoices)
+        self._link(groups, invoices, vlist, lines, months)
+        return invoices
+
+    def _periods(self):
+        """Return the partners to bill, by name, with the lines of their
+        active agreements and the part of the run's period each covers:
+        [(partner, [(agreement line, start, end)])]"""
         pool = Pool()
         Agreement = pool.get('billing.agreement')
-        Invoice = pool.get('account.invoice')
-        LineCase = pool.get('billing.line.case')
-        LineMonth = pool.get('billing.line.month')
         agreements = defaultdict(list)
         for agreement in Agreement.active_for(
                 self.company, self.start_date, self.end_date, self.partner):
             agreements[agreement.partner].append(agreement)
-        invoices, links, months = [], [], []
+        periods = []
         for partner in sorted(agreements, key=lambda p: p.rec_name):
-            invoice = self._get_invoice(partner)
             lines = []
             for agreement in agreements[partner]:
                 start = max(self.start_date, agreement.start_date)
                 end = min(self.end_date, agreement.end_date or self.end_date)
-                for agreement_line in agreement.lines:
-                    if agreement_line.basis in CASE_BASES:
-                        new = self._case_lines(agreement_line, start, end)
-                        if new:
-                            links.append(
-                                (agreement_line, start, end, invoice))
-                    else:
-                        new = self._monthly_lines(
-                            agreement_line, start, end, months)
-                    lines.extend(new)
-            lines.extend(self._credit_lines(partner))
-            if lines:
-                invoice.lines = lines
-                invoices.append(invoice)
-        Invoice.save(invoices)
-        Invoice.update_taxes(invoices)
-        LineCase.link_events(links)
-        for invoice in invoices:
-            LineCase.mark_credited(invoice)
-        # The saved lines are read back: the instances built before the
-        # save did not get their ids
-        monthly_lines = {
-            (line.billing_agreement_line, line.billing_site): line
-            for invoice in invoices for line in invoice.lines
-            if line.billing_basis == 'monthly'
-            and not line.billing_credited_line}
-        LineMonth.save([
-                LineMonth(
-                    invoice_line=monthly_lines[agreement_line, site],
-                    agreement_line=agreement_line, site=site, month=month)
-                for agreement_line, site, month in months])
-        return invoices
+                lines.extend(
+                    (agreement_line, start, end)
+                    for agreement_line in agreement.lines)
+            periods.append((partner, lines))
+        return periods
+
+    @classmethod
+    def _link(cls, groups, invoices, vlist, lines, months):
+        """Link the cases to the lines created (lines, from vlist), the
+        billed lines to their credit lines and the months to the lines of
+        the monthly fee"""
+        pool = Pool()
+        LineCase = pool.get('billing.line.case')
+        LineMonth = pool.get('billing.line.month')
+        billed = defaultdict(dict)
+        monthly = {}
+        for line, values in zip(lines, vlist, strict=True):
+            if values.get('billing_credited_line'):
+                continue
+            key = values['billing_agreement_line'], values['billing_site']
+            if values['billing_basis'] in CASE_BASES:
+                billed[key[0]][
+                    key[0], values['billing_procedure'], key[1]] = line.id
+            else:
+                monthly[key] = line
+        for (basis, start, end), group in groups.items():
+            invoice_lines = {k: v for line in group
+                for k, v in billed[line.id].items()}
+            if invoice_lines:
+                LineCase.link_events(lines_events(
+                        basis, start, end, group, invoice_lines), basis)
+        LineCase.mark_credited(invoices)
+        LineMonth.create([{
+                    'invoice_line': monthly[agreement_line.id, site].id,
+                    'agreement_line': agreement_line.id, 'site': site,
+                    'month': month,
+                    } for agreement_line, site, month in months])
+
+    def _browse_names(self, aggregates):
+        """Return the procedures and sites of the aggregates, read at once
+        (the instances browsed together share their cache)"""
+        pool = Pool()
+        Procedure = pool.get('network.procedure')
+        Site = pool.get('network.site')
+        procedures, sites = set(), set()
+        for rows in aggregates.values():
+            for procedure, site, _, _ in rows:
+                procedures.add(procedure)
+                sites.add(site)
+        return {
+            'procedures': {
+                p.id: p for p in Procedure.browse(sorted(procedures))},
+            'sites': {s.id: s for s in Site.browse(sorted(sites))},
+            }
 
     def _get_invoice(self, partner):
         pool = Pool()
@@ -256,34 +332,43 @@ class Run(Workflow, ModelSQL, ModelView):
                     partner=partner.rec_name))
         return invoice
 
-    def _new_line(self, agreement_line, **values):
-        "Return a new invoice line of the run for agreement_line"
+    def _revenue_account(self):
+        "Return the id of the revenue account of the lines"
         pool = Pool()
-        InvoiceLine = pool.get('account.invoice.line')
         Configuration = pool.get('billing.configuration')
         account = Configuration(1).revenue_account
         if not account:
             raise BillingRunError(gettext(
                     'partner_billing.msg_run_no_revenue_account'))
-        if agreement_line:
-            values.setdefault(
-                'taxes', [agreement_line.tax] if agreement_line.tax else [])
-            values.setdefault('billing_basis', agreement_line.basis)
-        return InvoiceLine(
-            type='line', company=self.company,
-            currency=self.company.currency, account=account,
-            billing_agreement_line=agreement_line, **values)
+        return account.id
 
-    def _case_lines(self, agreement_line, start, end):
-        "Return the invoice lines of the cases, one per procedure and site"
-        pool = Pool()
-        Procedure = pool.get('network.procedure')
-        Site = pool.get('network.site')
+    def _new_line(self, agreement_line, **values):
+        """Return the values of a new invoice line of the run for
+        agreement_line (the create values, without invoice and account)"""
+        values = {
+            'type': 'line', 'company': self.company.id,
+            'currency': self.company.currency.id,
+            'billing_agreement_line': (
+                agreement_line.id if agreement_line else None),
+            **values,
+            }
+        if agreement_line:
+            values.setdefault('taxes',
+                [agreement_line.tax.id] if agreement_line.tax else [])
+            values.setdefault('billing_basis', agreement_line.basis)
+        values['taxes'] = [('add', values.get('taxes', []))]
+        return values
+
+    def _case_lines(self, agreement_line, aggregates, names):
+        """Return the invoice lines of the cases of agreement_line, one per
+        procedure and site of aggregates (aggregate_lines_events); names
+        holds their procedures and sites (_browse_names)"""
         currency = self.company.currency
+        basis_string = agreement_line.basis_string
         lines = []
-        for procedure, site, count, total in aggregate_events(
-                agreement_line, start, end):
-            procedure, site = Procedure(procedure), Site(site)
+        for procedure, site, count, total in aggregates:
+            procedure = names['procedures'][procedure]
+            site = names['sites'][site]
             if agreement_line.basis == 'collected':
                 quantity, unit_price = 1, currency.round(total)
             else:
@@ -293,9 +378,9 @@ class Run(Workflow, ModelSQL, ModelView):
                     description=gettext(
                         'partner_billing.msg_invoice_line_cases',
                         procedure=procedure.rec_name, site=site.name,
-                        basis=agreement_line.basis_string, count=count),
+                        basis=basis_string, count=count),
                     quantity=quantity, unit_price=unit_price,
-                    billing_procedure=procedure, billing_site=site))
+                    billing_procedure=procedure.id, billing_site=site.id))
         return lines
 
     def _monthly_lines(self, agreement_line, start, end, months):
@@ -327,20 +412,21 @@ class Run(Workflow, ModelSQL, ModelView):
                     site=site.name, months=', '.join(
                         m.strftime('%m/%Y') for m in site_months)),
                 quantity=len(site_months), unit_price=agreement_line.amount,
-                billing_procedure=agreement_line.procedure,
-                billing_site=site)
+                billing_procedure=(agreement_line.procedure.id
+                    if agreement_line.procedure else None),
+                billing_site=site.id)
             lines.append(line)
-            months.extend((agreement_line, site, m) for m in site_months)
+            months.extend((agreement_line, site.id, m) for m in site_months)
         return lines
 
-    def _credit_lines(self, partner):
-        "Return the credit lines of the billed cases cancelled since"
+    def _credit_lines(self, credits):
+        """Return the credit lines of the billed cases cancelled since:
+        credits are the partner's (pending_credits)"""
         pool = Pool()
         InvoiceLine = pool.get('account.invoice.line')
         currency = self.company.currency
         lines = []
-        for line_id, count, total in pending_credits(
-                self.company, partner):
+        for line_id, count, total in credits:
             billed = InvoiceLine(line_id)
             if billed.billing_basis == 'collected':
                 quantity, unit_price = -1, currency.round(total)
@@ -352,11 +438,13 @@ class Run(Workflow, ModelSQL, ModelView):
                         'partner_billing.msg_invoice_line_credit',
                         line=billed.description, count=count),
                     quantity=quantity, unit_price=unit_price,
-                    taxes=list(billed.taxes),
+                    taxes=[t.id for t in billed.taxes],
                     billing_basis=billed.billing_basis,
-                    billing_procedure=billed.billing_procedure,
-                    billing_site=billed.billing_site,
-                    billing_credited_line=billed))
+                    billing_procedure=(billed.billing_procedure.id
+                        if billed.billing_procedure else None),
+                    billing_site=(billed.billing_site.id
+                        if billed.billing_site else None),
+                    billing_credited_line=billed.id))
         return lines
 
     @classmethod
@@ -411,10 +499,11 @@ class LineCase(ModelSQL, ModelView):
             ('case_basis_unique', Unique(t, t.case, t.basis),
                 'partner_billing.msg_line_case_unique'),
             ]
-        cls._sql_indexes.update({
-                Index(t, (t.invoice_line, Index.Range())),
-                Index(t, (t.credit_line, Index.Range())),
-                })
+        # credit_line has the index Tryton gives a Many2One read by a
+        # One2Many (billing_credited_cases), without the NULL of the lines
+        # not credited: a second index over every row only slowed the
+        # insertion of the links
+        cls._sql_indexes.add(Index(t, (t.invoice_line, Index.Range())))
 
     @classmethod
     def get_case_states(cls):
@@ -430,56 +519,28 @@ class LineCase(ModelSQL, ModelView):
         return value.id if hasattr(value, 'id') else value
 
     @classmethod
-    def link_events(cls, billed):
-        """Link each event to the invoice line of its procedure and site, in
-        one INSERT ... SELECT for the whole run
-
-        billed is a list of (agreement line, start, end, invoice). The
-        invoice lines are joined as a VALUES list: the planner knows its
-        size, while it knows nothing yet of the lines just created.
-        """
+    def link_events(cls, events, basis):
+        """Link the events to their invoice lines in one INSERT ... SELECT:
+        events is the query of lines_events on basis with invoice_lines"""
+        if events is None:
+            return
         transaction = Transaction()
         cursor = transaction.connection.cursor()
         link = cls.__table__()
-        queries = []
-        for line, start, end, invoice in billed:
-            rows = [
-                [invoice_line.billing_procedure.id,
-                    invoice_line.billing_site.id, invoice_line.id]
-                for invoice_line in invoice.lines
-                if invoice_line.billing_agreement_line == line
-                and not invoice_line.billing_credited_line]
-            if not rows:
-                continue
-            lines = Values(rows)
-            events = case_events(line, start, end)
-            queries.append(events.join(lines, condition=(
-                        (lines.column1 == events.procedure)
-                        & (lines.column2 == events.site))
-                    ).select(
-                        events.case.as_('case'),
-                        Cast(Literal(line.basis), 'VARCHAR').as_('basis'),
-                        lines.column3.as_('invoice_line'),
-                        Cast(Literal(line.id), 'INTEGER').as_(
-                            'agreement_line'),
-                        events.amount.as_('amount')))
-        if not queries:
-            return
-        union = (Union(*queries, all_=True) if len(queries) > 1
-            else queries[0])
         cursor.execute(*link.insert(
                 columns=[link.case, link.basis, link.invoice_line,
                     link.agreement_line, link.amount,
                     link.create_uid, link.create_date],
-                values=union.select(
-                    union.case, union.basis, union.invoice_line,
-                    union.agreement_line, union.amount,
+                values=events.select(
+                    events.case, Cast(Literal(basis), 'VARCHAR'),
+                    events.invoice_line, events.line, events.amount,
                     Cast(Literal(transaction.user), 'INTEGER'),
                     CurrentTimestamp())))
 
     @classmethod
-    def mark_credited(cls, invoice):
-        "Link the billed cases cancelled since to the credit lines of invoice"
+    def mark_credited(cls, invoices):
+        """Link the billed cases cancelled since to the credit lines of
+        invoices, in one UPDATE"""
         pool = Pool()
         InvoiceLine = pool.get('account.invoice.line')
         transaction = Transaction()
@@ -487,9 +548,12 @@ class LineCase(ModelSQL, ModelView):
         credit = InvoiceLine.__table__()
         link = cls.__table__()
         cursor = transaction.connection.cursor()
+        ids = [i.id for i in invoices]
+        if not ids:
+            return
         credit_of = credit.select(credit.id,
             where=(credit.billing_credited_line == link.invoice_line)
-            & (credit.invoice == invoice.id))
+            & credit.invoice.in_(ids))
         cursor.execute(*link.update(
                 columns=[link.credit_line, link.write_uid, link.write_date],
                 values=[credit_of, Cast(Literal(transaction.user), 'INTEGER'),
@@ -497,7 +561,8 @@ class LineCase(ModelSQL, ModelView):
                 where=to_credit(link)
                 & link.invoice_line.in_(invoice_line.select(
                         invoice_line.billing_credited_line,
-                        where=invoice_line.invoice == invoice.id))))
+                        where=invoice_line.invoice.in_(ids)
+                        & (invoice_line.billing_credited_line != Null)))))
 
 
 class LineMonth(ModelSQL, ModelView):
