@@ -1,44 +1,93 @@
-"""Benchmark: import and match a 100,000-line partner statement against
-100,000 cases on PostgreSQL.
+"""Benchmark: import and match a partner statement of 100,000 lines (.xlsx)
+against the partner's 100,000 cases on PostgreSQL, as the import wizard
+does it (parse, store, match), against a floor measured in the same run.
 
-    TRYTOND_DATABASE__URI=postgresql://postgres@127.0.0.1:5432/ \\
-    DB_NAME=bench_recon .venv/bin/python -O benchmarks/reconciliation.py
+    .venv/bin/python -O benchmarks/reconciliation.py [options]
 
-Creates the database DB_NAME (default bench_recon) with
-partner_reconciliation activated when it does not exist, inserts the cases
-of one partner, their citizens and fees with INSERT ... SELECT
-generate_series, writes the statement as an .xlsx (kept in
-/tmp/recon_bench_<lines>.xlsx) with 1 % amounts differing, 1 % lines known
-only by date, amount and citizen, 1 % lines unknown to the network and 1 %
-cases missing. Then times, in one transaction rolled back afterwards, the
-import as the wizard does it (parse, store, match) and the floor: parsing
-the file alone plus a COPY of the same rows into a temporary table. Prints
-seconds, peak memory and the ratio import / floor.
+Options:
+    --database NAME  the PostgreSQL database (default: $DB_NAME, else
+                     bench_recon); created with partner_reconciliation
+                     activated when it does not exist, then reused
+    --cases N        the cases of the partner and lines of the full
+                     statement (default: $BENCH_CASES, else 100,000)
+    --runs N         how many times each import is timed, the best kept
+                     (default 1)
+    --files LIST     which statements: typed, text or both (default
+                     typed,text)
+    --no-growth      skip the statements of half the size
+    --profile        print the 25 functions of the typed import that take
+                     the most time (cProfile, cumulative), then stop
+The PostgreSQL server is TRYTOND_DATABASE__URI (default
+postgresql://postgres@127.0.0.1:5432/).
+
+The cases of one partner, their citizens and fees are inserted once with
+INSERT ... SELECT generate_series; their days go round the 28 first days
+of March 2025. The statements are written once as .xlsx files in /tmp
+(recon_bench_<kind>_<lines>.xlsx) with 1 % of amounts differing, 1 % of
+lines known only by date, amount and citizen, 1 % of lines unknown to the
+network and 1 % of cases missing:
+- typed: dates are date cells, amounts number cells;
+- text: dates are texts "dd/mm/yyyy", amounts texts "1 000 F CFA" or
+  "1 000,00" (every other row).
+
+Each import runs in a transaction rolled back afterwards. The floor of a
+statement is, in the same run: the parse of the file by calamine alone
+(open the workbook, read every row of the sheet) plus a plain psycopg COPY
+of its lines (row, reference, date, amount, citizen) into the statement
+line table, with its indexes and foreign keys, for a statement inserted
+beforehand. Printed: the machine and its load, the import's seconds and
+the cores it used (Python and PostgreSQL), the floors and ratios, the
+parse step of the product (its checks beyond calamine's read), peak memory
+and the growth check: the statement and period of 14 days (half the lines
+and cases) against 28 days, limit 2.2.
 """
+import argparse
+import cProfile
 import datetime as dt
+import io
 import os
 import pathlib
+import pstats
 import sys
 import time
 from decimal import Decimal
 
 os.environ.setdefault(
     'TRYTOND_DATABASE__URI', 'postgresql://postgres@127.0.0.1:5432/')
-os.environ.setdefault('DB_NAME', 'bench_recon')
+
+
+def _options():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        '--database', default=os.environ.get('DB_NAME', 'bench_recon'))
+    parser.add_argument('--cases', type=int,
+        default=int(os.environ.get('BENCH_CASES', 100_000)))
+    parser.add_argument('--runs', type=int, default=1)
+    parser.add_argument('--files', default='typed,text')
+    parser.add_argument('--no-growth', dest='growth', action='store_false')
+    parser.add_argument('--profile', action='store_true')
+    return parser.parse_args()
+
+
+OPTIONS = _options()
+# trytond's test tools read the database name at import
+os.environ['DB_NAME'] = OPTIONS.database
 
 import openpyxl  # noqa: E402
+from python_calamine import CalamineWorkbook  # noqa: E402
 
 from trytond.modules.company.tests import create_company  # noqa: E402
 from trytond.pool import Pool  # noqa: E402
 from trytond.tests.test_tryton import DB_NAME, activate_module  # noqa: E402
 from trytond.transaction import Transaction  # noqa: E402
 
-from bench_tools import peak_mib  # noqa: E402
+from bench_tools import Cores, growth, machine, peak_mib, ratio  # noqa: E402
 from partner_reconciliation.parser import parse  # noqa: E402
 from partner_reconciliation.statement_import import import_statement  # noqa: E402
 
-CASES = int(os.environ.get('BENCH_CASES', 100_000))
-START, END = dt.date(2025, 3, 1), dt.date(2025, 3, 31)
+CASES = OPTIONS.cases
+START = dt.date(2025, 3, 1)
+DAYS = 28
 MARKER = 'RBENCH'
 AMOUNT = 1000
 
@@ -126,18 +175,28 @@ def insert_cases(cursor, profile):
     return CASES
 
 
-def statement_file():
-    """Write (once) the statement of the cases: 1 % of amounts differ, 1 %
-    of lines have no known reference, 1 % are unknown and 1 % of the cases
-    are left out"""
-    path = pathlib.Path(f'/tmp/recon_bench_{CASES}.xlsx')
+def _french(amount, row):
+    "The amount as a French text: '1 000 F CFA' or '1 000,00'"
+    whole = f'{amount:,}'.replace(',', ' ')
+    return f'{whole} F CFA' if row % 2 else f'{whole},00'
+
+
+def statement_file(kind, days):
+    """Write (once) the statement of the cases of the first days of the
+    month: 1 % of amounts differ, 1 % of lines have no known reference, 1 %
+    are unknown and 1 % of the cases are left out; dates and amounts as
+    cells of their type, or as French texts"""
+    lines = sum(1 for i in range(1, CASES + 1) if i % DAYS < days)
+    path = pathlib.Path(f'/tmp/recon_bench_{kind}_{lines}.xlsx')
     if path.exists():
-        return path
+        return path, lines
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet('Relevé')
     sheet.append(['Référence', 'Date', 'Montant', 'Usager'])
     for i in range(1, CASES + 1):
-        day = START + dt.timedelta(days=i % 28)
+        if i % DAYS >= days:
+            continue
+        day = START + dt.timedelta(days=i % DAYS)
         reference, amount = f'{MARKER}-{i}', AMOUNT
         if i % 100 == 0:
             # the case is missing; the partner has a line unknown to us
@@ -146,29 +205,141 @@ def statement_file():
             amount = AMOUNT + 500
         elif i % 100 == 2:
             reference = f'LP-{i}'
-        sheet.append([reference, day, amount, f'Usager {i}'])
+        if kind == 'text':
+            sheet.append([reference, day.strftime('%d/%m/%Y'),
+                    _french(amount, i), f'Usager {i}'])
+        else:
+            sheet.append([reference, day, amount, f'Usager {i}'])
     book.save(path)
-    return path
+    return path, lines
 
 
-def floor(transaction, data, profile):
-    "Parse the file alone, then COPY the same rows into a temporary table"
-    started = time.perf_counter()
-    parsed = parse(data, profile.layout)
-    parsed_at = time.perf_counter()
+def calamine_rows(data):
+    "The floor's parse: every row of the first sheet read by calamine"
+    book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    try:
+        return list(book.get_sheet_by_index(0).iter_rows())
+    finally:
+        book.close()
+
+
+def floor_copy(transaction, profile, lines):
+    """COPY the lines (row, reference, date, amount, citizen) into the
+    statement line table for a statement inserted beforehand; return the
+    seconds of the COPY"""
     cursor = transaction.connection.cursor()
     cursor.execute("""
-        CREATE TEMPORARY TABLE recon_floor (row_number integer,
-            reference varchar, date date, amount numeric, citizen varchar,
-            case_number varchar)""")
-    with cursor.copy("COPY recon_floor FROM STDIN") as copy:
-        for row in parsed.rows:
-            copy.write_row(row)
-    copied_at = time.perf_counter()
-    return parsed_at - started, copied_at - parsed_at, len(parsed.rows)
+        INSERT INTO reconciliation_statement (company, partner, profile,
+            start_date, end_date, file_hash, state, create_uid,
+            create_date)
+        SELECT company, partner, id, %s, %s, 'floor', 'to_chase', 0, now()
+        FROM reconciliation_profile, (SELECT min(id) AS company
+            FROM company_company) AS c
+        WHERE id = %s
+        RETURNING id""", (START, START, profile.id))
+    statement, = cursor.fetchone()
+    user, now = transaction.user, dt.datetime.now()
+    started = time.perf_counter()
+    with cursor.copy("""COPY reconciliation_statement_line (statement,
+            row_number, reference, date, amount, citizen, create_uid,
+            create_date) FROM STDIN""") as copy:
+        for line in lines:
+            copy.write_row((statement, *line, user, now))
+    return time.perf_counter() - started
+
+
+def typed_lines(rows):
+    "The lines of the typed statement as calamine reads them"
+    return [(number, reference, day, amount, citizen)
+        for number, (reference, day, amount, citizen)
+        in enumerate(rows[1:], 2)]
+
+
+def measure(company_id, profile_id, kind, days, runs):
+    """Import the statement of the days runs times (each rolled back) and
+    measure its floor; return the figures of the best run"""
+    path, lines = statement_file(kind, days)
+    data = path.read_bytes()
+    end = START + dt.timedelta(days=days - 1)
+    best = None
+    for _ in range(runs):
+        with Transaction().start(
+                DB_NAME, 0, context={'company': company_id}) as transaction:
+            pool = Pool()
+            Profile = pool.get('reconciliation.profile')
+            Statement = pool.get('reconciliation.statement')
+            profile = Profile(profile_id)
+            with Cores() as used:
+                statement = import_statement(
+                    profile, START, end, data, path.name)
+            statement = Statement(statement.id)
+            counts = (statement.line_count, statement.matched_count,
+                statement.amount_differs_count, statement.unknown_count,
+                statement.missing_count)
+            transaction.rollback()
+        with Transaction().start(DB_NAME, 0) as transaction:
+            profile = Pool().get('reconciliation.profile')(profile_id)
+            started = time.perf_counter()
+            rows = calamine_rows(data)
+            calamine = time.perf_counter() - started
+            started = time.perf_counter()
+            parsed = parse(data, profile.layout)
+            product_parse = time.perf_counter() - started
+            # the lines stored are the same whatever the cells' types: the
+            # typed file's are read for the COPY
+            if kind != 'typed':
+                rows = calamine_rows(
+                    statement_file('typed', days)[0].read_bytes())
+            copy = floor_copy(transaction, profile, typed_lines(rows))
+            transaction.rollback()
+        if len(parsed.rows) != lines:
+            raise AssertionError(f"{len(parsed.rows)} rows read of {lines}")
+        figures = {
+            'kind': kind, 'lines': lines, 'size': len(data),
+            'seconds': used.seconds, 'cores': str(used), 'counts': counts,
+            'calamine': calamine, 'copy': copy, 'parse': product_parse}
+        if best is None or figures['seconds'] < best['seconds']:
+            best = figures
+    return best
+
+
+def report(figures):
+    f = figures
+    floor = f['calamine'] + f['copy']
+    print(f"{f['kind']} statement, {f['lines']} lines "
+        f"({f['size'] / 2**20:.1f} MiB): import (parse, store, match) "
+        f"{f['seconds']:.2f} s; lines {f['counts'][0]}, matched "
+        f"{f['counts'][1]}, amount differs {f['counts'][2]}, unknown "
+        f"{f['counts'][3]}, missing {f['counts'][4]}")
+    print(f"  {f['cores']}")
+    print(f"  floor: calamine parse {f['calamine']:.2f} s + COPY of "
+        f"{f['lines']} lines into the line table {f['copy']:.2f} s = "
+        f"{floor:.2f} s")
+    ratio('import against the floor', f['seconds'], floor)
+    ratio("the product's parse (checks of every cell included) against "
+        "calamine's", f['parse'], f['calamine'])
+    print(f"  the product's checks beyond calamine's read: "
+        f"{f['parse'] - f['calamine']:.2f} s")
+
+
+def profile_import(company_id, profile_id):
+    "Print where the typed import of the full statement spends its time"
+    path, _ = statement_file('typed', DAYS)
+    data = path.read_bytes()
+    end = START + dt.timedelta(days=DAYS - 1)
+    with Transaction().start(
+            DB_NAME, 0, context={'company': company_id}) as transaction:
+        profile = Pool().get('reconciliation.profile')(profile_id)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        import_statement(profile, START, end, data, path.name)
+        profiler.disable()
+        transaction.rollback()
+    pstats.Stats(profiler).sort_stats('cumulative').print_stats(25)
 
 
 def main():
+    print(machine())
     activate_module(['partner_reconciliation'])
     with Transaction().start(DB_NAME, 0) as transaction:
         company, profile = setup()
@@ -176,37 +347,25 @@ def main():
         transaction.commit()
         company_id, profile_id = company.id, profile.id
     print(f"{count} cases of one partner")
-    path = statement_file()
-    data = path.read_bytes()
-    print(f"statement: {path} ({len(data) / 2**20:.1f} MiB)")
-    with Transaction().start(
-            DB_NAME, 0, context={'company': company_id}) as transaction:
-        pool = Pool()
-        Profile = pool.get('reconciliation.profile')
-        Statement = pool.get('reconciliation.statement')
-        profile = Profile(profile_id)
-        memory_before = peak_mib()
-        started = time.perf_counter()
-        statement = import_statement(
-            profile, START, END, data, path.name)
-        import_seconds = time.perf_counter() - started
-        statement = Statement(statement.id)
-        figures = (statement.line_count, statement.matched_count,
-            statement.amount_differs_count, statement.unknown_count,
-            statement.missing_count)
-        parse_seconds, copy_seconds, rows = floor(transaction, data, profile)
-        transaction.rollback()
-    floor_seconds = parse_seconds + copy_seconds
-    print("import (parse, store, match): "
-        f"{import_seconds:.2f} s; lines {figures[0]}, matched "
-        f"{figures[1]}, amount differs {figures[2]}, unknown "
-        f"{figures[3]}, missing {figures[4]}")
-    print(f"floor: parse {parse_seconds:.2f} s + COPY of {rows} rows "
-        f"{copy_seconds:.2f} s = {floor_seconds:.2f} s")
-    print(f"ratio import / floor: {import_seconds / floor_seconds:.2f}")
-    print(f"peak memory: {peak_mib():.0f} MiB "
-        f"(before the import: {memory_before:.0f} MiB)")
-    return 0 if import_seconds < 20 and peak_mib() < 1024 else 1
+    if OPTIONS.profile:
+        profile_import(company_id, profile_id)
+        return 0
+    ok = True
+    kinds = [k.strip() for k in OPTIONS.files.split(',') if k.strip()]
+    for kind in kinds:
+        full = measure(company_id, profile_id, kind, DAYS, OPTIONS.runs)
+        report(full)
+        if OPTIONS.growth:
+            half = measure(
+                company_id, profile_id, kind, DAYS // 2, OPTIONS.runs)
+            report(half)
+            ok &= growth(f"{kind} statement import, {full['lines']} "
+                f"against {half['lines']} lines", half['seconds'],
+                full['seconds'])
+        ok &= full['seconds'] < 20
+    print(f"peak memory: {peak_mib():.0f} MiB")
+    print(machine())
+    return 0 if ok and peak_mib() < 1024 else 1
 
 
 if __name__ == '__main__':

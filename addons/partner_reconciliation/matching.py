@@ -56,23 +56,37 @@ def network_records(partner, start, end, basis, cases=None):
             order_by=[cases.number])
     cursor = Transaction().connection.cursor()
     cursor.execute(*query)
+    # the amounts are few: each whole one is converted once (equal whole
+    # amounts convert alike, 12.5 and 12.50 do not)
+    whole = {}
+
+    def decimal(value):
+        result = whole.get(value)
+        if result is None:
+            result = to_decimal(value)
+            if result.as_tuple().exponent == 0:
+                whole[value] = result
+        return result
+
     records = []
+    append = records.append
+    billed = basis == 'billed'
     for (case_id, number, reference, paid_at, submitted, name, collected,
             billed_amount, line) in cursor:
-        if isinstance(paid_at, str):
+        if paid_at.__class__ is str:
             paid_at = dt.datetime.fromisoformat(paid_at)
-        if isinstance(submitted, str):
+        if submitted.__class__ is str:
             submitted = dt.date.fromisoformat(submitted)
-        if basis == 'billed':
+        if billed:
             amount = billed_amount
         else:
             # the fees of an unpaid case come from the catalogue at
             # submission: nothing is collected on its behalf until payment
             amount = collected if paid_at else None
-        records.append(Record(
+        append(Record(
                 case_id, number, reference,
                 paid_at.date() if paid_at else submitted, name,
-                to_decimal(amount), line))
+                decimal(amount), line))
     return records
 
 
@@ -100,19 +114,32 @@ class Matcher:
     def __init__(self, records, tolerance=Decimal(0), rules=()):
         self.tolerance = tolerance or Decimal(0)
         self.rules = rules
-        self.by_number = {}
-        self.by_reference = {}
-        self.by_day_citizen = defaultdict(list)
-        for record in records:
-            self.by_number.setdefault(_key(record.number), record)
-            if record.payment_reference:
-                self.by_reference.setdefault(
-                    _key(record.payment_reference), record)
-            if record.citizen:
-                self.by_day_citizen[
-                    record.date, normalize(record.citizen)].append(record)
+        # the first record of a key wins: the dictionaries are built from
+        # the last record to the first
+        backwards = records[::-1]
+        self.by_number = dict(zip(
+                map(_key, [r.number for r in backwards]), backwards,
+                strict=True))
+        with_reference = [r for r in backwards if r.payment_reference]
+        self.by_reference = dict(zip(
+                map(_key, [r.payment_reference for r in with_reference]),
+                with_reference, strict=True))
+        self._by_day_citizen = None
         self.records = records
         self.claimed = set()
+
+    @property
+    def by_day_citizen(self):
+        """The records by day and citizen not claimed yet, built the first
+        time a row is left to the rules (a claimed record is never a
+        candidate again)"""
+        if self._by_day_citizen is None:
+            self._by_day_citizen = by_day_citizen = defaultdict(list)
+            for record in self.records:
+                if record.citizen and record.case not in self.claimed:
+                    by_day_citizen[
+                        record.date, normalize(record.citizen)].append(record)
+        return self._by_day_citizen
 
     def _find(self, number, reference):
         for key, index, rule in [
@@ -156,17 +183,36 @@ class Matcher:
         no row covers"""
         outcomes = [None] * len(rows)
         pending = []
-        for index, row in enumerate(rows):
-            _, reference, _, amount, _, number = row
-            record, rule = self._find(number, reference)
-            if record:
-                outcomes[index] = self._claim(record, amount, rule)
-            else:
+        by_number = self.by_number.get
+        by_reference = self.by_reference.get
+        claimed = self.claimed
+        tolerance = self.tolerance
+        # _find and _claim written out: they run on every row
+        for index, (_, reference, _, amount, _, number) in enumerate(rows):
+            record = None
+            if number:
+                record, rule = by_number(_key(number)), 'case_number'
+            if not record and reference:
+                key, rule = _key(reference), 'reference'
+                record = by_number(key) or by_reference(key)
+            if not record:
                 pending.append(index)
-        for index in pending:
-            outcomes[index] = self._by_rules(rows[index])
+            elif record.case in claimed:
+                outcomes[index] = Outcome('duplicate', rule, record)
+            else:
+                claimed.add(record.case)
+                expected = record.amount
+                if (amount is not None and expected is not None
+                        and abs(amount - expected) <= tolerance):
+                    status = 'matched'
+                else:
+                    status = 'amount_differs'
+                outcomes[index] = Outcome(status, rule, record)
+        if self.rules:
+            for index in pending:
+                outcomes[index] = self._by_rules(rows[index])
         # a case of which the network holds nothing for the partner (unpaid
         # when comparing fees collected) owes it nothing: no gap
         missing = [r for r in self.records
-            if r.case not in self.claimed and r.amount]
+            if r.case not in claimed and r.amount]
         return outcomes, missing

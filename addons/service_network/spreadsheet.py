@@ -15,6 +15,7 @@ each importer with its own ``ir.message``.
 """
 import contextlib
 import datetime as dt
+import functools
 import io
 import re
 import unicodedata
@@ -77,7 +78,11 @@ FORMULA = _Formula()
 
 def normalize(value):
     "Return value without accents, case or repeated spaces, to compare"
-    value = unicodedata.normalize('NFKD', str(value or ''))
+    value = str(value or '')
+    if value.isascii():
+        # nothing to decompose
+        return ' '.join(value.casefold().split())
+    value = unicodedata.normalize('NFKD', value)
     value = ''.join(c for c in value if not unicodedata.combining(c))
     return ' '.join(value.casefold().split())
 
@@ -195,10 +200,13 @@ def _holds_formula(sheet):
 
 
 # The references of cells far down (7 digits) or right (3 letters), then
-# the row and column of every cell
+# the row and column of every cell, the reference of a cell, and one of
+# two letters or more
 FAR_CELL = re.compile(rb'<c r="(?:[A-Z]{3}\d|[A-Z]{1,2}\d{7})')
 CELL_ROW = re.compile(rb'<c r="[A-Z]{1,2}(\d+)"')
 CELL_COLUMN = re.compile(rb'<c r="([A-Z]{1,2})\d')
+CELL_REFERENCE = re.compile(rb'<c r="[A-Z]{1,2}(\d{1,6})"')
+WIDE_CELL = re.compile(rb'<c r="[A-Z]{2}')
 # The most cells a sheet read by calamine may span: it holds the whole
 # rectangle from the first cell to the last in memory
 CALAMINE_CELLS = 4_000_000
@@ -215,8 +223,55 @@ def _plain_sheets(data, max_row):
         data, lambda sheet: not _plain_sheet(sheet, max_row))
 
 
+def _last_row(block, rows):
+    """Return the largest row number of the cells of block and rows (the
+    largest before it), None if a cell lies far down or right. The row of
+    the block's last cell is taken, then one search tells that no cell
+    goes further, so that the numbers are not all read; cells out of order
+    have them all read."""
+    start = block.rfind(b'<c r="')
+    last = CELL_REFERENCE.match(block, start) if start >= 0 else None
+    if last:
+        rows = max(rows, int(last.group(1)))
+    if not _beyond(rows).search(block):
+        return rows
+    if FAR_CELL.search(block):
+        return None
+    return max(rows, max(map(int, CELL_ROW.findall(block)), default=0))
+
+
+@functools.lru_cache(maxsize=64)
+def _beyond(row):
+    """Return the regular expression of the references of the cells past
+    row, or of seven digits (far down)"""
+    digits = str(row)
+    size = len(digits)
+    # the numbers of more digits, then those of as many and larger, digit
+    # after digit
+    greater = [r'\d{7}']
+    if size < 6:
+        greater.append(r'\d{%d,6}"' % (size + 1))
+    for index, digit in enumerate(digits):
+        if digit != '9':
+            rest = size - index - 1
+            greater.append(f'{digits[:index]}[{int(digit) + 1}-9]'
+                + (r'\d{%d}' % rest if rest else '') + '"')
+    return re.compile(
+        rb'<c r="[A-Z]{1,2}(?:' + '|'.join(greater).encode() + rb')')
+
+
+def _last_column(block):
+    "Return the largest column index of the cells of block, 0 if none"
+    return max((column_index_from_string(c.decode())
+            for c in set(CELL_COLUMN.findall(block))), default=0)
+
+
 def _plain_sheet(sheet, max_row):
-    rows = columns = 0
+    """Tell whether the worksheet (a file of XML) is plain; it is read by
+    blocks of 1 MB with a few passes of C code on each (counts and regular
+    expressions), never cell by cell in Python"""
+    rows = 0
+    columns = None
     tail = b''
     while chunk := sheet.read(1 << 20):
         block = tail + chunk
@@ -224,12 +279,32 @@ def _plain_sheet(sheet, max_row):
         block, tail = block[:cut], block[cut:]
         cells = block.count(b'<c ') + block.count(b'<c>')
         if (cells != block.count(b'<c r="') or b'<f' in block
-                or b't="e"' in block or FAR_CELL.search(block)):
+                or b't="e"' in block):
             return False
-        rows = max(rows, max(map(int, CELL_ROW.findall(block)), default=0))
-        columns = max(columns, max((column_index_from_string(c.decode())
-                    for c in set(CELL_COLUMN.findall(block))), default=0))
-    if rows > max_row or columns > limits.limit('max_columns'):
+        rows = _last_row(block, rows)
+        if rows is None:
+            return False
+        if WIDE_CELL.search(block):
+            if FAR_CELL.search(block):
+                return False
+            columns = max(columns or 0, _last_column(block))
+    if rows > max_row:
+        return False
+    if columns is None:
+        # every column is a single letter, Z at most: the last one is
+        # only looked for when that bound is not enough
+        if (rows * 26 <= CALAMINE_CELLS
+                and 26 <= limits.limit('max_columns')):
+            return True
+        columns = 0
+        sheet.seek(0)
+        tail = b''
+        while chunk := sheet.read(1 << 20):
+            block = tail + chunk
+            cut = block.rfind(b'>') + 1
+            block, tail = block[:cut], block[cut:]
+            columns = max(columns, _last_column(block))
+    if columns > limits.limit('max_columns'):
         return False
     return rows * columns <= CALAMINE_CELLS
 
@@ -244,11 +319,19 @@ def _calamine_rows(data, sheet, max_row):
         with _calamine_errors():
             rows = iter(book.get_sheet_by_index(index).iter_rows())
         for _number in range(1, max_row + 2):
-            with _calamine_errors():
+            try:
                 row = next(rows, None)
+            except (KeyboardInterrupt, SystemExit, GeneratorExit):
+                raise
+            except BaseException as exception:
+                # what calamine raises, a Rust panic included
+                raise SpreadsheetError('corrupt') from exception
             if row is None:
                 break
-            yield [None if value == '' else value for value in row]
+            if '' in row:
+                # the cells calamine holds blank are ''
+                row = [None if value == '' else value for value in row]
+            yield row
     finally:
         book.close()
 

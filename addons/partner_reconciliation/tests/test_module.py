@@ -327,6 +327,38 @@ class PartnerReconciliationTestCase(
             [(2, 'bad_date'), (3, 'bad_date')])
 
     @with_transaction()
+    def test_repeated_values(self):
+        """Texts read once per distinct value give the same rows and errors
+        on every row; cells of other types and rows that look like totals
+        are read as well"""
+        layout = Layout(columns={
+                'reference': 'Ref', 'date': 'Date', 'amount': 'Montant',
+                'citizen': 'Nom'})
+        day = dt.date(2026, 3, 2)
+        parsed = parse(xlsx([['Ref', 'Date', 'Montant', 'Nom'],
+                    ['R1', '02/03/2026', '1 000 F CFA', 'Awa'],
+                    ['R2', '02/03/2026', '1 000 F CFA', 'Awa'],
+                    ['R3', '31/02/2026', 'mille', 'Awa'],
+                    ['R4', '31/02/2026', 'mille', 'Awa'],
+                    [12345, day, 1500.5, 'Totalement Diop'],
+                    ['R6', '#N/A', 200, None],
+                    ['R7', day, '  ', 'Awa'],
+                    ['R8', day, '1 000,50', ' Awa '],
+                    ]), layout)
+        self.assertEqual(parsed.rows, [
+                (2, 'R1', day, Decimal(1000), 'Awa', None),
+                (3, 'R2', day, Decimal(1000), 'Awa', None),
+                (6, '12345', day, Decimal('1500.50'), 'Totalement Diop',
+                    None),
+                (9, 'R8', day, Decimal('1000.50'), 'Awa', None),
+                ])
+        self.assertEqual([e[:3] for e in parsed.errors], [
+                (4, 'date', 'bad_date'), (4, 'amount', 'bad_amount'),
+                (5, 'date', 'bad_date'), (5, 'amount', 'bad_amount'),
+                (7, 'date', 'cell_error'), (8, 'amount', 'missing')])
+        self.assertEqual(parsed.totals, [])
+
+    @with_transaction()
     def test_date_formats(self):
         """The date format is chosen among the usual ones; typed formats
         are migrated to them (issue 14)"""

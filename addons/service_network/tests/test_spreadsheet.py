@@ -112,6 +112,44 @@ class SpreadsheetTestCase(unittest.TestCase):
             self.rows(xlsx(ROWS, far))
         self.assertEqual(cm.exception.code, 'too_many_rows')
 
+    def test_extent_of_plain_sheets(self):
+        """The extent of the cells decides, wherever they are: past the
+        last row, out of order, or a rectangle of cells too large for
+        calamine"""
+        def cell(reference):
+            def extra(sheet):
+                sheet[reference] = 'x'
+            return extra
+
+        for reference, max_row, plain in [
+                ('A5000', 1000, False),
+                ('A5000', 200_001, True),
+                ('A300000', 200_001, False),
+                ('Z150000', 200_001, True),
+                # 28 columns of 150,000 rows: 4.2 million cells
+                ('AB150000', 200_001, False),
+                ('AB100', 1000, True),
+                ('IW2', 1000, False),
+                ('AAA2', 1000, False),
+                ]:
+            with self.subTest(reference=reference, max_row=max_row):
+                self.assertEqual(spreadsheet._plain_sheets(
+                        xlsx(ROWS, cell(reference)), max_row), plain)
+
+        # a row far down written before the first one
+        data = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(xlsx(ROWS))) as source, \
+                zipfile.ZipFile(data, 'w') as archive:
+            for info in source.infolist():
+                content = source.read(info.filename)
+                if info.filename == 'xl/worksheets/sheet1.xml':
+                    content = content.replace(b'<sheetData>',
+                        b'<sheetData><row r="5000"><c r="A5000" '
+                        b't="inlineStr"><is><t>x</t></is></c></row>')
+                archive.writestr(info, content)
+        self.assertFalse(spreadsheet._plain_sheets(data.getvalue(), 1000))
+        self.assertTrue(spreadsheet._plain_sheets(data.getvalue(), 5000))
+
     def test_damaged_xlsx(self):
         "A workbook calamine cannot read is refused as corrupt"
         data = io.BytesIO()
