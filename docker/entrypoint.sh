@@ -36,6 +36,21 @@ print(' '.join(sorted(
     if ep.group == 'trytond.modules')))
 PY
 )}
+        # PostgreSQL's trigram and unaccent extensions, for the indexes
+        # Tryton makes on names and national ids (the citizen search at
+        # the counter); the database user must be allowed to create them
+        case "${TRYTOND_DATABASE__URI:-}" in
+            postgresql*) python - <<'PY'
+import os
+import psycopg
+uri = os.environ['TRYTOND_DATABASE__URI'].rstrip('/') + '/'
+with psycopg.connect(uri + os.environ['ESS_DATABASE'],
+        autocommit=True) as connection:
+    for extension in ['pg_trgm', 'unaccent']:
+        connection.execute(f'CREATE EXTENSION IF NOT EXISTS {extension}')
+PY
+            ;;
+        esac
         # shellcheck disable=SC2086
         exec trytond-admin -d "$ESS_DATABASE" -l fr --activate-dependencies \
             --email "${ESS_ADMIN_EMAIL:-admin@localhost}" -u $addons "$@" ;;
