@@ -1,7 +1,6 @@
 """Many agents at once on the production set-up (issues 9 and 18).
 
-    LOAD_DATABASE=wt_load_bench LOAD_DURATION=60 \
-        .venv/bin/python -O benchmarks/load_agents.py
+    .venv/bin/python -O benchmarks/load_agents.py
     options: [--workers 2] [--duration 60] [--think 1-3 | 5-15]
         [--visit desk | generic] [--agents N] [--no-growth]
         [--saturation-duration 0] [--database bench_load]
