@@ -316,6 +316,18 @@ class PlainRows:
             return _text(value)[:200]
         raise ValueError
 
+    def _converted(self, cache, convert, kind, value):
+        """convert(value, layout), once per distinct value of the file
+        (a failure is not kept: each bad cell raises again)"""
+        key = (kind, value)
+        result = cache.get(key)
+        if result is None:
+            if kind is str and (not value.strip()
+                    or value.strip() in EXCEL_ERRORS):
+                raise ValueError
+            result = cache[key] = convert(value, self.layout)
+        return result
+
     def _date(self, value):
         kind = value.__class__
         if kind is dt.date:
@@ -323,14 +335,7 @@ class PlainRows:
         if kind is dt.datetime:
             return value.date()
         if kind is str or kind is int or kind is float:
-            key = (kind, value)
-            date = self.dates.get(key)
-            if date is None:
-                if kind is str and (not value.strip()
-                        or value.strip() in EXCEL_ERRORS):
-                    raise ValueError
-                date = self.dates[key] = to_date(value, self.layout)
-            return date
+            return self._converted(self.dates, to_date, kind, value)
         raise ValueError
 
     def _amount(self, value):
@@ -338,14 +343,7 @@ class PlainRows:
         if kind is int:
             return Decimal(value)
         if kind is str or kind is float:
-            key = (kind, value)
-            amount = self.amounts.get(key)
-            if amount is None:
-                if kind is str and (not value.strip()
-                        or value.strip() in EXCEL_ERRORS):
-                    raise ValueError
-                amount = self.amounts[key] = to_amount(value, self.layout)
-            return amount
+            return self._converted(self.amounts, to_amount, kind, value)
         if kind is Decimal:
             return value
         raise ValueError
