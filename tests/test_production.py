@@ -112,7 +112,8 @@ def production(tmp_path_factory):
     subprocess.run([
             BIN / 'trytond-admin', '-d', DATABASE, '-l', 'fr',
             '--email', 'admin@example.sn',
-            '--activate-dependencies', '-u', 'service_network'],
+            '--activate-dependencies', '-u', 'service_network',
+            'connector_xroad'],
         env={**env, 'TRYTONPASSFILE': str(passfile)}, check=True)
     port = free_port()
     logs = tmp_path_factory.mktemp('logs')
@@ -192,6 +193,78 @@ def test_cron_runs_scheduled_tasks(production):
             "WHERE origin = 'library'", DATABASE, fetch=True)[0]
         return count > 10
     wait_for(loaded, 90, "the scheduled task")
+
+
+def test_worker_sends_a_backlog_many_messages_a_task(production):
+    """Messages queued while the worker is held up (a backlog) are sent by a
+    few tasks, each taking over the send tasks waiting behind it; every
+    message reaches the partner once and is acknowledged"""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    from connector.tests.servers import LocalServer
+    from connector_xroad.tests.servers import (
+        CLIENT,
+        SERVICE,
+        TOKEN,
+        MinistryService,
+    )
+    _, processes, _ = production
+    count = 30
+    ministry = MinistryService()
+    with LocalServer(ministry) as server:
+        pool = Pool(DATABASE)
+        with Transaction().start(DATABASE, 0, readonly=True):
+            pool.init()
+        with Transaction().start(DATABASE, 0):
+            Party = pool.get('party.party')
+            Endpoint = pool.get('connector.endpoint')
+            partner, = Party.create([{
+                        'name': "Ministère de la Justice (test)",
+                        'partner_kind': 'agency'}])
+            endpoint, = Endpoint.create([{
+                        'name': "Casier judiciaire (test)",
+                        'partner': partner.id, 'protocol': 'xroad',
+                        'kind': 'rest', 'url': server.url, 'timeout': 10,
+                        'xroad_client': CLIENT, 'xroad_service': SERVICE,
+                        'secret': TOKEN}])
+            endpoint = endpoint.id
+        signal_group(processes['worker'], signal.SIGSTOP)
+        try:
+            # one transaction per message, as cases are transmitted
+            for i in range(count):
+                with Transaction().start(DATABASE, 0):
+                    pool.get('connector.message').outbox([{
+                                'endpoint': endpoint,
+                                'operation': 'submit',
+                                'idempotency_key': f'backlog-{i}',
+                                'payload': {
+                                    'case': f'ZIG-2026-{i:06d}',
+                                    'procedure': 'CJ-B3', 'site': 'ZIG',
+                                    'citizen': {'name': "Awa Diatta"}},
+                                }])
+        finally:
+            signal_group(processes['worker'], signal.SIGCONT)
+        sql('NOTIFY "ir.queue"', DATABASE)
+
+        def sent():
+            return sql("SELECT count(*) FROM connector_message WHERE "
+                f"endpoint = {endpoint} AND state = 'acknowledged'",
+                DATABASE, fetch=True)[0][0] == count
+        wait_for(sent, 60, "the backlog sent")
+    assert sorted(ministry.calls) == sorted(
+        f'backlog-{i}' for i in range(count))
+    assert set(ministry.calls.values()) == {1}
+    attempts = sql("SELECT DISTINCT attempts FROM connector_message "
+        f"WHERE endpoint = {endpoint}", DATABASE, fetch=True)
+    assert attempts == [(1,)]
+    tasks = sql("SELECT count(*), count(finished_at), "
+        "count(*) FILTER (WHERE finished_at = dequeued_at) "
+        "FROM ir_queue WHERE name = 'connector'", DATABASE, fetch=True)[0]
+    total, finished, taken_over = tasks
+    assert (total, finished) == (count, count)
+    # the first task pulled takes over those queued behind it
+    assert taken_over >= count - 5, tasks
 
 
 @pytest.fixture(scope='module')

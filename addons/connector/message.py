@@ -7,7 +7,9 @@ import re
 from collections import defaultdict
 
 from sql import Null
+from sql.functions import CurrentTimestamp
 
+from trytond.config import config
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
@@ -36,6 +38,10 @@ ERROR_LANGUAGE = 'fr'
 BREAKER = 5
 # SQLite refuses one insert of many rows checked by a unique constraint
 CREATE_CHUNK = 500
+# The queue (ir.queue name) of the sends: all its tasks are sends
+QUEUE = 'connector'
+# Waiting send tasks a task takes over and sends with its own, at most
+CLAIM = 100
 
 
 def like_match(operator, value, text):
@@ -159,8 +165,88 @@ class Message(ModelSQL, ModelView):
     def on_modification(cls, mode, messages, field_names=None):
         super().on_modification(mode, messages, field_names=field_names)
         if mode == 'create':
-            # ir.queue commits with this transaction: the send runs after
-            cls.__queue__.send(messages)
+            cls.queue_send(messages)
+
+    @classmethod
+    def queue_send(cls, messages):
+        """Queue one task sending messages once this transaction commits
+        (ir.queue commits with it), on the connector's queue"""
+        with Transaction().set_context(queue_name=QUEUE):
+            cls.__queue__.send_queued(messages)
+
+    @classmethod
+    def send_queued(cls, messages):
+        """The queue task: send messages and those of the send tasks
+        waiting behind this one, which it takes over, in one transaction:
+        a task and its transaction cost several times a call to a partner,
+        so a backlog (a busy morning, a partner back after an outage) is
+        sent many messages a task instead of one"""
+        ids = {m.id for m in messages}
+        claimed = [i for i in cls.claim_waiting_tasks() if i not in ids]
+        if claimed:
+            # deleted meanwhile: nothing to send
+            messages = list(messages) + cls.search([('id', 'in', claimed)])
+        cls.send(messages)
+
+    @classmethod
+    def claim_waiting_tasks(cls, limit=CLAIM):
+        """Take over the send tasks waiting in the queue and return the ids
+        of their messages.
+
+        Only the tasks this transaction sees are taken: their messages,
+        committed with them, are visible here. They are marked done in a
+        transaction of their own, committed at once, the way the worker
+        pulls a task (skipping those a worker is taking), so that no other
+        worker runs them; were this transaction to fail, their messages
+        stay pending and the scheduled send_due sends them, as after a
+        worker's crash. Without a worker, the tasks run at commit in the
+        process that queued them: there is nothing to take over."""
+        if not config.getboolean('queue', 'worker', default=False):
+            return []
+        pool = Pool()
+        Queue = pool.get('ir.queue')
+        transaction = Transaction()
+        database = transaction.database
+        queue = Queue.__table__()
+        waiting = ((queue.name == QUEUE) & (queue.dequeued_at == Null)
+            & ((queue.scheduled_at == Null)
+                | (queue.scheduled_at <= CurrentTimestamp())))
+        cursor = transaction.connection.cursor()
+        cursor.execute(*queue.select(queue.id, where=waiting,
+                order_by=[queue.id], limit=limit))
+        visible = [i for i, in cursor]
+        if not visible:
+            return []
+        with transaction.new_transaction() as claim:
+            cursor = claim.connection.cursor()
+            selected = queue.select(queue.id,
+                where=queue.id.in_(visible) & (queue.dequeued_at == Null))
+            if database.has_select_for():
+                selected.for_ = database.get_select_for_skip_locked()(
+                    'UPDATE')
+            if not database.has_returning():
+                cursor.execute(*selected)
+                selected = [i for i, in cursor]
+            if selected:
+                update = queue.update(
+                    [queue.dequeued_at, queue.finished_at],
+                    [CurrentTimestamp(), CurrentTimestamp()],
+                    where=queue.id.in_(selected))
+                if database.has_returning():
+                    update.returning = [queue.id]
+                    cursor.execute(*update)
+                    selected = [i for i, in cursor]
+                else:
+                    cursor.execute(*update)
+            claim.commit()
+        # their data as this transaction sees it (unchanged by the claim)
+        ids = []
+        for task in Queue.browse(selected):
+            data = task.data or {}
+            if (data.get('model') == cls.__name__
+                    and data.get('method') == 'send_queued'):
+                ids.extend(data.get('instances') or [])
+        return ids
 
     @classmethod
     def outbox(cls, vlist):
@@ -355,7 +441,7 @@ class Message(ModelSQL, ModelView):
                     'attempts': 0,
                     'next_attempt': dt.datetime.now(),
                     })
-            cls.__queue__.send(to_retry)
+            cls.queue_send(to_retry)
         text = gettext('connector.msg_messages_retried', count=len(to_retry))
         skipped = len(messages) - len(to_retry)
         if skipped:

@@ -112,8 +112,9 @@ class ConnectorTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
         self.assertEqual(len(Message.search([])), 1)
         # one task sends this message once the transaction commits
         task, = Queue.search([])
+        self.assertEqual(task.name, 'connector')
         self.assertEqual(task.data['model'], 'connector.message')
-        self.assertEqual(task.data['method'], 'send')
+        self.assertEqual(task.data['method'], 'send_queued')
         self.assertEqual(list(task.data['instances']), [message.id])
 
     @with_transaction()
