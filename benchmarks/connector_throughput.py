@@ -8,11 +8,11 @@ behind it (connector.message.send_queued). The floor is a bare zeep /
 requests loop making the same calls to the same servers in the same run.
 
     .venv/bin/python -O benchmarks/connector_throughput.py
-        [--count 500] [--database bench_connector] [--worker]
+        [--count 2000] [--database bench_connector] [--worker]
         [--processes 1] [--warm-up 10]
 
 Options:
-- --count: messages per protocol (default 500); the growth check also
+- --count: messages per protocol (default 2000: the runs last seconds, not tenths); the growth check also
   sends half of it and prints full time / half time (limit 2.2).
 - --database: the PostgreSQL database (default bench_connector), created
   with connector_laposte and connector_xroad when missing and reused; its
@@ -319,7 +319,7 @@ def timed(args, worker, endpoint, protocol, count, used=None):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--count', type=int, default=500)
+    parser.add_argument('--count', type=int, default=2000)
     parser.add_argument('--database', default='bench_connector')
     parser.add_argument('--worker', action='store_true')
     parser.add_argument('--processes', type=int, default=1)

@@ -4,6 +4,7 @@ from sql import Literal
 from sql.conditionals import Case
 from sql.operators import Exists
 
+from trytond import backend
 from trytond.model import Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
@@ -144,7 +145,7 @@ class Employee(metaclass=PoolMeta):
         if qualification is not None:
             employee = cls.__table__()
             cursor = Transaction().connection.cursor()
-            for sub_ids in grouped_slice(ids):
+            for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
                 cursor.execute(*employee.select(employee.id,
                         where=reduce_ids(employee.id, sub_ids)
                         & cls._qualified_condition(

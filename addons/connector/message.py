@@ -9,6 +9,7 @@ from collections import defaultdict
 from sql import Null
 from sql.functions import CurrentTimestamp
 
+from trytond import backend
 from trytond.config import config
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
@@ -41,7 +42,7 @@ CREATE_CHUNK = 500
 # The queue (ir.queue name) of the sends: all its tasks are sends
 QUEUE = 'connector'
 # Waiting send tasks a task takes over and sends with its own, at most
-CLAIM = 100
+CLAIM = 250
 
 
 def like_match(operator, value, text):
@@ -342,7 +343,7 @@ class Message(ModelSQL, ModelView):
         transaction = Transaction()
         new_ids = set(transaction.create_records[cls.__name__])
         ids = [m.id for m in messages if m.id not in new_ids]
-        for sub_ids in grouped_slice(ids):
+        for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
             transaction.database.lock_records(
                 transaction.connection, cls._table, list(sub_ids))
 
