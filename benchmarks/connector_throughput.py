@@ -12,8 +12,9 @@ requests loop making the same calls to the same servers in the same run.
         [--processes 1] [--warm-up 10]
 
 Options:
-- --count: messages per protocol (default 2000: the runs last seconds, not tenths); the growth check also
-  sends half of it and prints full time / half time (limit 2.2).
+- --count: messages per protocol (default 2000, so that the runs last
+  seconds, not tenths); the growth check also sends half of it and
+  prints full time / half time (limit 2.2).
 - --database: the PostgreSQL database (default bench_connector), created
   with connector_laposte and connector_xroad when missing and reused; its
   messages and queue tasks are deleted at each start.
