@@ -3,8 +3,8 @@ import functools
 from decimal import Decimal
 
 from trytond.model import Workflow
-from trytond.pool import Pool
-from trytond.transaction import Transaction
+
+from service_network.user import current_employee  # noqa: F401
 
 STATES = [
     ('draft', "Draft"),
@@ -25,13 +25,6 @@ OPEN_STATES = {
 PAUSE_STATES = {'waiting_citizen', 'waiting_partner'}
 # Below this share of the legal delay left, a case is at risk
 AT_RISK_SHARE = Decimal('0.2')
-
-
-def current_employee():
-    "Return the employee of the current user, or None"
-    pool = Pool()
-    User = pool.get('res.user')
-    return User(Transaction().user).employee
 
 
 def transition(state):

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from trytond.cache import Cache
 from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin,
@@ -299,10 +300,29 @@ class HolidayLoad(Wizard):
 
 class Company(metaclass=PoolMeta):
     __name__ = 'company.company'
+    # the timezone's name per company: ir.date.today is asked on most
+    # calls, and reading the company record costs more than the rest
+    _timezones = Cache('company.company.timezone', context=False)
 
     @classmethod
     def default_timezone(cls):
         return TIMEZONE.key
+
+    @classmethod
+    def get_zone(cls, company_id):
+        "The timezone of company_id, Dakar's without company or timezone"
+        if company_id is None or company_id < 0:
+            return TIMEZONE
+        name = cls._timezones.get(company_id)
+        if name is None:
+            name = cls(company_id).timezone or ''
+            cls._timezones.set(company_id, name)
+        return ZoneInfo(name) if name else TIMEZONE
+
+    @classmethod
+    def on_modification(cls, mode, companies, field_names=None):
+        super().on_modification(mode, companies, field_names=field_names)
+        cls._timezones.clear()
 
 
 class Date(metaclass=PoolMeta):
@@ -311,13 +331,9 @@ class Date(metaclass=PoolMeta):
     @classmethod
     def today(cls, timezone=None):
         "Today in the company's timezone, else in Dakar"
-        pool = Pool()
-        Company = pool.get('company.company')
         if timezone is None:
-            company_id = Transaction().context.get('company')
-            if (company_id is None or company_id < 0
-                    or not Company(company_id).timezone):
-                timezone = TIMEZONE
+            timezone = Pool().get('company.company').get_zone(
+                Transaction().context.get('company'))
         return super().today(timezone=timezone)
 
 

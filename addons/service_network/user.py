@@ -10,6 +10,23 @@ from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
 
+def current_employee():
+    """Return the employee of the current user, or None: the employee of
+    the context when it is one of the user's (the company module's cached
+    list, which spares reading the user on every case), else the user's"""
+    pool = Pool()
+    User = pool.get('res.user')
+    Employee = pool.get('company.employee')
+    transaction = Transaction()
+    employee = transaction.context.get('employee')
+    if (transaction.user and employee is not None
+            and employee in User.get_employees()):
+        return Employee(employee)
+    # the one field, not the whole user (its groups, rules, actions...)
+    employee = User.read([transaction.user], ['employee'])[0]['employee']
+    return Employee(employee) if employee is not None else None
+
+
 class UserSite(ModelSQL):
     __name__ = 'network.site-res.user'
     site = fields.Many2One(

@@ -38,14 +38,6 @@ def now():
     return dt.datetime.now()
 
 
-def current_employee():
-    "The employee of the current user, if any"
-    pool = Pool()
-    User = pool.get('res.user')
-    user = User(Transaction().user)
-    return user.employee
-
-
 class Category(DeactivableMixin, ModelSQL, ModelView):
     "Category of equipment"
     __name__ = 'equipment.category'

@@ -12,8 +12,9 @@ from service_network.protection import (
     check_user_sites,
     user_sites,
 )
+from service_network.user import current_employee
 
-from .equipment import current_employee, now
+from .equipment import now
 from .exceptions import TransferError
 
 
