@@ -158,6 +158,44 @@ class ServiceNetworkTestCase(
         self.assertEqual(len(Procedure.search([])), 6)
 
     @with_transaction()
+    def test_rows_read_with_one_description(self):
+        "Reads zip the rows with the column names read once per result"
+        import trytond.model.modelsql
+        import trytond.tools
+
+        from .. import row_dicts
+        self.assertIs(trytond.model.modelsql.cursor_dict,
+            row_dicts.cursor_dict)
+        self.assertIs(trytond.tools.cursor_dict, row_dicts.cursor_dict)
+
+        cursor = Transaction().connection.cursor()
+        descriptions = []
+
+        class Counting:
+            arraysize = 2
+
+            def __getattr__(self, name):
+                return getattr(cursor, name)
+
+            @property
+            def description(self):
+                descriptions.append(1)
+                return cursor.description
+        cursor.execute('SELECT code, legal_delay FROM network_procedure '
+            'ORDER BY code')
+        rows = list(row_dicts.cursor_dict(Counting()))
+        self.assertEqual(len(descriptions), 1)
+        self.assertEqual(len(rows), 6)
+        self.assertEqual(rows[0], {'code': 'CJ-B3', 'legal_delay': 1})
+        # and the ORM reads through it as before
+        Procedure = Pool().get('network.procedure')
+        procedures = Procedure.search([], order=[('code', 'ASC')])
+        self.assertEqual(
+            sorted(p['code'] for p in Procedure.read(
+                    [p.id for p in procedures], ['code'])),
+            sorted(r['code'] for r in rows))
+
+    @with_transaction()
     def test_procedure_search_words(self):
         """Procedures are found by the beginning of any word of their code,
         name or keywords, whatever the case and accents, every word typed
