@@ -182,3 +182,39 @@ def test_a_day_at_the_counter(server):
     with pytest.raises(RPCError):
         manager.model('case.desk', 'write', [desk_id], {'counter': None})
     assert server.snapshot(*TABLES) == before
+
+
+def test_wrong_cases_refused_in_french_nothing_saved(server):
+    """Cases opened in a batch are checked at once: one wrong case refuses
+    the batch with Tryton's French message naming the field, and no case
+    or checklist line is left (on PostgreSQL the numbers it reserved stay
+    used: numbers are never reused)"""
+    agent = server.rpc().login('agent.zig')
+    site, = agent.model('network.site', 'search',
+        [('code', '=', 'ZIG')], 0, None, None)
+    procedure, = agent.model('network.procedure', 'search',
+        [('code', '=', 'CJ-B3')], 0, None, None)
+    citizen, = agent.model('party.party', 'create', [{'name': "Aïda Sagna"}])
+    partner = agent.model('party.party', 'search',
+        [('partner_kind', '!=', None)], 0, 1, None)[0]
+    good = {'site': site, 'citizen': citizen, 'procedure': procedure,
+        'channel': 'counter'}
+    tables = ('case_case', 'case_document')
+    before = server.snapshot(*tables)
+    with pytest.raises(RPCError) as refusal:
+        agent.model('case.case', 'create',
+            [good, {**good, 'citizen': partner}, good])
+    message = refusal.value.message.replace('\xa0', ' ')
+    assert '« Usager »' in message, message
+    assert "de « Dossier » n'est pas valide selon son domaine" in message
+    with pytest.raises(RPCError) as refusal:
+        agent.model('case.case', 'create', [good, {**good, 'channel': 'fax'}])
+    message = refusal.value.message.replace('\xa0', ' ')
+    assert '« fax »' in message and '« Canal »' in message, message
+    assert "n'est pas une des options permises" in message
+    assert server.snapshot(*tables) == before
+
+    # the same batch, right, is opened with its checklists
+    cases = agent.model('case.case', 'create', [good, good, good])
+    documents = agent.model('case.case', 'read', cases, ['documents'])
+    assert all(d['documents'] for d in documents)

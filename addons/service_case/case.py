@@ -33,6 +33,7 @@ from service_network.phone import (
 from service_network.procedure import XOF_DIGITS
 from service_network.protection import ReadonlyGuardMixin
 from service_network.search import search_fields
+from service_network.set_validation import SetValidationMixin
 
 from .delay import SLA_COLORS, CaseDelayMixin
 from .exceptions import CaseAccessError, CaseError, CaseValidationError
@@ -49,7 +50,9 @@ FINISHED_STATES = ['delivered', 'rejected', 'cancelled']
 REASSIGN_GROUPS = ['group_site_manager', 'group_network_admin']
 
 
-class Case(ReadonlyGuardMixin, CaseDelayMixin, Workflow, ModelSQL, ModelView):
+class Case(
+        ReadonlyGuardMixin, CaseDelayMixin, SetValidationMixin, Workflow,
+        ModelSQL, ModelView):
     "Case of a citizen for a procedure"
     __name__ = 'case.case'
     _draft = {'readonly': Eval('state') != 'draft'}

@@ -127,6 +127,23 @@ def create_case(
     return case
 
 
+def wrong_values(name, field, wrong_targets):
+    "Values of a case's column that break what Tryton checks of field"
+    if field._type == 'many2one':
+        if name in wrong_targets:
+            yield wrong_targets[name]
+        return
+    if field.required and field._type in {'char', 'selection'}:
+        yield ''
+    if field._type == 'selection':
+        yield 'not-a-key'
+    if field._type in {'char', 'text'}:
+        for char in getattr(field, 'forbidden_chars', ''):
+            yield f'A{char}B'
+    if getattr(field, 'size', None) is not None:
+        yield 'x' * (field.size + 1)
+
+
 class ServiceCaseTestCase(
         PartyCheckEraseMixin, PartyCheckReplaceMixin, CompanyTestMixin,
         test_tryton.ModuleTestCase):
@@ -596,6 +613,110 @@ class ServiceCaseTestCase(
         self.assertEqual(case.rating, 5)
         with self.assertRaises(ValidationError):
             Case.write([other], {'rating': 4})  # not delivered
+
+    @with_transaction()
+    def test_case_created_checked_as_a_set(self):
+        """New cases are checked in SQL for what Tryton checks record by
+        record; a wrong value of each such field is found, and Tryton's
+        own validation then names it"""
+        pool = Pool()
+        Case = pool.get('case.case')
+        Party = pool.get('party.party')
+        Site = pool.get('network.site')
+        checked = Case._set_checked
+        self.assertLessEqual({'site', 'citizen', 'procedure', 'channel',
+                'state', 'number', 'phone', 'reason'}, set(checked))
+        # times are checked by Tryton once filled, the required states
+        # once per distinct inputs
+        self.assertFalse({'paid_at', 'documents', 'total_fee'}
+            & set(checked))
+        self.assertIn('paid_at', Case._set_checked_if_empty)
+        self.assertEqual(Case._set_required_if['payment_reference'][1],
+            ['payment_method'])
+        self.assertEqual(Case._set_required_if['recipient_name'][1],
+            ['recipient_kind', 'state'])
+
+        citizen, = Party.create([{'name': "Fatou Ndiaye"}])
+        partner, = Party.create([{'name': "Ministère", 'partner_kind':
+                    'ministry'}])
+        # a site of the database: on PostgreSQL numbers are taken apart
+        closed = Site(ref('site_dkr'))
+        Site.write([closed], {'state': 'closed'})
+        cases = Case.create([{
+                    'site': ref('site_zig'), 'citizen': citizen.id,
+                    'procedure': ref('procedure_criminal_record'),
+                    } for _ in range(3)])
+        self.assertLessEqual(set(checked) | {'paid_at', 'rated_at'},
+            Case._set_check(cases))
+
+        table = Case.__table__()
+        cursor = Transaction().connection.cursor()
+        target = cases[1]
+
+        def read_afresh():
+            for cache in Transaction().cache.values():
+                cache.clear()
+            return Case.browse([c.id for c in cases])
+
+        tried = set()
+        for name, field in checked.items():
+            column = getattr(table, name)
+            cursor.execute(*table.select(column,
+                    where=table.id == target.id))
+            original, = cursor.fetchone()
+            for value in wrong_values(
+                    name, field, {'site': closed.id, 'citizen': partner.id}):
+                tried.add(name)
+                cursor.execute(*table.update([column], [value],
+                        where=table.id == target.id))
+                records = read_afresh()
+                self.assertIsNone(Case._set_check(records),
+                    msg=(name, value))
+                with self.assertRaises(ValidationError, msg=(name, value)):
+                    Case._validate(records)
+            cursor.execute(*table.update([column], [original],
+                    where=table.id == target.id))
+        self.assertLessEqual({'site', 'citizen', 'channel', 'state',
+                'number', 'phone', 'payment_method'}, tried)
+        Case._validate(read_afresh())
+
+        # required by their state: a mobile-money payment without its
+        # reference, a proxy without a name
+        for values in [
+                {'payment_method': 'mobile_money'},
+                {'state': 'ready', 'recipient_kind': 'proxy'}]:
+            cursor.execute(*table.update(
+                    [getattr(table, n) for n in values],
+                    list(values.values()), where=table.id == target.id))
+            self.assertIsNone(Case._set_check(read_afresh()), msg=values)
+            with self.assertRaises(ValidationError, msg=values):
+                Case._validate(read_afresh())
+            cursor.execute(*table.update(
+                    [getattr(table, n) for n in values],
+                    [None if n != 'state' else 'draft' for n in values],
+                    where=table.id == target.id))
+        # with them, nothing is wrong
+        cursor.execute(*table.update(
+                [table.payment_method, table.payment_reference,
+                    table.state, table.recipient_kind, table.recipient_name],
+                ['mobile_money', 'MM-1', 'ready', 'proxy', "Ousmane Sy"],
+                where=table.id == target.id))
+        self.assertIsNotNone(Case._set_check(read_afresh()))
+        Case._validate(read_afresh())
+
+        # a filled time is checked by Tryton
+        cursor.execute(*table.update([table.paid_at],
+                [dt.datetime(2026, 2, 6, 10, 0, 0)],
+                where=table.id == target.id))
+        validated = Case._set_check(read_afresh())
+        self.assertNotIn('paid_at', validated)
+        self.assertIn('rated_at', validated)
+
+        # the user reads Tryton's message naming the field
+        with self.assertRaises(ValidationError) as refusal:
+            Case.create([{'site': closed.id, 'citizen': citizen.id,
+                        'procedure': ref('procedure_criminal_record')}])
+        self.assertIn('"Site"', refusal.exception.message)
 
     @with_transaction()
     def test_case_phone_invalid(self):
