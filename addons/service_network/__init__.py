@@ -1,10 +1,13 @@
 # The service network: sites, counters, partner administrations, the
 # procedure catalogue, Senegal's working-day calendar and site-scoped access.
 # Models are registered in tryton.cfg.
-from . import row_dicts, sqlite_connection
+from . import json_answers, row_dicts, sqlite_connection
 
 # A refused request on SQLite must leave nothing (see sqlite_connection)
 sqlite_connection.install()
 
 # Rows read as dictionaries without rebuilding psycopg's description
 row_dicts.install()
+
+# JSON-RPC answers encoded at once by the C encoder
+json_answers.install()

@@ -157,6 +157,38 @@ class ServiceNetworkTestCase(
         self.assertEqual((simple.legal_delay, complex_.legal_delay), (28, 40))
         self.assertEqual(len(Procedure.search([])), 6)
 
+    def test_json_answers_one_chunk(self):
+        "JSON-RPC answers: the C encoder's text, as one chunk, compressed once"
+        import gzip
+        import json
+
+        import trytond.protocols.jsonrpc as jsonrpc
+        from trytond.protocols.wrappers import GzipStream
+
+        from .. import json_answers
+        self.assertIsInstance(jsonrpc.encoder, json_answers.OneChunkEncoder)
+        answer = {'id': 1, 'result': [{
+                    'id': i, 'name': "Aïssatou Ndèye",
+                    'amount': Decimal('1.50'),
+                    'date': dt.date(2026, 2, 6),
+                    'at': dt.datetime(2026, 2, 6, 10, 0, 1, 5),
+                    'data': b'\x00\x01', 'rate': 0.1, 'none': None,
+                    } for i in range(100)]}
+        python = ''.join(
+            jsonrpc.JSONEncoder(separators=(',', ':')).iterencode(answer))
+        chunks = list(jsonrpc.encoder.iterencode(answer))
+        self.assertEqual(chunks, [python])
+        # over the size streamed gzipped by trytond, read back the same
+        with self.assertRaises(OverflowError):
+            jsonrpc.dumps(answer)
+        self.assertEqual(jsonrpc.dumps({'id': 1, 'result': 'ok'}),
+            '{"id":1,"result":"ok"}')
+        compressed = b''.join(GzipStream(jsonrpc.encoder.iterencode(answer)))
+        self.assertEqual(
+            json.loads(gzip.decompress(compressed),
+                object_hook=jsonrpc.JSONDecoder()),
+            answer)
+
     @with_transaction()
     def test_rows_read_with_one_description(self):
         "Reads zip the rows with the column names read once per result"
