@@ -5,7 +5,7 @@ import secrets
 from collections import defaultdict
 from decimal import Decimal
 
-from sql import Literal, NullsFirst
+from sql import Literal, Null, NullsFirst
 from sql.aggregate import Min
 from sql.conditionals import Coalesce
 from sql.functions import CurrentTimestamp
@@ -23,6 +23,7 @@ from trytond.model import (
 )
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, Id, If
+from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 
 from service_network.phone import (
@@ -482,14 +483,27 @@ class Case(
     @classmethod
     def validate_fields(cls, cases, field_names):
         super().validate_fields(cases, field_names)
-        for case in cases:
-            if ((field_names is None or 'phone' in field_names)
-                    and case.phone and parse_sn_phone(case.phone) is None):
-                # the names only for the message: they cost reads
-                check_sn_phone(case.phone, cls.__names__('phone')['field'],
-                    case.rec_name)
-            if field_names is None or {'rating', 'state'} & field_names:
-                case.check_rating()
+        phone = field_names is None or 'phone' in field_names
+        rating = field_names is None or bool({'rating', 'state'} & field_names)
+        if not (phone or rating):
+            return
+        # only the cases with a phone or a rating, read in one query per
+        # slice: the record's attributes cost more than the checks
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        for sub_ids in grouped_slice(
+                [c.id for c in cases], backend.MAX_QUERY_PARAMS):
+            cursor.execute(*table.select(table.id, table.phone, table.rating,
+                    where=reduce_ids(table.id, sub_ids)
+                    & ((table.phone != Null) | (table.rating != Null))))
+            for case_id, case_phone, case_rating in cursor.fetchall():
+                if (phone and case_phone
+                        and parse_sn_phone(case_phone) is None):
+                    # the names only for the message: they cost reads
+                    check_sn_phone(case_phone,
+                        cls.__names__('phone')['field'], cls(case_id).rec_name)
+                if rating and case_rating is not None:
+                    cls(case_id).check_rating()
 
     def check_rating(self):
         if self.rating is None:
