@@ -38,6 +38,7 @@ from service_network.set_validation import SetValidationMixin
 
 from .delay import SLA_COLORS, CaseDelayMixin
 from .exceptions import CaseAccessError, CaseError, CaseValidationError
+from .numbering import site_code
 from .receipt import format_xof
 from .workflow import (
     OPEN_STATES,
@@ -460,7 +461,8 @@ class Case(
                 site, f'case-{opened.year}', len(to_number[site.id]))
             for values, number in zip(
                     to_number[site.id], numbers, strict=True):
-                values['number'] = f'{site.code}-{opened.year}-{number:06d}'
+                values['number'] = (
+                    f'{site_code(site.id)}-{opened.year}-{number:06d}')
         procedures = Procedure.browse(list({
                     v['procedure'] for v in vlist
                     if v.get('procedure') is not None

@@ -33,6 +33,9 @@ SLA_COLORS = {'late': '#d9534f', 'at_risk': '#f0ad4e', 'on_time': '#5cb85c'}
 
 # {(start, delay): due date}, emptied when a holiday changes (Holiday)
 _due_dates = Cache('case.case.due_dates', context=False)
+# {procedure id: legal delay}, emptied when a procedure changes (Procedure):
+# a case opened through JSON-RPC read its procedure only for it
+_legal_delays = Cache('case.case.legal_delays', context=False)
 
 
 def at_risk_days(legal_delay):
@@ -69,7 +72,10 @@ class CaseDelayMixin:
         by_delay = {}
         result = {}
         for procedure in procedures:
-            delay = procedure.legal_delay or 0
+            delay = _legal_delays.get(procedure.id)
+            if delay is None:
+                delay = procedure.legal_delay or 0
+                _legal_delays.set(procedure.id, delay)
             if delay not in by_delay:
                 # the calendar is read for a start and delay once: each
                 # case opened through JSON-RPC asked it twice a call
@@ -292,3 +298,12 @@ class Holiday(metaclass=PoolMeta):
     def on_modification(cls, mode, holidays, field_names=None):
         super().on_modification(mode, holidays, field_names=field_names)
         _due_dates.clear()
+
+
+class Procedure(metaclass=PoolMeta):
+    __name__ = 'network.procedure'
+
+    @classmethod
+    def on_modification(cls, mode, procedures, field_names=None):
+        super().on_modification(mode, procedures, field_names=field_names)
+        _legal_delays.clear()

@@ -18,8 +18,32 @@ import datetime as dt
 from sql import Conflict
 
 from trytond import backend
+from trytond.cache import Cache
 from trytond.model import ModelSQL, Unique, fields
+from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction, without_check_access
+
+# {site id: code}, emptied when a site changes (Site): the code starts the
+# number of each case
+_site_codes = Cache('case.numbering.site_codes', context=False)
+
+
+def site_code(site_id):
+    "Return the code of the site"
+    code = _site_codes.get(site_id)
+    if code is None:
+        code = Pool().get('network.site')(site_id).code
+        _site_codes.set(site_id, code)
+    return code
+
+
+class Site(metaclass=PoolMeta):
+    __name__ = 'network.site'
+
+    @classmethod
+    def on_modification(cls, mode, sites, field_names=None):
+        super().on_modification(mode, sites, field_names=field_names)
+        _site_codes.clear()
 
 
 class Numbering(ModelSQL):
@@ -57,21 +81,21 @@ class Numbering(ModelSQL):
         transaction = Transaction()
         with transaction.new_transaction() as counter_transaction:
             cursor = counter_transaction.connection.cursor()
-            cursor.execute('SET TRANSACTION ISOLATION LEVEL READ COMMITTED')
             # The request's commit flushes the WAL past this commit record:
             # the counter is durable whenever a case using it is.
-            cursor.execute('SET LOCAL synchronous_commit TO OFF')
+            cursor.execute('SET TRANSACTION ISOLATION LEVEL READ COMMITTED; '
+                'SET LOCAL synchronous_commit TO OFF')
             table = cls.__table__()
+            # one statement: the counter made at its first use, or moved on
             cursor.execute(*table.insert(
                     [table.site, table.scope, table.last_number,
                         table.create_uid, table.create_date],
-                    [[site.id, scope, 0, transaction.user,
+                    [[site.id, scope, count, transaction.user,
                             dt.datetime.now()]],
                     on_conflict=Conflict(
-                        table, indexed_columns=[table.site, table.scope])))
-            cursor.execute(*table.update(
-                    [table.last_number], [table.last_number + count],
-                    where=(table.site == site.id) & (table.scope == scope),
+                        table, indexed_columns=[table.site, table.scope],
+                        columns=[table.last_number],
+                        values=[table.last_number + count]),
                     returning=[table.last_number]))
             last, = cursor.fetchone()
         return last

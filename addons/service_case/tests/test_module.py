@@ -202,6 +202,24 @@ class ServiceCaseTestCase(
         self.assertEqual(case.due_date, dt.date(2026, 2, 10))
 
     @with_transaction()
+    def test_case_opening_follows_site_and_procedure_changes(self):
+        "The site's code and the procedure's delay kept between cases follow"
+        pool = Pool()
+        Site = pool.get('network.site')
+        Procedure = pool.get('network.procedure')
+        with on_day(FRIDAY):
+            first = create_case()
+        self.assertTrue(first.number.startswith('ZIG-2026-'))
+        self.assertEqual(first.due_date, MONDAY)
+        Site.write([Site(ref('site_zig'))], {'code': 'ZGC'})
+        Procedure.write([Procedure(ref('procedure_criminal_record'))],
+            {'legal_delay': 3})
+        with on_day(FRIDAY):
+            second = create_case()
+        self.assertTrue(second.number.startswith('ZGC-2026-'), second.number)
+        self.assertEqual(second.due_date, WEDNESDAY)
+
+    @with_transaction()
     def test_case_assignee(self):
         "A case is assigned to the agent who opens it; managers reassign"
         pool = Pool()
