@@ -163,8 +163,9 @@ def part_batch(args, ids):
     print(f"\n# batch: {args.cases} cases in transactions of {CHUNK}")
     before = last_ids(args.database)
     try:
-        # warm-up: the caches of the pool and of the records
-        batch(args.database, 50, *ids)
+        # warm-up: the caches of the pool and of the records, and the pages
+        # of the tables' indexes a chunk writes to
+        batch(args.database, CHUNK, *ids)
         with Cores() as used:
             full = batch(args.database, args.cases, *ids)
             # the same interleaving as the full run: like against like
