@@ -493,6 +493,7 @@ class Case(
         # slice: the record's attributes cost more than the checks
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
+        rated = []
         for sub_ids in grouped_slice(
                 [c.id for c in cases], backend.MAX_QUERY_PARAMS):
             cursor.execute(*table.select(table.id, table.phone, table.rating,
@@ -505,7 +506,10 @@ class Case(
                     check_sn_phone(case_phone,
                         cls.__names__('phone')['field'], cls(case_id).rec_name)
                 if rating and case_rating is not None:
-                    cls(case_id).check_rating()
+                    rated.append(case_id)
+        # the rated cases browsed together: one read for all of them
+        for case in cls.browse(rated):
+            case.check_rating()
 
     def check_rating(self):
         if self.rating is None:

@@ -199,20 +199,20 @@ class SetValidationMixin:
                 [r.id for r in records], backend.MAX_QUERY_PARAMS):
             cursor.execute(*table.select(wrong, *columns,
                     where=reduce_ids(table.id, sub_ids)))
-            for row in cursor:
-                if row[0]:
+            for wrong_row, *row in cursor:
+                if wrong_row:
                     return None
-                row = list(row[1:])
+                values = iter(row)
                 for name in relational:
-                    targets[name].add(row.pop(0))
+                    targets[name].add(next(values))
                 for name in times:
-                    if row.pop(0) is not None:
+                    if next(values) is not None:
                         filled.add(name)
                 for name, (_, inputs) in required_if.items():
-                    empty = row.pop(0)
-                    values = tuple(row.pop(0) for _ in inputs)
+                    empty = next(values)
+                    read = tuple(next(values) for _ in inputs)
                     if empty:
-                        empty_inputs[name].add(values)
+                        empty_inputs[name].add(read)
         for values in targets.values():
             values.discard(None)
         return targets, filled, empty_inputs
