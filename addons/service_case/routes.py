@@ -77,16 +77,21 @@ TITLES = {
     'thanks': "Merci pour votre avis",
     'already': "Avis déjà donné",
     'unknown': "Lien inconnu",
+    'too_many': "Trop de tentatives",
     }
+TOO_MANY = ("<p>Trop de liens inconnus ont été demandés depuis votre "
+    "connexion : patientez une minute avant de réessayer.</p>")
 NETWORK = "Espace Sénégal Services"
 
 
 def page(case, title, body, status=HTTPStatus.OK):
-    "The page of case, kept out of every cache: its URL holds the token"
+    """The page of case, kept out of every cache: its URL holds the token;
+    its form posts with the page's origin (same-origin referrer)"""
     site = escape(case.site.name) if case else NETWORK
     return secure_headers(Response(
             PAGE.format(site=site, title=escape(TITLES[title]), body=body),
-            status, content_type='text/html; charset=utf-8'), no_store=True)
+            status, content_type='text/html; charset=utf-8'), no_store=True,
+        referrer='same-origin' if title == 'form' else 'no-referrer')
 
 
 def unknown_page():
