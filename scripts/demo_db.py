@@ -151,8 +151,14 @@ with Transaction().start(database, 0, context={'language': 'fr'},
             ])
     Cron.write(crons, {'interval_number': 1, 'interval_type': 'minutes'})
     Transaction().commit()
+    Screen = pool.get('case.screen')
+    screens = [(s.kind, s.site.name, s.url)
+        for s in Screen.search([('site.code', '=', 'ZIG')])]
 print(f"== SMS to citizens: links to {values['public_url']}, sent to "
     f"{values['sms_gateway_url']}")
+for kind, site, url in screens:
+    label = "Display screen" if kind == 'display' else "Ticket kiosk"
+    print(f"== {label} of {site}: {url}")
 """
 
 

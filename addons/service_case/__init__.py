@@ -2,7 +2,8 @@
 # delay in working days, document checklists, fees and receipts,
 # notifications, satisfaction, complaints and indicators.
 # Models are registered in tryton.cfg; importing routes adds the public
-# satisfaction page to trytond's WSGI application.
-from . import routes
+# satisfaction page and the waiting room's pages (display screens, kiosks,
+# the visitor's ticket) to trytond's WSGI application.
+from . import routes, waiting_pages
 
-__all__ = ['routes']
+__all__ = ['routes', 'waiting_pages']

@@ -32,3 +32,7 @@ class ComplaintValidationError(ValidationError):
 
 class AttachmentValidationError(ValidationError):
     pass
+
+
+class WaitingRoomError(UserError):
+    pass

@@ -96,10 +96,33 @@ def load(company):
     tickets += aminata_tickets
 
     spread_dates(rng, [c.id for c in cases], [t.id for t in tickets])
+    screens = load_waiting_rooms(sites)
     assign_agent('agent.zig', [c.id for c in cases if c.site.code == 'ZIG'])
     print(f"  {len(tickets)} tickets, {len(cases)} cases "
         f"({len(delivered)} delivered, {len(rated)} rated), "
-        f"{len(complaints)} complaints")
+        f"{len(complaints)} complaints, {len(screens)} display screens "
+        "and kiosks")
+
+
+def load_waiting_rooms(sites):
+    """Number every counter on the screens (« Guichet 2 ») and give each
+    demo site a display screen and a kiosk for every sector"""
+    Counter = Model.get('network.counter')
+    Screen = Model.get('case.screen')
+    counters = Counter.find([], order=[('site', 'ASC'), ('sequence', 'ASC'),
+            ('id', 'ASC')])
+    numbers = defaultdict(int)
+    for counter in counters:
+        numbers[counter.site.id] += 1
+        counter.number = numbers[counter.site.id]
+    Counter.save(counters)
+    screens = []
+    for site in sites.values():
+        for kind, name in [('display', "Salle d'attente"),
+                ('kiosk', "Borne de l'entrée")]:
+            screens.append(Screen(site=site, kind=kind, name=name))
+    Screen.save(screens)
+    return screens
 
 
 def load_citizens(rng, sites, sectors):
