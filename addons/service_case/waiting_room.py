@@ -207,7 +207,8 @@ class CallClip(ModelSQL, ModelView):
             ('word_unique', Unique(t, t.site, t.language, t.word),
                 'service_case.msg_call_clip_unique'),
             ]
-        cls._order = [('site', 'ASC'), ('language', 'ASC'), ('word', 'ASC')]
+        cls._order = [('site', 'ASC'), ('language', 'ASC'), ('word', 'ASC'),
+            ('id', 'ASC')]
 
     @classmethod
     def default_site(cls):
