@@ -287,10 +287,11 @@ def display_clip(request, pool, token, clip_id):
     if not clips or not clips[0].mime_type:
         return unknown_page()
     clip, = clips
-    response = Response(bytes(clip.sound), content_type=clip.mime_type)
+    response = secure_headers(
+        Response(bytes(clip.sound), content_type=clip.mime_type),
+        policy=API_POLICY)
+    # a clip changes rarely: the screen plays it from its cache
     response.headers['Cache-Control'] = 'private, max-age=3600'
-    response.headers['X-Content-Type-Options'] = 'nosniff'
-    response.headers['Content-Security-Policy'] = API_POLICY
     return response
 
 
@@ -307,7 +308,7 @@ def kiosk_page(request, screen, error=None, status=HTTPStatus.OK):
     if not csrf or not SECRET.fullmatch(csrf):
         csrf = secrets.token_urlsafe(32)
     response = render('kiosk.html', status=status,
-        site=screen.site.name, sectors=[_Obj(s) for s in sectors],
+        site=screen.site.name, sectors=[Item(s) for s in sectors],
         pictogram=pictogram, csrf=csrf, error=error, action=request.path,
         # its form posts with the page's origin, which trytond checks
         referrer='same-origin')
@@ -316,7 +317,8 @@ def kiosk_page(request, screen, error=None, status=HTTPStatus.OK):
     return response
 
 
-class _Obj(dict):
+class Item(dict):
+    "A dict whose keys the template reads as attributes (sector.name)"
     __getattr__ = dict.__getitem__
 
 
