@@ -647,6 +647,20 @@ class Client:
         dialog.wait_for(state='hidden')
         self.wait_idle()
 
+    def wait_closed(self, dialog, timeout=30000):
+        """Wait until dialog (a locator of that dialog only) closes; a
+        message shown in front instead (an error) fails the test with its
+        text"""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+        try:
+            dialog.wait_for(state='hidden', timeout=timeout)
+        except PlaywrightTimeout:
+            front = self.page.locator('.modal-dialog:visible').last
+            raise AssertionError(
+                "the dialog did not close; in front: "
+                f"{front.inner_text(timeout=5000)!r}") from None
+        self.wait_idle()
+
     def dialog_result(self, dialog, timeout=30000):
         """The text of the read-only text field of dialog (a wizard's
         result), once the server filled it"""

@@ -124,11 +124,12 @@ def test_agent_creates_the_citizen_of_a_new_case(client, server):
     assert server.snapshot(
         'party_party', 'party_contact_mechanism') == before
 
-    dialog = client.dialog
+    # the citizen's form itself, not whatever dialog is in front
+    dialog = client.page.locator('.modal-dialog:visible',
+        has=client.page.locator('input[name="national_id"]'))
     dialog.locator('input[name="national_id"]').fill('2 753 1990 04521')
     dialog.locator('button', has_text="Enregistrer").click()
-    dialog.wait_for(state='hidden')
-    client.wait_idle()
+    client.wait_closed(dialog)
     assert box.input_value() == f"Ndeye Fatou {last_name}"
     # the case takes the phone typed on the citizen form
     assert client.wait_field('phone') == "+221 77 245 18 63"

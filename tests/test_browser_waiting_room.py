@@ -20,7 +20,7 @@ import urllib.request
 import pytest
 from pypdf import PdfReader
 
-from browser_tools import NEEDS_BROWSER, SCREENSHOTS, launch_chromium
+from browser_tools import NEEDS_BROWSER, SCREENSHOTS
 from security_tools import RPCError, SecurityServer
 
 pytestmark = NEEDS_BROWSER
@@ -122,7 +122,7 @@ def upload_clips(server):
             for word in words])
 
 
-def test_waiting_room(server):
+def test_waiting_room(server, browser):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     upload_clips(server)
     kiosk_url = screen_url(server, 'kiosk')
@@ -130,129 +130,128 @@ def test_waiting_room(server):
     agent = server.rpc().login('agent.zig')
     desk_id = open_desk(agent, 'Box 2 - Justice')
 
-    with launch_chromium() as browser:
-        room = browser.new_context(locale='fr-FR',
-            viewport={'width': 1920, 'height': 1080})
-        room.add_init_script(RECORDER)
-        display = room.new_page()
-        display.goto(display_url)
-        display.get_by_text(
-            "Touchez ici pour activer l'annonce sonore").click()
-        display.wait_for_selector('#queue li')
+    room = browser.new_context(locale='fr-FR',
+        viewport={'width': 1920, 'height': 1080})
+    room.add_init_script(RECORDER)
+    display = room.new_page()
+    display.goto(display_url)
+    display.get_by_text(
+        "Touchez ici pour activer l'annonce sonore").click()
+    display.wait_for_selector('#queue li')
 
-        kiosk = browser.new_context(locale='fr-FR',
-            viewport={'width': 1080, 'height': 1920}, has_touch=True)
-        touch = kiosk.new_page()
-        touch.goto(kiosk_url)
-        site, = server.sql(
-            "SELECT name FROM network_site WHERE code = 'ZIG'")[0]
-        assert touch.locator('h1').inner_text() == site
-        touch.screenshot(path=str(SCREENSHOTS / 'waiting-kiosk.png'))
-        tickets_before = server.count('case_ticket')
-        touch.get_by_role('button', name=re.compile('^Justice')).tap()
-        touch.wait_for_url(re.compile('/ticket/'))
-        assert server.count('case_ticket') == tickets_before + 1
-        number = touch.locator('.ticket .number').inner_text()
-        assert re.fullmatch(r'J-\d{3}', number), number
-        ahead = touch.locator('.ticket .ahead').inner_text()
-        assert re.fullmatch(
-            r'Personne avant vous|1 personne avant vous'
-            r'|\d+ personnes avant vous', ahead), ahead
-        touch.screenshot(path=str(SCREENSHOTS / 'waiting-ticket.png'))
-        follow_path = urllib.parse.urlparse(touch.url).path
-        follow_token = follow_path.rsplit('/', 1)[1]
+    kiosk = browser.new_context(locale='fr-FR',
+        viewport={'width': 1080, 'height': 1920}, has_touch=True)
+    touch = kiosk.new_page()
+    touch.goto(kiosk_url)
+    site, = server.sql(
+        "SELECT name FROM network_site WHERE code = 'ZIG'")[0]
+    assert touch.locator('h1').inner_text() == site
+    touch.screenshot(path=str(SCREENSHOTS / 'waiting-kiosk.png'))
+    tickets_before = server.count('case_ticket')
+    touch.get_by_role('button', name=re.compile('^Justice')).tap()
+    touch.wait_for_url(re.compile('/ticket/'))
+    assert server.count('case_ticket') == tickets_before + 1
+    number = touch.locator('.ticket .number').inner_text()
+    assert re.fullmatch(r'J-\d{3}', number), number
+    ahead = touch.locator('.ticket .ahead').inner_text()
+    assert re.fullmatch(
+        r'Personne avant vous|1 personne avant vous'
+        r'|\d+ personnes avant vous', ahead), ahead
+    touch.screenshot(path=str(SCREENSHOTS / 'waiting-ticket.png'))
+    follow_path = urllib.parse.urlparse(touch.url).path
+    follow_token = follow_path.rsplit('/', 1)[1]
 
-        # the ticket as the 80 mm thermal printer gets it (the kiosk's own
-        # page is in the browser's print, which a headless browser keeps
-        # open: the same page without its print call)
-        printed = kiosk.new_page()
-        printed.goto(touch.url + '?imprimer=0')
-        pdf = printed.pdf(prefer_css_page_size=True, print_background=True)
-        (SCREENSHOTS / 'waiting-ticket.pdf').write_bytes(pdf)
-        reader = PdfReader(io.BytesIO(pdf))
-        assert len(reader.pages) == 1
-        width = float(reader.pages[0].mediabox.width) * 25.4 / 72
-        assert abs(width - 80) < 0.5, width
-        # the PDF's ligatures (« ﬁ ») read as their letters
-        text = ' '.join(unicodedata.normalize(
-                'NFKC', reader.pages[0].extract_text()).split())
-        for expected in [number, 'Justice', 'Votre ticket', 'avant vous',
-                'Suivez la file sur votre téléphone']:
-            assert expected in text, (expected, text)
-        assert 'Terminé' not in text
+    # the ticket as the 80 mm thermal printer gets it (the kiosk's own
+    # page is in the browser's print, which a headless browser keeps
+    # open: the same page without its print call)
+    printed = kiosk.new_page()
+    printed.goto(touch.url + '?imprimer=0')
+    pdf = printed.pdf(prefer_css_page_size=True, print_background=True)
+    (SCREENSHOTS / 'waiting-ticket.pdf').write_bytes(pdf)
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 1
+    width = float(reader.pages[0].mediabox.width) * 25.4 / 72
+    assert abs(width - 80) < 0.5, width
+    # the PDF's ligatures (« ﬁ ») read as their letters
+    text = ' '.join(unicodedata.normalize(
+            'NFKC', reader.pages[0].extract_text()).split())
+    for expected in [number, 'Justice', 'Votre ticket', 'avant vous',
+            'Suivez la file sur votre téléphone']:
+        assert expected in text, (expected, text)
+    assert 'Terminé' not in text
 
-        # the visitor's phone, from the QR code's address
-        phone = browser.new_context(locale='fr-FR',
-            viewport={'width': 390, 'height': 844}, is_mobile=True)
-        mobile = phone.new_page()
-        mobile.goto(f'{server.url}/{server.database}/ticket/{follow_token}')
-        assert number in mobile.content()
-        assert 'avant vous' in mobile.locator('.state').inner_text()
+    # the visitor's phone, from the QR code's address
+    phone = browser.new_context(locale='fr-FR',
+        viewport={'width': 390, 'height': 844}, is_mobile=True)
+    mobile = phone.new_page()
+    mobile.goto(f'{server.url}/{server.database}/ticket/{follow_token}')
+    assert number in mobile.content()
+    assert 'avant vous' in mobile.locator('.state').inner_text()
 
-        # the agent calls it: the screen's first poll after the call gets
-        # it (a poll a second: within 2 seconds when the server answers in
-        # less than one; the time is printed, not asserted, as the machine
-        # running the tests may be loaded)
-        clicked = call_until(agent, desk_id, number)
-        polls = display.evaluate('window.__polls.length')
-        display.wait_for_function(
-            'n => document.querySelector("#current .number") '
-            '&& document.querySelector("#current .number").textContent '
-            '=== n', arg=number, timeout=30000)
-        shown = time.monotonic() - clicked
-        print(f"the call showed on the screen {shown:.2f} s after the "
-            "agent's click")
-        display.wait_for_function(
-            'n => window.__polls.some(p => p.numbers && p.numbers[0] === n)',
-            arg=number)
-        first = display.evaluate(
-            'n => window.__polls.findIndex('
-            'p => p.numbers && p.numbers[0] === n)', number)
-        assert 0 <= first <= polls, (first, polls)
-        assert display.locator('#current .counter').inner_text() \
-            == 'Guichet 2'
-        display.wait_for_function(
-            'n => window.__spoken.some(s => s.text.indexOf(n) >= 0)',
-            arg=f'J {int(number[2:])}')
-        spoken = display.evaluate('window.__spoken')
-        said = [s for s in spoken if s['text']]
-        assert said[-1] == {
-            'text': f'Ticket J {int(number[2:])}, Guichet 2',
-            'lang': 'fr-FR'}, said
-        # then the Wolof clips, word by word
-        digits = list(number[2:])
-        display.wait_for_function(
-            'count => window.__played.length >= count',
-            arg=len(digits) + 4)
-        played = [re.search(r'/son/(\d+)$', u).group(1)
-            for u in display.evaluate('window.__played')]
-        clip_words = dict(server.sql(
-            "SELECT CAST(id AS TEXT), word FROM case_call_clip"))
-        assert [clip_words[p] for p in played[-(len(digits) + 4):]] == [
-            'ticket', 'J', *digits, 'counter', '2']
-        display.screenshot(path=str(SCREENSHOTS / 'waiting-display.png'))
+    # the agent calls it: the screen's first poll after the call gets
+    # it (a poll a second: within 2 seconds when the server answers in
+    # less than one; the time is printed, not asserted, as the machine
+    # running the tests may be loaded)
+    clicked = call_until(agent, desk_id, number)
+    polls = display.evaluate('window.__polls.length')
+    display.wait_for_function(
+        'n => document.querySelector("#current .number") '
+        '&& document.querySelector("#current .number").textContent '
+        '=== n', arg=number, timeout=30000)
+    shown = time.monotonic() - clicked
+    print(f"the call showed on the screen {shown:.2f} s after the "
+        "agent's click")
+    display.wait_for_function(
+        'n => window.__polls.some(p => p.numbers && p.numbers[0] === n)',
+        arg=number)
+    first = display.evaluate(
+        'n => window.__polls.findIndex('
+        'p => p.numbers && p.numbers[0] === n)', number)
+    assert 0 <= first <= polls, (first, polls)
+    assert display.locator('#current .counter').inner_text() \
+        == 'Guichet 2'
+    display.wait_for_function(
+        'n => window.__spoken.some(s => s.text.indexOf(n) >= 0)',
+        arg=f'J {int(number[2:])}')
+    spoken = display.evaluate('window.__spoken')
+    said = [s for s in spoken if s['text']]
+    assert said[-1] == {
+        'text': f'Ticket J {int(number[2:])}, Guichet 2',
+        'lang': 'fr-FR'}, said
+    # then the Wolof clips, word by word
+    digits = list(number[2:])
+    display.wait_for_function(
+        'count => window.__played.length >= count',
+        arg=len(digits) + 4)
+    played = [re.search(r'/son/(\d+)$', u).group(1)
+        for u in display.evaluate('window.__played')]
+    clip_words = dict(server.sql(
+        "SELECT CAST(id AS TEXT), word FROM case_call_clip"))
+    assert [clip_words[p] for p in played[-(len(digits) + 4):]] == [
+        'ticket', 'J', *digits, 'counter', '2']
+    display.screenshot(path=str(SCREENSHOTS / 'waiting-display.png'))
 
-        mobile.reload()
-        assert mobile.locator('.state').inner_text() \
-            == "C'est votre tour : présentez-vous au Guichet 2."
+    mobile.reload()
+    assert mobile.locator('.state').inner_text() \
+        == "C'est votre tour : présentez-vous au Guichet 2."
 
-        # a network cut: the screen says so, then catches up by itself
-        agent.model('case.desk', 'finish', [desk_id])
-        second = urllib_take(kiosk_url)
-        room.set_offline(True)
-        display.wait_for_selector('#offline', state='visible', timeout=30000)
-        display.screenshot(path=str(SCREENSHOTS / 'waiting-offline.png'))
-        call_until(agent, desk_id, second)
-        room.set_offline(False)
-        display.wait_for_function(
-            'n => document.querySelector("#current .number").textContent '
-            '=== n', arg=second, timeout=30000)
-        assert not display.locator('#offline').is_visible()
-        texts = display.locator('#last li').all_inner_texts()
-        assert any(t.startswith(f'{number} → Guichet 2') for t in texts), \
-            texts
-        for context in [room, kiosk, phone]:
-            context.close()
+    # a network cut: the screen says so, then catches up by itself
+    agent.model('case.desk', 'finish', [desk_id])
+    second = urllib_take(kiosk_url)
+    room.set_offline(True)
+    display.wait_for_selector('#offline', state='visible', timeout=30000)
+    display.screenshot(path=str(SCREENSHOTS / 'waiting-offline.png'))
+    call_until(agent, desk_id, second)
+    room.set_offline(False)
+    display.wait_for_function(
+        'n => document.querySelector("#current .number").textContent '
+        '=== n', arg=second, timeout=30000)
+    assert not display.locator('#offline').is_visible()
+    texts = display.locator('#last li').all_inner_texts()
+    assert any(t.startswith(f'{number} → Guichet 2') for t in texts), \
+        texts
+    for context in [room, kiosk, phone]:
+        context.close()
 
 
 def urllib_take(kiosk_url):
@@ -270,21 +269,20 @@ def urllib_take(kiosk_url):
     return re.search(r'class="number">(J-\d{3})<', page).group(1)
 
 
-def test_rating_form_posts(server):
+def test_rating_form_posts(server, browser):
     """The satisfaction page of a delivery SMS is sent from the citizen's
     browser: its POST carries the page's origin, which trytond requires"""
     case_id, token = server.sql(
         "SELECT id, rating_token FROM case_case WHERE state = 'delivered' "
         "AND rating_token IS NOT NULL AND rating IS NULL LIMIT 1")[0]
-    with launch_chromium() as browser:
-        phone = browser.new_context(locale='fr-FR',
-            viewport={'width': 390, 'height': 844}, is_mobile=True)
-        page = phone.new_page()
-        page.goto(f'{server.url}/{server.database}/avis/{token}')
-        page.get_by_label('4').check()
-        page.get_by_role('button', name='Envoyer mon avis').click()
-        page.wait_for_selector('text=Merci !')
-        phone.close()
+    phone = browser.new_context(locale='fr-FR',
+        viewport={'width': 390, 'height': 844}, is_mobile=True)
+    page = phone.new_page()
+    page.goto(f'{server.url}/{server.database}/avis/{token}')
+    page.get_by_label('4').check()
+    page.get_by_role('button', name='Envoyer mon avis').click()
+    page.wait_for_selector('text=Merci !')
+    phone.close()
     assert server.sql(
         "SELECT rating FROM case_case WHERE id = %s", (case_id,)) == [(4,)]
 
