@@ -154,11 +154,18 @@ with Transaction().start(database, 0, context={'language': 'fr'},
     Screen = pool.get('case.screen')
     screens = [(s.kind, s.site.name, s.url)
         for s in Screen.search([('site.code', '=', 'ZIG')])]
+    Case = pool.get('case.case')
+    tracked = [(c.number, c.tracking_code) for c in Case.search([
+                ('site.code', '=', 'ZIG'), ('state', '=', 'at_partner')],
+            limit=1)]
 print(f"== SMS to citizens: links to {values['public_url']}, sent to "
     f"{values['sms_gateway_url']}")
 for kind, site, url in screens:
     label = "Display screen" if kind == 'display' else "Ticket kiosk"
     print(f"== {label} of {site}: {url}")
+for number, code in tracked:
+    print(f"== Track a case: {values['public_url']}/{database}/suivi "
+        f"(e.g. {number}, code {code}, printed on its receipt)")
 """
 
 

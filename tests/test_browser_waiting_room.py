@@ -320,3 +320,95 @@ def test_refusals_save_nothing(server):
     with pytest.raises(RPCError):
         chef.model('case.screen', 'renew_token', [other[0]])
     assert server.snapshot('case_screen') == before
+
+
+def receipt_text(agent, case_id):
+    "The text of the case's receipt as the agent prints it"
+    _, content, _, _ = agent('report.case.receipt.execute', [case_id], {})
+    pdf = base64.b64decode(content['base64'])
+    (SCREENSHOTS / 'tracking-receipt.pdf').write_bytes(pdf)
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 1
+    return ' '.join(unicodedata.normalize(
+            'NFKC', reader.pages[0].extract_text()).split())
+
+
+def test_tracking(server, browser):
+    """agent.zig prints a receipt; the citizen types its number and
+    tracking code on a phone and reads the case's progress, nothing
+    personal; a wrong code tells nothing; the SMS keyword answers once the
+    network administrator gave the gateway's key, which agents cannot
+    read"""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    case_id, number, citizen, phone_number = server.sql(
+        "SELECT c.id, c.number, p.name, c.phone FROM case_case c "
+        "JOIN network_site s ON s.id = c.site "
+        "JOIN party_party p ON p.id = c.citizen "
+        "WHERE s.code = 'ZIG' AND c.state = 'transmitted' "
+        "AND c.due_date IS NOT NULL ORDER BY c.id LIMIT 1")[0]
+    # the address phones reach the ERP at, set by the network
+    network = server.rpc().login('reseau')
+    network.model('case.configuration', 'write', [1],
+        {'public_url': server.url})
+    agent = server.rpc().login('agent.zig')
+    text = receipt_text(agent, case_id)
+    code = re.search(
+        r'Code de suivi : ([A-Z0-9]{4}-[A-Z0-9]{4})', text).group(1)
+    assert f'SUIVI {number} {code.replace("-", "")}' in text
+    # the address may be cut at the end of a line
+    assert f'{server.url}/{server.database}/suivi' in text.replace(' ', '')
+    before = server.snapshot('case_case', 'case_history')
+
+    phone = browser.new_context(locale='fr-FR',
+        viewport={'width': 390, 'height': 844}, is_mobile=True)
+    page = phone.new_page()
+    page.goto(f'{server.url}/{server.database}/suivi')
+    # typed as people type it: lower case, the zeros left out
+    site, year, sequence = number.split('-')
+    page.get_by_label('Numéro du dossier').fill(
+        f'{site.lower()} {year} {int(sequence)}')
+    wrong = code[:5] + ('XXXX' if code[5:] != 'XXXX' else 'YYYY')
+    page.get_by_label('Code de suivi').fill(wrong)
+    page.get_by_role('button', name='Voir mon dossier').click()
+    page.wait_for_selector('text=Aucun dossier ne correspond')
+    page.screenshot(path=str(SCREENSHOTS / 'tracking-wrong.png'))
+    page.get_by_label('Code de suivi').fill(code.lower())
+    page.get_by_role('button', name='Voir mon dossier').click()
+    page.wait_for_selector('.number')
+    assert page.locator('.number').inner_text() == number
+    shown = page.locator('body').inner_text()
+    assert "Votre dossier a été transmis à l'administration compétente." \
+        in shown
+    assert 'Date prévue' in shown
+    for personal in [citizen, *citizen.split(), phone_number or '-']:
+        assert personal not in shown, personal
+    page.screenshot(path=str(SCREENSHOTS / 'tracking-result.png'))
+    # the receipt's QR code
+    page.goto(f'{server.url}/{server.database}/suivi/{number}/'
+        f'{code.replace("-", "")}')
+    assert page.locator('.number').inner_text() == number
+    phone.close()
+    assert server.snapshot('case_case', 'case_history') == before
+
+    # the SMS keyword: no key, no answer; agents cannot read the key
+    sms_url = f'{server.url}/{server.database}/sms/entrant'
+    message = urllib.parse.urlencode({'from': '+221771112233',
+            'text': f'SUIVI {number} {code}'}).encode()
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f'{sms_url}?key=x', message, timeout=30)
+    assert refused.value.code == 403
+    network.model('case.configuration', 'write', [1],
+        {'sms_inbound_key': 'passerelle-demo-2026'})
+    with pytest.raises(RPCError):
+        agent.model('case.configuration', 'read', [1], ['sms_inbound_key'])
+    with pytest.raises(RPCError):
+        agent.model('case.configuration', 'write', [1],
+            {'sms_inbound_key': 'mine'})
+    with urllib.request.urlopen(
+            f'{sms_url}?key=passerelle-demo-2026', message,
+            timeout=30) as answer:
+        reply = answer.read().decode()
+    assert reply.startswith(number), reply
+    assert "Votre dossier a été transmis" in reply
+    assert "Date prévue :" in reply
+    assert len(reply) <= 160

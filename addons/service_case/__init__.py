@@ -3,7 +3,8 @@
 # notifications, satisfaction, complaints and indicators.
 # Models are registered in tryton.cfg; importing routes adds the public
 # satisfaction page and the waiting room's pages (display screens, kiosks,
-# the visitor's ticket) to trytond's WSGI application.
-from . import routes, waiting_pages
+# the visitor's ticket) and the case tracking (page and SMS) to trytond's
+# WSGI application.
+from . import routes, tracking_pages, waiting_pages
 
-__all__ = ['routes', 'waiting_pages']
+__all__ = ['routes', 'tracking_pages', 'waiting_pages']

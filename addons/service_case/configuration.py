@@ -61,6 +61,12 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
         states={
             'invisible': Eval('notification_sender') != 'http',
             })
+    sms_inbound_key = fields.Char(
+        "SMS Inbound Key", strip=True,
+        help="The key the SMS gateway gives with each SMS it receives "
+        "(the « key » parameter of /<database>/sms/entrant): citizens "
+        "track a case by texting « SUIVI <number> <code> ». Leave empty "
+        "to answer no SMS. Only network administrators see it.")
     notification_max_attempts = fields.Integer(
         "Notification Attempts", required=True,
         domain=[('notification_max_attempts', '>', 0)],

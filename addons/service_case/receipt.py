@@ -10,6 +10,9 @@ from trytond.transaction import Transaction
 
 from service_network.calendar import TIMEZONE
 
+from .qr import qr_element
+from .waiting_room import public_base
+
 # The receipt shows the citizen's name and phone: only the staff of the
 # case's site (the case rules) and the network administration print it
 RECEIPT_GROUPS = [
@@ -57,7 +60,25 @@ class Receipt(Report):
         context['format_xof'] = format_xof
         context['format_day'] = format_day
         context['format_dakar'] = format_dakar
+        context['tracking_url'] = tracking_url
+        context['tracking_form_url'] = tracking_form_url
+        context['qr_code'] = qr_element
         return context
+
+
+def tracking_url(case):
+    """The address of the case's tracking page, from the receipt's QR code
+    (None without the configured public address)"""
+    base = public_base()
+    if not base or not case.tracking_code:
+        return None
+    database = Transaction().database.name
+    return f'{base}/{database}/suivi/{case.number}/{case.tracking_code}'
+
+
+def tracking_form_url():
+    base = public_base()
+    return f'{base}/{Transaction().database.name}/suivi' if base else None
 
 
 def format_day(value):

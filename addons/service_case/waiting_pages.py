@@ -24,7 +24,6 @@ import time
 from collections import deque
 from functools import wraps
 
-import segno
 from genshi.core import Markup
 from genshi.template import TemplateLoader
 from werkzeug.exceptions import NotFound
@@ -42,6 +41,7 @@ from trytond.wsgi import app
 
 from service_network.http_headers import API_POLICY, secure_headers
 
+from .qr import qr_code
 from .routes import TOO_MANY, page, unknown_page
 from .waiting_room import estimated_minutes, public_base, queue_state
 
@@ -380,11 +380,6 @@ def ticket_wait(ticket):
         return ahead, None
     return ahead, estimated_minutes(
         ahead, state.service_minutes, state.counters)
-
-
-def qr_code(url):
-    return Markup(segno.make_qr(url, error='m').svg_inline(
-            border=2, omitsize=True, svgclass='qr'))
 
 
 @app.route('/<database_name>/borne/<token>/ticket/<follow_token>',
