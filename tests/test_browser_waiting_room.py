@@ -9,7 +9,9 @@ the visitor's phone page says to go to the counter. With the network cut,
 the screen says so, then catches up by itself. A kiosk form without its
 CSRF cookie saves nothing; agents cannot read the screens' secrets."""
 import base64
+import datetime as dt
 import io
+import json
 import re
 import time
 import unicodedata
@@ -412,3 +414,54 @@ def test_tracking(server, browser):
     assert "Votre dossier a été transmis" in reply
     assert "Date prévue :" in reply
     assert len(reply) <= 160
+
+
+def test_published_results(server, browser):
+    """The network's results page in Chromium shows, for each month, the
+    average wait a plain recomputation finds in the tickets; a site's page
+    and the call screen's line give the site's figures"""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    waits = {}
+    for day, arrived, called in server.sql(
+            "SELECT date, arrived_at, called_at FROM case_ticket "
+            "WHERE called_at IS NOT NULL"):
+        month = str(day)[:7]
+        waits.setdefault(month, []).append((
+                dt.datetime.fromisoformat(str(called))
+                - dt.datetime.fromisoformat(str(arrived))).total_seconds()
+            / 60)
+    window = browser.new_context(locale='fr-FR',
+        viewport={'width': 1366, 'height': 768})
+    page = window.new_page()
+    page.goto(f'{server.url}/{server.database}/resultats')
+    assert page.locator('h1').inner_text() \
+        == "Réseau des Espaces Sénégal Services"
+    rows = page.locator('tbody tr')
+    assert rows.count() >= 2
+    months = {1: 'janvier', 2: 'février', 3: 'mars', 4: 'avril', 5: 'mai',
+        6: 'juin', 7: 'juillet', 8: 'août', 9: 'septembre', 10: 'octobre',
+        11: 'novembre', 12: 'décembre'}
+    for i in range(rows.count()):
+        cells = rows.nth(i).locator('td').all_inner_texts()
+        # « Décembre 2026 », with a no-break space
+        assert re.fullmatch(r'[A-ZÉ][a-zéû]+\s\d{4}', cells[0]), cells
+        label, year = cells[0].lower().split()
+        month = f'{year}-{list(months.values()).index(label) + 1:02d}'
+        month_waits = waits[month]
+        assert int(cells[1]) == len(month_waits), (month, cells)
+        average = f'{sum(month_waits) / len(month_waits):.1f}'
+        assert cells[2] == average.replace('.', ','), (month, cells)
+    page.screenshot(path=str(SCREENSHOTS / 'results-network.png'),
+        full_page=True)
+    page.get_by_role('link', name=re.compile('Ziguinchor')).click()
+    page.wait_for_url(re.compile('/resultats/ZIG$'))
+    assert 'Ziguinchor' in page.locator('h1').inner_text()
+    page.screenshot(path=str(SCREENSHOTS / 'results-site.png'),
+        full_page=True)
+    window.close()
+
+    with urllib.request.urlopen(
+            screen_url(server, 'display') + '/etat', timeout=30) as answer:
+        state = json.load(answer)
+    assert state['results'].startswith('Nos résultats, '), state['results']
+    assert 'attente moyenne' in state['results']

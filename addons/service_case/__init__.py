@@ -3,8 +3,8 @@
 # notifications, satisfaction, complaints and indicators.
 # Models are registered in tryton.cfg; importing routes adds the public
 # satisfaction page and the waiting room's pages (display screens, kiosks,
-# the visitor's ticket) and the case tracking (page and SMS) to trytond's
-# WSGI application.
-from . import routes, tracking_pages, waiting_pages
+# the visitor's ticket), the case tracking (page and SMS) and the published
+# results to trytond's WSGI application.
+from . import results_pages, routes, tracking_pages, waiting_pages
 
-__all__ = ['routes', 'tracking_pages', 'waiting_pages']
+__all__ = ['results_pages', 'routes', 'tracking_pages', 'waiting_pages']

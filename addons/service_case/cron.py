@@ -10,4 +10,6 @@ class Cron(metaclass=PoolMeta):
         cls.method.selection.extend([
                 ('case.case|flag_late', "Flag Late Cases"),
                 ('case.notification|send_pending', "Send Notifications"),
+                ('case.published_result|compute',
+                    "Compute Published Results"),
                 ])

@@ -235,6 +235,7 @@ def display(request, pool, token):
 @with_pool
 @with_transaction(readonly=True)
 def display_state(request, pool, token):
+    from .results_pages import screen_line
     Screen = pool.get('case.screen')
     Clip = pool.get('case.call_clip')
     screen = Screen.from_token(token, 'display')
@@ -265,6 +266,8 @@ def display_state(request, pool, token):
                 'text': wait_text(s),
                 } for s in shown(screen, queue)],
         'clips': clips,
+        # shown between calls
+        'results': screen_line(pool, screen.site.id),
         }
     return secure_headers(Response(
             json.dumps(state, ensure_ascii=False, separators=(',', ':')),

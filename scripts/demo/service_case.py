@@ -98,6 +98,7 @@ def load(company):
     spread_dates(rng, [c.id for c in cases], [t.id for t in tickets])
     screens = load_waiting_rooms(sites)
     assign_agent('agent.zig', [c.id for c in cases if c.site.code == 'ZIG'])
+    publish_results()
     print(f"  {len(tickets)} tickets, {len(cases)} cases "
         f"({len(delivered)} delivered, {len(rated)} rated), "
         f"{len(complaints)} complaints, {len(screens)} display screens "
@@ -381,6 +382,17 @@ def assign_agent(login, case_ids):
         transaction.commit()
 
 
+def publish_results():
+    "Compute the published results as the daily task does"
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    database = pconfig.get_config().database_name
+    with Transaction().start(database, 0) as transaction:
+        Pool().get('case.published_result').compute()
+        transaction.commit()
+
+
 def spread_dates(rng, case_ids, ticket_ids):
     """Move the demo records back over the past DAYS days, keeping each
     case's dates in order"""
@@ -418,10 +430,17 @@ def spread_dates(rng, case_ids, ticket_ids):
                 [ticket_table.number], [None],
                 where=ticket_table.id.in_(ticket_ids)))
         queues = defaultdict(list)
+        # the longest wait and service below: each ticket is done before
+        # the time the demo is built
+        latest = dt.datetime.now() - dt.timedelta(minutes=45 + 20)
         for ticket in Ticket.browse(ticket_ids):
             day = today - dt.timedelta(days=rng.randint(0, DAYS))
             arrived = dt.datetime.combine(
                 day, dt.time(rng.randint(8, 16), rng.randint(0, 59)))
+            if arrived > latest:
+                # not served yet at the time the demo is built: yesterday
+                day -= dt.timedelta(days=1)
+                arrived -= dt.timedelta(days=1)
             queues[ticket.site.id, day, ticket.sector.code].append(
                 (arrived, ticket.id))
         for (_, day, sector), queue in queues.items():

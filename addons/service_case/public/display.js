@@ -12,6 +12,9 @@
     var seen = null;
     var announcing = [];
     var busy = false;
+    // the site's published results show between calls: after this quiet
+    var QUIET = 20000;
+    var lastCall = 0;
 
     function el(tag, cls, text) {
         var node = document.createElement(tag);
@@ -53,6 +56,10 @@
             item.appendChild(el('strong', null, sector.text));
             queue.appendChild(item);
         });
+        var results = document.getElementById('results');
+        results.textContent = state.results || '';
+        var quiet = !busy && Date.now() - lastCall > QUIET;
+        results.classList.toggle('show', !!state.results && quiet);
     }
 
     function clipsOf(call, clips) {
@@ -107,6 +114,7 @@
     function announceNext() {
         if (busy || !announcing.length) return;
         busy = true;
+        lastCall = Date.now();
         var item = announcing.shift();
         var current = document.getElementById('current');
         current.classList.remove('flash');
