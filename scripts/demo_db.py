@@ -163,6 +163,8 @@ print(f"== SMS to citizens: links to {values['public_url']}, sent to "
 for kind, site, url in screens:
     label = "Display screen" if kind == 'display' else "Ticket kiosk"
     print(f"== {label} of {site}: {url}")
+print(f"== Join Ziguinchor's queue from a phone: {values['public_url']}/"
+    f"{database}/file/ZIG")
 for number, code in tracked:
     print(f"== Track a case: {values['public_url']}/{database}/suivi "
         f"(e.g. {number}, code {code}, printed on its receipt)")

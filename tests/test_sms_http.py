@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from browser_tools import ROOT, free_port
+from browser_tools import ROOT, SCREENSHOTS, free_port
 from connector.tests.servers import LocalServer
 from security_tools import RPCError, SecurityServer
 from service_case.sms import SMS_LENGTH, gsm_length, is_gsm
@@ -234,3 +234,83 @@ def test_no_public_address(server, users, sms_log):
     assert link.startswith(f'{server.url}/{server.database}/avis/')
     status, page = fetch(link)
     assert status == 200 and "Êtes-vous satisfait" in page
+
+
+def queue_sms(sms_log, number, event):
+    "The texts of the SMS of event about queue ticket number in the log"
+    entries = re.findall(
+        r'^(\S+ \S+ SMS à .*?)\n    (.*)$', sms_log.read_text(), re.M)
+    return [(head, text) for head, text in entries
+        if f'({number}, {event},' in head]
+
+
+def run_sender(admin):
+    cron, = admin.model('ir.cron', 'search', [
+            ('method', '=', 'case.notification|send_pending')])
+    admin.model('ir.cron', 'run_once', [cron])
+
+
+def test_walk_in_joins_remotely(server, users, sms_log, browser):
+    """A walk-in joins Ziguinchor's Justice queue from a phone in Chromium,
+    gets the SMS of the ticket, then the one saying few people are ahead
+    once agent.zig called the others; asks for more time once; the same
+    phone cannot join twice"""
+    from test_browser_waiting_room import open_desk
+    admin, agent = users['admin'], users['agent.zig']
+    justice, = agent.model('network.sector', 'search', [
+            ('code', '=', 'J')], 0, None, None)
+    # four visitors took their tickets at the kiosk before
+    agent.model('case.ticket', 'create', [{'sector': justice}] * 4)
+
+    phone = browser.new_context(locale='fr-FR',
+        viewport={'width': 390, 'height': 844}, is_mobile=True)
+    page = phone.new_page()
+    page.goto(f'{server.url}/{server.database}/file/ZIG')
+    assert page.locator('h1').inner_text() == "Rejoindre la file d'attente"
+    page.locator('label.choice', has_text='Justice').locator(
+        'input').check()
+    page.get_by_label('Votre numéro de portable').fill('77 245 18 64')
+    page.screenshot(path=str(SCREENSHOTS / 'remote-join.png'))
+    tickets = server.count('case_ticket')
+    page.get_by_role('button', name='Prendre mon ticket').click()
+    page.wait_for_url(re.compile(r'/ticket/[\w-]{43}$'))
+    assert server.count('case_ticket') == tickets + 1
+    number = page.locator('.number').inner_text()
+    assert re.fullmatch(r'J-\d{3}', number), number
+    assert page.locator('.state').inner_text() == '4 personnes avant vous'
+    page.screenshot(path=str(SCREENSHOTS / 'remote-ticket.png'))
+
+    # the same phone again: refused, nothing saved
+    page.goto(f'{server.url}/{server.database}/file/ZIG')
+    page.locator('label.choice', has_text='Justice').locator(
+        'input').check()
+    page.get_by_label('Votre numéro de portable').fill('+221772451864')
+    page.get_by_role('button', name='Prendre mon ticket').click()
+    page.wait_for_selector('text=a déjà un ticket dans cette file')
+    assert server.count('case_ticket') == tickets + 1
+    page.go_back()
+    page.go_back()
+
+    run_sender(admin)
+    (head, text), = queue_sms(sms_log, number, 'queue_joined')
+    assert 'SMS à +221 77 245 18 64' in head
+    assert '4 personne(s) avant vous' in text
+
+    # agent.zig calls the first one: 3 ahead, the default of the sector
+    desk_id = open_desk(agent, 'Box 2 - Justice')
+    agent.model('case.desk', 'call_next', [desk_id])
+    run_sender(admin)
+    (head, text), = queue_sms(sms_log, number, 'queue_ahead')
+    assert 'plus que 3 personne(s) avant vous' in text, text
+    assert f'/{server.database}/ticket/' in text
+
+    # more time, once
+    page.reload()
+    assert page.locator('.state').inner_text() == '3 personnes avant vous'
+    page.get_by_role('button', name="J'ai besoin de plus de temps").click()
+    page.wait_for_selector('text=Vous ne serez pas appelé avant')
+    assert not page.get_by_role(
+        'button', name="J'ai besoin de plus de temps").count()
+    page.screenshot(path=str(SCREENSHOTS / 'remote-more-time.png'))
+    phone.close()
+    agent.model('case.desk', 'finish', [desk_id])

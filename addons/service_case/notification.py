@@ -9,9 +9,18 @@ visible for a person to retry.
 import datetime as dt
 import logging
 
+from sql import Null
+
 from trytond import config as tconfig
 from trytond.i18n import gettext
-from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
+from trytond.model import (
+    Check,
+    Index,
+    ModelSQL,
+    ModelView,
+    Workflow,
+    fields,
+)
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
@@ -27,6 +36,12 @@ EVENTS = [
     ('submitted', "Submitted"),
     ('ready', "Ready"),
     ('delivered', "Delivered"),
+    ]
+# The messages of a queue ticket taken from a phone (no case yet)
+TICKET_EVENTS = [
+    ('queue_joined', "Joined the Queue"),
+    ('queue_ahead', "Turn Coming"),
+    ('queue_requeued', "Called Again Later"),
     ]
 SEND_BATCH = 500
 # The length of the cases' rating tokens (secrets.token_urlsafe(12))
@@ -83,9 +98,14 @@ class Notification(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
     "Notification to a citizen"
     __name__ = 'case.notification'
     case = fields.Many2One(
-        'case.case', "Case", required=True, ondelete='CASCADE',
-        readonly=True)
-    event = fields.Selection(EVENTS, "Event", required=True, readonly=True)
+        'case.case', "Case", ondelete='CASCADE', readonly=True,
+        states={'invisible': ~Eval('case')})
+    ticket = fields.Many2One(
+        'case.ticket', "Ticket", ondelete='CASCADE', readonly=True,
+        states={'invisible': ~Eval('ticket')})
+    event = fields.Selection(
+        EVENTS + TICKET_EVENTS, "Event", required=True, readonly=True)
+    event_string = event.translated('event')
     channel = fields.Selection([
             ('sms', "SMS"),
             ('email', "Email"),
@@ -113,6 +133,9 @@ class Notification(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
                 (t.next_attempt, Index.Range()),
                 where=t.state == 'pending'))
         cls._order.insert(0, ('create_date', 'DESC'))
+        cls._sql_constraints.append(('case_or_ticket',
+                Check(t, (t.case != Null) | (t.ticket != Null)),
+                'service_case.msg_notification_case_or_ticket'))
         cls._transitions |= {
             ('pending', 'sent'),
             ('pending', 'failed'),
@@ -249,6 +272,24 @@ class Notification(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
                 text = fit_sms(template, variables)
                 yield names[event], site.name, text, gsm_length(text)
 
+    @classmethod
+    def notify_ticket(cls, ticket, event, **variables):
+        """Queue the SMS of event to the phone of a ticket taken from a
+        phone, in French (the ticket knows no language)"""
+        if not ticket.phone:
+            return None
+        text = fit_sms(gettext(f'service_case.msg_notification_{event}',
+                'fr'), {'number': ticket.number, 'site': ticket.site.name,
+                **variables})
+        notification = cls(ticket=ticket, event=event, channel='sms',
+            recipient=ticket.phone, text=text)
+        notification.save()
+        return notification
+
+    def get_rec_name(self, name):
+        source = self.case or self.ticket
+        return f'{source.rec_name if source else ""} {self.event_string}'
+
     def get_message(self):
         "Return the plain payload handed to a sender"
         return {
@@ -256,7 +297,8 @@ class Notification(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
             'channel': self.channel,
             'recipient': self.recipient,
             'text': self.text,
-            'case': self.case.number,
+            'case': self.case.number if self.case else None,
+            'ticket': self.ticket.number if self.ticket else None,
             'event': self.event,
             }
 
@@ -312,8 +354,9 @@ class Notification(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
         self.attempts = (self.attempts or 0) + 1
         self.last_error = error
         logger.warning(
-            "notification %s of case %s failed (attempt %s): %s",
-            self.id, self.case.number, self.attempts, error)
+            "notification %s of %s failed (attempt %s): %s",
+            self.id, (self.case or self.ticket).rec_name, self.attempts,
+            error)
         if temporary and self.attempts < config.notification_max_attempts:
             delay = config.notification_retry_delay * 2 ** (self.attempts - 1)
             self.next_attempt = (
@@ -345,6 +388,12 @@ class Notification(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
         notifications = [n for n in notifications if n.state == 'failed']
         queued = []
         for notification in notifications:
+            if not notification.case:
+                # a ticket's message is sent again as it was
+                notification.attempts = 0
+                notification.next_attempt = None
+                queued.append(notification)
+                continue
             notification.text, error = cls.compose(
                 notification.case, notification.event, notification.channel,
                 config)

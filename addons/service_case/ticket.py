@@ -194,15 +194,21 @@ class Ticket(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
         return super().copy(tickets, default=default)
 
     @classmethod
+    def _next_domain(cls, counter):
+        "The tickets counter may call next"
+        return [
+            ('site', '=', counter.site.id),
+            ('sector', '=', counter.sector.id),
+            ('state', '=', 'waiting'),
+            ('date', '=', Pool().get('ir.date').today()),
+            ]
+
+    @classmethod
     def call_next(cls, counter):
         """Call at counter the oldest ticket waiting for its sector at its
         site; return the ticket, or None when nobody waits"""
-        tickets = cls.search([
-                ('site', '=', counter.site.id),
-                ('sector', '=', counter.sector.id),
-                ('state', '=', 'waiting'),
-                ('date', '=', Pool().get('ir.date').today()),
-                ], order=[('arrived_at', 'ASC'), ('id', 'ASC')], limit=1)
+        tickets = cls.search(cls._next_domain(counter),
+            order=[('arrived_at', 'ASC'), ('id', 'ASC')], limit=1)
         if not tickets:
             return None
         ticket, = tickets

@@ -41,7 +41,9 @@ from trytond.wsgi import app
 
 from service_network.http_headers import API_POLICY, secure_headers
 
+from .exceptions import WaitingRoomError
 from .qr import qr_code
+from .remote_queue import MORE_TIME, remote_sectors
 from .routes import TOO_MANY, page, unknown_page
 from .waiting_room import estimated_minutes, public_base, queue_state
 
@@ -160,6 +162,9 @@ class RateLimit:
 
 UNKNOWN = RateLimit(UNKNOWN_PER_MINUTE)
 KIOSK_TICKETS = RateLimit(TICKETS_PER_MINUTE)
+# Tickets taken from phones: per address in an hour
+REMOTE_JOINS_PER_HOUR = 5
+REMOTE_JOINS = RateLimit(REMOTE_JOINS_PER_HOUR, 3600)
 
 
 def client_key(request):
@@ -426,6 +431,8 @@ def follow(request, pool, follow_token):
         return unknown_page()
     refresh = None
     detail = None
+    notice = None
+    more_time = None
     state_class = ''
     if ticket.date != Date.today() and ticket.state in {'waiting', 'called'}:
         state = t('follow_expired')
@@ -434,6 +441,14 @@ def follow(request, pool, follow_token):
         state = ahead_text(ahead)
         detail = t('ticket_wait', minutes=minutes) if minutes else None
         refresh = FOLLOW_REFRESH
+        if ticket.more_time_until and (
+                ticket.more_time_until > dt.datetime.now()):
+            notice = t('more_time_until',
+                time=ticket.more_time_until.strftime('%H:%M'))
+        elif ticket.requeued:
+            notice = t('requeued')
+        if ticket.remote and not ticket.more_time_until:
+            more_time = f'{request.path}/plus-de-temps'
     elif ticket.state == 'called':
         counter = ticket.counter.call_label if ticket.counter else ''
         state = t('follow_called', counter=counter)
@@ -443,10 +458,118 @@ def follow(request, pool, follow_token):
         state = t('follow_done')
     else:
         state = t('follow_absent')
-    return render('follow.html', title=t('follow_title'),
+    csrf = request.cookies.get(CSRF_COOKIE)
+    if not csrf or not SECRET.fullmatch(csrf):
+        csrf = secrets.token_urlsafe(32)
+    response = render('follow.html', title=t('follow_title'),
         network=t('network'), site=ticket.site.name, number=ticket.number,
         sector=ticket.sector.name, state=state, state_class=state_class,
-        detail=detail, refresh=refresh)
+        detail=detail, refresh=refresh, notice=notice, more_time=more_time,
+        csrf=csrf, minutes=MORE_TIME,
+        # its form posts with the page's origin, which trytond checks
+        referrer='same-origin' if more_time else 'no-referrer')
+    if more_time:
+        response.set_cookie(CSRF_COOKIE, csrf, httponly=True,
+            samesite='Strict', secure=request.is_secure, path=request.path)
+    return response
+
+
+def csrf_ok(request):
+    "Whether the form's CSRF value is the page's cookie"
+    form_csrf = request.form.get('csrf', '')
+    cookie_csrf = request.cookies.get(CSRF_COOKIE, '')
+    return bool(cookie_csrf and form_csrf
+        and hmac.compare_digest(form_csrf, cookie_csrf))
+
+
+@app.route('/<database_name>/ticket/<follow_token>/plus-de-temps',
+    methods={'POST'})
+@public_page
+@with_pool
+@with_transaction()
+def more_time(request, pool, follow_token):
+    "The visitor who joined from a phone asks for more time, once"
+    Ticket = pool.get('case.ticket')
+    ticket = Ticket.from_follow_token(follow_token)
+    if ticket is None:
+        return unknown_page()
+    page = request.path.rsplit('/', 1)[0]
+    if not csrf_ok(request):
+        return secure_headers(redirect(page, HTTPStatus.SEE_OTHER),
+            no_store=True)
+    if ticket.remote and ticket.state == 'waiting' \
+            and not ticket.more_time_until:
+        ticket.ask_more_time()
+    return secure_headers(redirect(page, HTTPStatus.SEE_OTHER),
+        no_store=True)
+
+
+def remote_page(request, site, error=None, status=HTTPStatus.OK,
+        phone=''):
+    queue = queue_state(site.id)
+    states = {s.sector: s for s in queue.sectors}
+    sectors = []
+    if site.remote_queue:
+        for sector in remote_sectors(site):
+            state = states.get(sector.id)
+            sectors.append(Item({'id': sector.id, 'name': sector.name,
+                    'text': wait_text(state) if state
+                    else t('queue_none')}))
+    else:
+        error = error or t('remote_closed')
+    csrf = request.cookies.get(CSRF_COOKIE)
+    if not csrf or not SECRET.fullmatch(csrf):
+        csrf = secrets.token_urlsafe(32)
+    response = render('remote.html', status=status,
+        title=t('remote_title'), site=site.name, sectors=sectors,
+        csrf=csrf, error=error, action=request.path, phone=phone,
+        referrer='same-origin')
+    response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite='Strict',
+        secure=request.is_secure, path=request.path)
+    return response
+
+
+@app.route('/<database_name>/file/<code>', methods={'GET', 'POST'})
+@public_page
+@with_pool
+@with_transaction()
+def remote_join(request, pool, code):
+    "Join a site's queue from a phone"
+    Site = pool.get('network.site')
+    Sector = pool.get('network.sector')
+    Ticket = pool.get('case.ticket')
+    sites = Site.search([('code', '=', code.upper())], limit=1) \
+        if re.fullmatch(r'[A-Za-z0-9]{2,8}', code) else []
+    if not sites:
+        return unknown_page()
+    site, = sites
+    if request.method == 'GET' or not site.remote_queue:
+        return remote_page(request, site)
+    phone = request.form.get('phone', '')[:30]
+    if not csrf_ok(request):
+        return remote_page(request, site, t('kiosk_expired'),
+            HTTPStatus.FORBIDDEN, phone)
+    client = client_key(request)
+    if REMOTE_JOINS.exceeded(client):
+        return remote_page(request, site, t('remote_busy'),
+            HTTPStatus.TOO_MANY_REQUESTS, phone)
+    try:
+        sector = Sector(int(request.form.get('sector', '')))
+    except ValueError:
+        sector = None
+    if sector is None or sector not in remote_sectors(site):
+        return remote_page(request, site, t('kiosk_sector'),
+            HTTPStatus.BAD_REQUEST, phone)
+    try:
+        ticket = Ticket.join_remotely(site, sector, phone)
+    except WaitingRoomError as error:
+        Transaction().rollback()
+        return remote_page(request, site, error.message,
+            HTTPStatus.BAD_REQUEST, phone)
+    REMOTE_JOINS.add(client)
+    return secure_headers(redirect(
+            f'/{pool.database_name}/ticket/{ticket.follow_token}',
+            HTTPStatus.SEE_OTHER), no_store=True)
 
 
 @app.route('/<database_name>/ecran', methods={'GET', 'POST'})

@@ -118,6 +118,12 @@ def load_waiting_rooms(sites):
         counter.number = numbers[counter.site.id]
     Counter.save(counters)
     screens = []
+    Site = Model.get('network.site')
+    remote = list(sites.values())
+    for site in remote:
+        # the queue may be joined from a phone (QR code at the entrance)
+        site.remote_queue = True
+    Site.save(remote)
     for site in sites.values():
         for kind, name in [('display', "Salle d'attente"),
                 ('kiosk', "Borne de l'entrée")]:
