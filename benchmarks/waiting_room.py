@@ -224,25 +224,34 @@ def log_in(port, database, agents):
 
 
 def agent(session, desk, context, recorder, stop, rng):
-    calls = [
-        ('agent.call_next', 'model.case.desk.call_next', [[desk], context]),
-        ('agent.read', 'model.case.desk.read',
-            [[desk], ['ticket', 'message', 'counter'], context]),
-        ('agent.finish', 'model.case.desk.finish', [[desk], context]),
-        ]
-    index = 0
+    """An agent at the desk as a person works: call the next visitor, read
+    the desk, finish the visit when a ticket was called (a desk with a
+    ticket refuses to call another), and so on"""
+    has_ticket = False
+    step = 0
     while not stop.wait(rng.uniform(*THINK)):
-        kind, method, params = calls[index % len(calls)]
-        index += 1
+        if has_ticket:
+            kind, method, params = ('agent.finish', 'model.case.desk.finish',
+                [[desk], context])
+        elif step % 2 == 0:
+            kind, method, params = ('agent.call_next',
+                'model.case.desk.call_next', [[desk], context])
+        else:
+            kind, method, params = ('agent.read', 'model.case.desk.read',
+                [[desk], ['ticket', 'message', 'counter'], context])
+        step += 1
         started = time.perf_counter()
         try:
-            session.call(method, params)
+            result = session.call(method, params)
         except RpcError as error:
-            # finishing a desk without a ticket is refused: nobody waited
-            if kind != 'agent.finish':
-                recorder.add(kind, 0, str(error)[:120])
+            recorder.add(kind, 0, str(error)[:120])
             continue
         recorder.add(kind, time.perf_counter() - started)
+        if kind == 'agent.read':
+            has_ticket = bool(result and result[0].get('ticket'))
+        elif kind == 'agent.finish':
+            has_ticket = False
+            step = 0
 
 
 def run(production, database, label, duration, screens, followers,

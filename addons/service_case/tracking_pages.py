@@ -7,8 +7,10 @@
 - /<database>/sms/entrant: the SMS gateway's inbound messages: « SUIVI
   <number> <code> » is answered with the case's progress, in the body of
   the HTTP answer, which gateways such as Kannel (get-url) and most
-  aggregators send back to the sender as the reply SMS. The gateway
-  authenticates with the inbound key of the case configuration.
+  aggregators send back to the sender as the reply SMS; « FILE <service
+  code> » sent to a site's number joins its queue (the ticket's SMS leaves
+  through the outbox). The gateway authenticates with the inbound key of
+  the case configuration.
 
 A wrong number and a wrong code get the same answer, so nothing tells
 whether a case exists. Failed attempts are limited per client (address or
@@ -27,8 +29,11 @@ from trytond.protocols.wrappers import (
 from trytond.wsgi import app
 
 from service_network.http_headers import API_POLICY, secure_headers
+from service_network.phone import format_sn_phone
 
+from .exceptions import WaitingRoomError
 from .notification import fit_sms
+from .remote_queue import remote_sectors
 from .sms import to_gsm
 from .tracking import clean_number
 from .waiting_pages import (
@@ -51,12 +56,15 @@ CLIENT_FAILURES = RateLimit(FAILURES_PER_CLIENT, 600)
 CASE_FAILURES = RateLimit(FAILURES_PER_CASE, 3600)
 PHONE_FAILURES = RateLimit(FAILURES_PER_PHONE, 3600)
 KEYWORD = re.compile(r'^\s*SUIVI\b\s*(.*)$', re.IGNORECASE | re.DOTALL)
+QUEUE_KEYWORD = re.compile(r'^\s*FILE\b\s*(\w*)', re.IGNORECASE)
+# tickets a phone may take by SMS in an hour
+SMS_JOINS = RateLimit(5, 3600)
 DATE = '%d/%m/%Y'
 
 
 def limits():
     "The rate limits of tracking (the tests empty them)"
-    return [CLIENT_FAILURES, CASE_FAILURES, PHONE_FAILURES]
+    return [CLIENT_FAILURES, CASE_FAILURES, PHONE_FAILURES, SMS_JOINS]
 
 
 def too_many(client, number):
@@ -218,13 +226,44 @@ def sms_reply(pool, phone, text):
         {'procedure': facts['procedure']})
 
 
+def queue_reply(pool, phone, to, text):
+    """Join the queue of the site whose number is to: « FILE <sector
+    code> »; the reply when the SMS cannot be taken (the ticket's SMS goes
+    through the outbox), '' once taken, None when it is not such an SMS"""
+    Site = pool.get('network.site')
+    Ticket = pool.get('case.ticket')
+    match = QUEUE_KEYWORD.match(text or '')
+    if not match:
+        return None
+    if SMS_JOINS.exceeded(phone):
+        return gettext('service_case.msg_track_sms_too_many')
+    number = format_sn_phone(to or '')
+    sites = [s for s in Site.search([('remote_queue', '=', True)])
+        if s.phone and format_sn_phone(s.phone) == number]
+    if not sites:
+        return gettext('service_case.msg_remote_sms_no_site')
+    site, = sites[:1]
+    offered = remote_sectors(site)
+    code = match.group(1).upper()
+    chosen = [s for s in offered if (s.code or '').upper() == code]
+    if not chosen:
+        return gettext('service_case.msg_remote_sms_help', site=site.name,
+            sectors=', '.join(f'{s.code} ({s.name})' for s in offered))
+    try:
+        Ticket.join_remotely(site, chosen[0], phone)
+    except WaitingRoomError as error:
+        return error.message
+    SMS_JOINS.add(phone)
+    return ''
+
+
 @app.route('/<database_name>/sms/entrant', methods={'GET', 'POST'})
 @with_pool
-@with_transaction(readonly=True)
+@with_transaction()
 def sms_inbound(request, pool):
-    """An SMS received by the gateway: its sender in « from » and its text
-    in « text », as form fields or query parameters; the gateway's key in
-    « key »"""
+    """An SMS received by the gateway: its sender in « from », the number
+    it was sent to in « to » and its text in « text », as form fields or
+    query parameters; the gateway's key in « key »"""
     Configuration = pool.get('case.configuration')
     values = request.form if request.method == 'POST' else request.args
     key = request.args.get('key') or values.get('key', '')
@@ -237,6 +276,11 @@ def sms_inbound(request, pool):
     if not phone:
         return sms_answer('', HTTPStatus.BAD_REQUEST)
     reply = sms_reply(pool, phone, text)
+    if reply is None:
+        reply = queue_reply(pool, phone, values.get('to', '')[:30], text)
+    if reply == '':
+        # taken: its SMS leaves through the outbox
+        return sms_answer('', HTTPStatus.NO_CONTENT)
     if reply is None:
         # not ours to answer: no reply SMS
         return sms_answer('', HTTPStatus.NO_CONTENT)

@@ -13,9 +13,11 @@ from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
 from trytond.transaction import Transaction
 from trytond.wsgi import app
 
-from service_case import waiting_pages
+from service_case import tracking_pages, waiting_pages
 from service_case.tests.test_module import ref
 from service_case.waiting_room import forget_queue
+
+KEY = 'cle-passerelle-0123456789'
 
 
 def csrf_of(page):
@@ -41,6 +43,7 @@ class RemoteQueueTestCase(unittest.TestCase):
             justice.remote_alert_ahead = 0
             justice.save()
             site.remote_queue = True
+            site.phone = '33 991 11 20'
             site.save()
             counter, = Counter.create([{'site': site.id, 'name': "Box 3",
                         'sector': justice.id, 'number': 3}])
@@ -48,6 +51,7 @@ class RemoteQueueTestCase(unittest.TestCase):
                         'sector': justice.id}])
             config = Configuration(1)
             config.public_url = 'https://ess.sn'
+            config.sms_inbound_key = KEY
             config.save()
             cls.site, cls.code = site.id, site.code
             cls.closed_code = closed.code
@@ -61,6 +65,8 @@ class RemoteQueueTestCase(unittest.TestCase):
     def setUp(self):
         waiting_pages.UNKNOWN.clear()
         waiting_pages.REMOTE_JOINS.clear()
+        for limit in tracking_pages.limits():
+            limit.clear()
         self.empty_queue()
 
     def empty_queue(self):
@@ -226,3 +232,33 @@ class RemoteQueueTestCase(unittest.TestCase):
         ahead = self.notifications('queue_ahead')[before:]
         self.assertEqual([r for r, _ in ahead],
             ['+221 76 222 22 22', '+221 76 333 33 33'])
+
+    def test_sms(self):
+        "FILE <service> sent to the site's number joins its queue"
+        client = Client(app)
+
+        def sms(text, phone='+221781234567', to='+221339911120'):
+            return client.post(f'/{DB_NAME}/sms/entrant',
+                query_string={'key': KEY},
+                data={'from': phone, 'to': to, 'text': text})
+
+        tickets = self.count('case.ticket', [])
+        response = sms('FILE')
+        self.assertEqual(response.status_code, 200)
+        self.assertIn('send FILE and the code of the service: J (Justice)',
+            response.get_data(as_text=True))
+        response = sms('FILE J', to='+221338000000')
+        self.assertIn('is not the one of a site', response.get_data(
+                as_text=True))
+        self.assertEqual(self.count('case.ticket', []), tickets)
+
+        response = sms('file j')
+        self.assertEqual(response.status_code, 204)
+        self.assertEqual(self.count('case.ticket', []), tickets + 1)
+        (recipient, text), = self.notifications('queue_joined')[-1:]
+        self.assertEqual(recipient, '+221 78 123 45 67')
+        self.assertIn(f'https://ess.sn/{DB_NAME}/ticket/', text)
+        response = sms('FILE J')
+        self.assertIn('already has a ticket', response.get_data(
+                as_text=True))
+        self.assertEqual(self.count('case.ticket', []), tickets + 1)
