@@ -23,6 +23,7 @@ ENTRIES = [
     (*INDICATORS, "Dossiers par jour"),
     (*INDICATORS, ON_TIME),
     (*INDICATORS, WAITING),
+    (*INDICATORS, "Résultats publiés"),
     ("Réseau des services", "Dossiers", "Dossiers par état"),
     ("Réseau des services", "Dossiers", "Délivrances prévues"),
     ("Réseau des services", "Équipements", "Fiabilité"),
@@ -109,9 +110,9 @@ def test_indicator_entries(client):
     client.open_menu(*ENTRIES[0])
     entries = client.menu_entries()
     start = entries.index("Indicateurs") + 1
-    assert entries[start:start + 5] == [
+    assert entries[start:start + 6] == [
         "Indicateurs par espace et par jour", "Dossiers par jour",
-        ON_TIME, WAITING, "Démarches"], entries
+        ON_TIME, WAITING, "Résultats publiés", "Démarches"], entries
 
 
 def test_each_entry_opens_one_tab(client):

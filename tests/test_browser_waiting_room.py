@@ -355,7 +355,7 @@ def test_tracking(server, browser):
     agent = server.rpc().login('agent.zig')
     text = receipt_text(agent, case_id)
     code = re.search(
-        r'Code de suivi : ([A-Z0-9]{4}-[A-Z0-9]{4})', text).group(1)
+        r'avec le code de suivi ([A-Z0-9]{4}-[A-Z0-9]{4})', text).group(1)
     assert f'SUIVI {number} {code.replace("-", "")}' in text
     # the address may be cut at the end of a line
     assert f'{server.url}/{server.database}/suivi' in text.replace(' ', '')
