@@ -165,6 +165,8 @@ for kind, site, url in screens:
     print(f"== {label} of {site}: {url}")
 print(f"== Join Ziguinchor's queue from a phone: {values['public_url']}/"
     f"{database}/file/ZIG")
+print(f"== Book an appointment at Ziguinchor: {values['public_url']}/"
+    f"{database}/rdv/ZIG")
 for number, code in tracked:
     print(f"== Track a case: {values['public_url']}/{database}/suivi "
         f"(e.g. {number}, code {code}, printed on its receipt)")

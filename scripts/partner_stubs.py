@@ -91,7 +91,8 @@ class SmsGateway:
         size = (f"{length} caractères GSM" if length is not None
             else f"{len(text)} caractères UCS-2")
         about = ', '.join(filter(None, [
-                    message.get('case') or message.get('ticket'),
+                    message.get('case') or message.get('ticket')
+                    or message.get('appointment'),
                     message.get('event'), size]))
         now = dt.datetime.now().strftime('%Y-%m-%d %H:%M:%S')
         self.log.parent.mkdir(parents=True, exist_ok=True)

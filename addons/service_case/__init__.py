@@ -5,6 +5,13 @@
 # satisfaction page and the waiting room's pages (display screens, kiosks,
 # the visitor's ticket), the case tracking (page and SMS) and the published
 # results to trytond's WSGI application.
-from . import results_pages, routes, tracking_pages, waiting_pages
+from . import (
+    appointment_pages,
+    results_pages,
+    routes,
+    tracking_pages,
+    waiting_pages,
+)
 
-__all__ = ['results_pages', 'routes', 'tracking_pages', 'waiting_pages']
+__all__ = ['appointment_pages', 'results_pages', 'routes', 'tracking_pages',
+    'waiting_pages']

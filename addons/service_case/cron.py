@@ -12,4 +12,6 @@ class Cron(metaclass=PoolMeta):
                 ('case.notification|send_pending', "Send Notifications"),
                 ('case.published_result|compute',
                     "Compute Published Results"),
+                ('case.appointment|send_reminders',
+                    "Remind Appointments"),
                 ])

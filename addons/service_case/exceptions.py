@@ -36,3 +36,7 @@ class AttachmentValidationError(ValidationError):
 
 class WaitingRoomError(UserError):
     pass
+
+
+class AppointmentError(UserError):
+    pass

@@ -43,6 +43,13 @@ TICKET_EVENTS = [
     ('queue_ahead', "Turn Coming"),
     ('queue_requeued', "Called Again Later"),
     ]
+# The messages of an appointment
+APPOINTMENT_EVENTS = [
+    ('appointment_code', "Confirmation Code"),
+    ('appointment_booked', "Appointment Booked"),
+    ('appointment_reminder', "Appointment Reminder"),
+    ('appointment_cancelled', "Appointment Cancelled"),
+    ]
 SEND_BATCH = 500
 # The length of the cases' rating tokens (secrets.token_urlsafe(12))
 RATING_TOKEN_LENGTH = 16
@@ -103,8 +110,12 @@ class Notification(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
     ticket = fields.Many2One(
         'case.ticket', "Ticket", ondelete='CASCADE', readonly=True,
         states={'invisible': ~Eval('ticket')})
+    appointment = fields.Many2One(
+        'case.appointment', "Appointment", ondelete='CASCADE', readonly=True,
+        states={'invisible': ~Eval('appointment')})
     event = fields.Selection(
-        EVENTS + TICKET_EVENTS, "Event", required=True, readonly=True)
+        EVENTS + TICKET_EVENTS + APPOINTMENT_EVENTS, "Event", required=True,
+        readonly=True)
     event_string = event.translated('event')
     channel = fields.Selection([
             ('sms', "SMS"),
@@ -133,9 +144,12 @@ class Notification(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
                 (t.next_attempt, Index.Range()),
                 where=t.state == 'pending'))
         cls._order.insert(0, ('create_date', 'DESC'))
-        cls._sql_constraints.append(('case_or_ticket',
-                Check(t, (t.case != Null) | (t.ticket != Null)),
+        cls._sql_constraints.append(('source_set',
+                Check(t, (t.case != Null) | (t.ticket != Null)
+                    | (t.appointment != Null)),
                 'service_case.msg_notification_case_or_ticket'))
+        cls._sql_indexes.add(Index(t, (t.appointment, Index.Range()),
+                where=t.appointment != Null))
         cls._transitions |= {
             ('pending', 'sent'),
             ('pending', 'failed'),
@@ -147,6 +161,13 @@ class Notification(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
                     'depends': ['state'],
                     },
                 })
+
+    @classmethod
+    def __register__(cls, module):
+        super().__register__(module)
+        table_h = cls.__table_handler__(module)
+        # replaced by source_set, which allows an appointment
+        table_h.drop_constraint('case_or_ticket')
 
     @classmethod
     def default_state(cls):
@@ -276,18 +297,42 @@ class Notification(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
     def notify_ticket(cls, ticket, event, **variables):
         """Queue the SMS of event to the phone of a ticket taken from a
         phone, in French (the ticket knows no language)"""
-        if not ticket.phone:
+        return cls._notify_phone('ticket', ticket, event, {
+                'number': ticket.number, 'site': ticket.site.name,
+                **variables})
+
+    @classmethod
+    def notify_appointment(cls, appointment, event, **variables):
+        """Queue the SMS of event to the phone of an appointment, in
+        French"""
+        start = appointment.start
+        return cls._notify_phone('appointment', appointment, event, {
+                'reference': appointment.reference,
+                'site': appointment.site.name,
+                'procedure': appointment.procedure.name,
+                'date': start.strftime('%d/%m/%Y') if start else '',
+                'time': start.strftime('%H:%M') if start else '',
+                'link': appointment.link(),
+                **variables})
+
+    @classmethod
+    def _notify_phone(cls, field, record, event, variables):
+        if not record.phone:
             return None
         text = fit_sms(gettext(f'service_case.msg_notification_{event}',
-                'fr'), {'number': ticket.number, 'site': ticket.site.name,
-                **variables})
-        notification = cls(ticket=ticket, event=event, channel='sms',
-            recipient=ticket.phone, text=text)
+                'fr'), variables)
+        notification = cls(event=event, channel='sms',
+            recipient=record.phone, text=text, **{field: record})
         notification.save()
         return notification
 
+    @property
+    def source(self):
+        "The case, ticket or appointment the message is about"
+        return self.case or self.ticket or self.appointment
+
     def get_rec_name(self, name):
-        source = self.case or self.ticket
+        source = self.source
         return f'{source.rec_name if source else ""} {self.event_string}'
 
     def get_message(self):
@@ -299,6 +344,8 @@ class Notification(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
             'text': self.text,
             'case': self.case.number if self.case else None,
             'ticket': self.ticket.number if self.ticket else None,
+            'appointment': (self.appointment.reference
+                if self.appointment else None),
             'event': self.event,
             }
 
@@ -355,7 +402,7 @@ class Notification(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
         self.last_error = error
         logger.warning(
             "notification %s of %s failed (attempt %s): %s",
-            self.id, (self.case or self.ticket).rec_name, self.attempts,
+            self.id, self.source.rec_name, self.attempts,
             error)
         if temporary and self.attempts < config.notification_max_attempts:
             delay = config.notification_retry_delay * 2 ** (self.attempts - 1)
@@ -389,7 +436,8 @@ class Notification(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
         queued = []
         for notification in notifications:
             if not notification.case:
-                # a ticket's message is sent again as it was
+                # a ticket's or appointment's message is sent again as
+                # it was
                 notification.attempts = 0
                 notification.next_attempt = None
                 queued.append(notification)

@@ -204,11 +204,17 @@ class Ticket(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
             ]
 
     @classmethod
+    def _next_order(cls):
+        "The order tickets are called in: by arrival"
+        return [('arrived_at', 'ASC'), ('id', 'ASC')]
+
+    @classmethod
     def call_next(cls, counter):
-        """Call at counter the oldest ticket waiting for its sector at its
-        site; return the ticket, or None when nobody waits"""
+        """Call at counter the first ticket waiting for its sector at its
+        site (the oldest, appointments first); return the ticket, or None
+        when nobody waits"""
         tickets = cls.search(cls._next_domain(counter),
-            order=[('arrived_at', 'ASC'), ('id', 'ASC')], limit=1)
+            order=cls._next_order(), limit=1)
         if not tickets:
             return None
         ticket, = tickets

@@ -17,7 +17,6 @@ whether a case exists. Failed attempts are limited per client (address or
 phone) and per case number; nothing personal is shown."""
 import hmac
 import re
-import secrets
 
 from trytond.i18n import gettext
 from trytond.protocols.wrappers import (
@@ -37,12 +36,14 @@ from .remote_queue import remote_sectors
 from .sms import to_gsm
 from .tracking import clean_number
 from .waiting_pages import (
-    SECRET,
     RateLimit,
     client_key,
+    csrf_ok,
+    csrf_token,
     page_policy,
     render,
     t,
+    with_csrf,
 )
 from .workflow import OPEN_STATES
 
@@ -101,17 +102,13 @@ def result_lines(facts):
 
 
 def form_page(request, number='', error=None, status=HTTPStatus.OK):
-    csrf = request.cookies.get(CSRF_COOKIE)
-    if not csrf or not SECRET.fullmatch(csrf):
-        csrf = secrets.token_urlsafe(32)
+    csrf = csrf_token(request, CSRF_COOKIE)
     response = render('track.html', status=status,
         title=t('track_title'), network=t('network'), csrf=csrf,
         number=number, error=error, facts=None, action=request.path,
         # its form posts with the page's origin, which trytond checks
         referrer='same-origin')
-    response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite='Strict',
-        secure=request.is_secure, path=request.path)
-    return response
+    return with_csrf(response, request, csrf, cookie=CSRF_COOKIE)
 
 
 def result_page(database_name, facts):
@@ -152,10 +149,7 @@ def track_form(request, pool):
     code = request.form.get('code', '')[:40]
     if too_many(client, clean_number(number)):
         return too_many_attempts(request)
-    form_csrf = request.form.get('csrf', '')
-    cookie_csrf = request.cookies.get(CSRF_COOKIE, '')
-    if (not cookie_csrf or not form_csrf
-            or not hmac.compare_digest(form_csrf, cookie_csrf)):
+    if not csrf_ok(request, CSRF_COOKIE):
         return form_page(request, number, t('track_expired'),
             HTTPStatus.FORBIDDEN)
     if not number.strip() or not code.strip():

@@ -303,7 +303,34 @@ def display_clip(request, pool, token, clip_id):
     return response
 
 
-def kiosk_page(request, screen, error=None, status=HTTPStatus.OK):
+def csrf_token(request, cookie=CSRF_COOKIE):
+    "The client's CSRF secret of the double-submit cookie, or a new one"
+    csrf = request.cookies.get(cookie)
+    if not csrf or not SECRET.fullmatch(csrf):
+        csrf = secrets.token_urlsafe(32)
+    return csrf
+
+
+def with_csrf(response, request, csrf, path=None, cookie=CSRF_COOKIE):
+    """Set the CSRF cookie of a page whose forms post under path (the
+    page's own address by default)"""
+    response.set_cookie(cookie, csrf, httponly=True, samesite='Strict',
+        secure=request.is_secure, path=path or request.path)
+    return response
+
+
+def csrf_ok(request, cookie=CSRF_COOKIE):
+    "Whether the form's CSRF value is the page's cookie"
+    form_csrf = request.form.get('csrf', '')
+    cookie_csrf = request.cookies.get(cookie, '')
+    return bool(cookie_csrf and form_csrf
+        and hmac.compare_digest(form_csrf, cookie_csrf))
+
+
+def kiosk_page(request, screen, error=None, status=HTTPStatus.OK,
+        path=None):
+    "The kiosk's page; path is its address when another one answers"
+    path = path or request.path
     queue = queue_state(screen.site.id)
     states = {s.sector: s for s in queue.sectors}
     sectors = []
@@ -312,17 +339,15 @@ def kiosk_page(request, screen, error=None, status=HTTPStatus.OK):
         sectors.append({'id': sector.id, 'code': sector.code,
                 'name': sector.name,
                 'text': wait_text(state) if state else t('queue_none')})
-    csrf = request.cookies.get(CSRF_COOKIE)
-    if not csrf or not SECRET.fullmatch(csrf):
-        csrf = secrets.token_urlsafe(32)
+    csrf = csrf_token(request)
     response = render('kiosk.html', status=status,
         site=screen.site.name, sectors=[Item(s) for s in sectors],
-        pictogram=pictogram, csrf=csrf, error=error, action=request.path,
+        pictogram=pictogram, csrf=csrf, error=error, action=path,
+        check_in=f'{path}/rendez-vous' if screen.site.appointments
+        else None,
         # its form posts with the page's origin, which trytond checks
         referrer='same-origin')
-    response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite='Strict',
-        secure=request.is_secure, path=request.path)
-    return response
+    return with_csrf(response, request, csrf, path)
 
 
 class Item(dict):
@@ -343,10 +368,7 @@ def kiosk(request, pool, token):
         return unknown_page()
     if request.method == 'GET':
         return kiosk_page(request, screen)
-    form_csrf = request.form.get('csrf', '')
-    cookie_csrf = request.cookies.get(CSRF_COOKIE, '')
-    if (not cookie_csrf or not form_csrf
-            or not hmac.compare_digest(form_csrf, cookie_csrf)):
+    if not csrf_ok(request):
         return kiosk_page(request, screen, t('kiosk_expired'),
             HTTPStatus.FORBIDDEN)
     if KIOSK_TICKETS.exceeded(screen.id):
@@ -415,6 +437,9 @@ def kiosk_ticket(request, pool, token, follow_token):
             time=ticket.arrived_at.strftime('%H:%M')),
         ahead=ahead_text(ahead),
         wait=t('ticket_wait', minutes=minutes) if minutes else None,
+        appointment=t('ticket_appointment',
+            time=ticket.appointment.start.strftime('%H:%M'))
+        if ticket.appointment else None,
         qr=qr_code(follow_url), back=kiosk_url, nonce=nonce,
         print_script=request.args.get('imprimer') != '0')
 
@@ -458,9 +483,7 @@ def follow(request, pool, follow_token):
         state = t('follow_done')
     else:
         state = t('follow_absent')
-    csrf = request.cookies.get(CSRF_COOKIE)
-    if not csrf or not SECRET.fullmatch(csrf):
-        csrf = secrets.token_urlsafe(32)
+    csrf = csrf_token(request)
     response = render('follow.html', title=t('follow_title'),
         network=t('network'), site=ticket.site.name, number=ticket.number,
         sector=ticket.sector.name, state=state, state_class=state_class,
@@ -469,17 +492,8 @@ def follow(request, pool, follow_token):
         # its form posts with the page's origin, which trytond checks
         referrer='same-origin' if more_time else 'no-referrer')
     if more_time:
-        response.set_cookie(CSRF_COOKIE, csrf, httponly=True,
-            samesite='Strict', secure=request.is_secure, path=request.path)
+        with_csrf(response, request, csrf)
     return response
-
-
-def csrf_ok(request):
-    "Whether the form's CSRF value is the page's cookie"
-    form_csrf = request.form.get('csrf', '')
-    cookie_csrf = request.cookies.get(CSRF_COOKIE, '')
-    return bool(cookie_csrf and form_csrf
-        and hmac.compare_digest(form_csrf, cookie_csrf))
 
 
 @app.route('/<database_name>/ticket/<follow_token>/plus-de-temps',
@@ -517,16 +531,12 @@ def remote_page(request, site, error=None, status=HTTPStatus.OK,
                     else t('queue_none')}))
     else:
         error = error or t('remote_closed')
-    csrf = request.cookies.get(CSRF_COOKIE)
-    if not csrf or not SECRET.fullmatch(csrf):
-        csrf = secrets.token_urlsafe(32)
+    csrf = csrf_token(request)
     response = render('remote.html', status=status,
         title=t('remote_title'), site=site.name, sectors=sectors,
         csrf=csrf, error=error, action=request.path, phone=phone,
         referrer='same-origin')
-    response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite='Strict',
-        secure=request.is_secure, path=request.path)
-    return response
+    return with_csrf(response, request, csrf)
 
 
 @app.route('/<database_name>/file/<code>', methods={'GET', 'POST'})
@@ -563,7 +573,6 @@ def remote_join(request, pool, code):
     try:
         ticket = Ticket.join_remotely(site, sector, phone)
     except WaitingRoomError as error:
-        Transaction().rollback()
         return remote_page(request, site, error.message,
             HTTPStatus.BAD_REQUEST, phone)
     REMOTE_JOINS.add(client)

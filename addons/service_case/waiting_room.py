@@ -319,14 +319,19 @@ class Ticket(metaclass=PoolMeta):
         Ticket = pool.get('case.ticket')
         table = Ticket.__table__()
         cursor = Transaction().connection.cursor()
+        # in the order of call_next: appointments first, then by arrival
+        priority = Coalesce(table.priority, 0)
+        mine = self.priority or 0
         cursor.execute(*table.select(Count(table.id),
                 where=(table.site == self.site.id)
                 & (table.sector == self.sector.id)
                 & (table.date == self.date)
                 & (table.state == 'waiting')
-                & ((table.arrived_at < self.arrived_at)
-                    | ((table.arrived_at == self.arrived_at)
-                        & (table.id < self.id)))))
+                & ((priority > mine)
+                    | ((priority == mine)
+                        & ((table.arrived_at < self.arrived_at)
+                            | ((table.arrived_at == self.arrived_at)
+                                & (table.id < self.id)))))))
         count, = cursor.fetchone()
         return count
 

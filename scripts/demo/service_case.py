@@ -99,7 +99,9 @@ def load(company):
     screens = load_waiting_rooms(sites)
     assign_agent('agent.zig', [c.id for c in cases if c.site.code == 'ZIG'])
     publish_results()
-    print(f"  {len(tickets)} tickets, {len(cases)} cases "
+    appointments = load_appointments(rng)
+    print(f"  {appointments} appointments to come, "
+        f"{len(tickets)} tickets, {len(cases)} cases "
         f"({len(delivered)} delivered, {len(rated)} rated), "
         f"{len(complaints)} complaints, {len(screens)} display screens "
         "and kiosks")
@@ -121,8 +123,10 @@ def load_waiting_rooms(sites):
     Site = Model.get('network.site')
     remote = list(sites.values())
     for site in remote:
-        # the queue may be joined from a phone (QR code at the entrance)
+        # the queue may be joined from a phone (QR code at the entrance),
+        # appointments booked on the public page
         site.remote_queue = True
+        site.appointments = True
     Site.save(remote)
     for site in sites.values():
         for kind, name in [('display', "Salle d'attente"),
@@ -386,6 +390,51 @@ def assign_agent(login, case_ids):
                 ], order=[('id', 'ASC')])
         Case.write(cases[::2], {'assignee': user.employee.id})
         transaction.commit()
+
+
+def load_appointments(rng):
+    """Appointments booked for the coming working days at the demo's
+    sites, in free slots, as agents book them at a counter (their SMS wait
+    in the outbox); return their count"""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    database = pconfig.get_config().database_name
+    # a booking locks the table of appointments
+    with Transaction().start(database, 0,
+            _lock_tables=['case_appointment']) as transaction:
+        pool = Pool()
+        Appointment = pool.get('case.appointment')
+        Site = pool.get('network.site')
+        Procedure = pool.get('network.procedure')
+        values = []
+        for site in Site.search([('code', 'in', SITES)]):
+            procedures = Procedure.search([('bookable', '=', True)],
+                order=[('code', 'ASC')])
+            for procedure in rng.sample(procedures, 3):
+                for date, _ in Appointment.days_with_slots(
+                        site, procedure, count=3)[1:]:
+                    slots = Appointment.free_slots(site, procedure, date)
+                    if not slots:
+                        continue
+                    values.append({
+                            'site': site.id,
+                            'procedure': procedure.id,
+                            'start': rng.choice(slots),
+                            'name': f'{rng.choice(FIRST_NAMES)} '
+                            f'{rng.choice(LAST_NAMES)}',
+                            'phone': phone(rng),
+                            })
+        # one at a time: each takes its slot before the next is chosen
+        count = 0
+        for value in values:
+            if value['start'] in Appointment.free_slots(
+                    Site(value['site']), Procedure(value['procedure']),
+                    value['start'].date()):
+                Appointment.create([value])
+                count += 1
+        transaction.commit()
+    return count
 
 
 def publish_results():
