@@ -14,6 +14,7 @@ ACCESS_ERROR = "You are not allowed"
 # Records of a site: site staff see only theirs. (model, path to the site)
 SITE_RECORDS = [
     ('case.case', 'site'), ('case.ticket', 'site'),
+    ('case.appointment', 'site'),
     ('case.document', 'case.site'), ('case.fee', 'case.site'),
     ('case.history', 'case.site'), ('case.notification', 'case.site'),
     ('case.complaint', 'site'), ('equipment.equipment', 'site'),
