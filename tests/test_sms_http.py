@@ -5,6 +5,7 @@ scheduled task sends its SMS, which reaches the simulator's log with an
 absolute link to the rating page; the page, a used and an unknown link
 answer French pages. Without a public address the SMS is not sent but
 failed with a French error, and Retry sends it once the address is set."""
+import datetime as dt
 import re
 import sys
 import time
@@ -314,3 +315,137 @@ def test_walk_in_joins_remotely(server, users, sms_log, browser):
     page.screenshot(path=str(SCREENSHOTS / 'remote-more-time.png'))
     phone.close()
     agent.model('case.desk', 'finish', [desk_id])
+
+
+def appointment_sms(sms_log, reference, event):
+    "The texts of the SMS of event about appointment reference in the log"
+    return [text for head, text in queue_sms(sms_log, reference, event)]
+
+
+def test_appointment_journey(server, users, sms_log, browser):
+    """A citizen books an appointment at Ziguinchor on a phone in
+    Chromium, confirms it with the code of the SMS (the simulator's log),
+    gets the reminder the day before; on the day checks in at the kiosk
+    with the appointment's code, and is called first, before four
+    walk-ins, on the display screen within a poll of agent.zig's click"""
+    from test_browser_waiting_room import RECORDER, open_desk, screen_url
+    admin, agent = users['admin'], users['agent.zig']
+    database = server.database
+    phone = browser.new_context(locale='fr-FR',
+        viewport={'width': 390, 'height': 844}, is_mobile=True)
+    page = phone.new_page()
+    page.goto(f'{server.url}/{database}/rdv')
+    page.get_by_role('link', name=re.compile('Ziguinchor')).click()
+    assert page.locator('h1').inner_text() == 'Prendre rendez-vous'
+    page.get_by_role('link',
+        name='Extrait du bulletin n° 3 du casier judiciaire').click()
+    assert 'Pièces à apporter' in page.content()
+    page.screenshot(path=str(SCREENSHOTS / 'appointment-days.png'))
+    page.locator('ul.links a').first.click()
+    page.locator('.slots label.choice').first.locator('input').check()
+    slot = page.locator('.slots label.choice').first.inner_text().strip()
+    page.get_by_label('Votre nom').fill('Mariama Coly')
+    page.get_by_label('Votre numéro de portable').fill('70 411 22 33')
+    page.screenshot(path=str(SCREENSHOTS / 'appointment-slots.png'))
+    appointments = server.count('case_appointment')
+    page.get_by_role('button', name='Réserver ce créneau').click()
+    page.wait_for_url(re.compile(r'/rendez-vous/[\w-]{43}$'))
+    assert server.count('case_appointment') == appointments + 1
+    token = page.url.rsplit('/', 1)[1]
+    (reference, state, start), = server.sql(
+        'SELECT reference, state, start FROM case_appointment '
+        'WHERE token = %s', (token,))
+    assert state == 'pending' and f' {slot}' in str(start), (start, slot)
+    assert 'Mariama' not in page.content()
+
+    run_sender(admin)
+    (head, text), = queue_sms(sms_log, reference, 'appointment_code')
+    assert 'SMS à +221 70 411 22 33' in head
+    code = re.search(r'\b(\d{6})\b', text).group(1)
+    # a wrong code first: refused, counted, nothing else changes
+    page.get_by_label('Code reçu par SMS').fill('000000' if code != '000000'
+        else '111111')
+    page.get_by_role('button', name='Confirmer').click()
+    page.wait_for_selector('text=Code erroné : encore 4 essai(s).')
+    assert server.sql('SELECT state, code_attempts FROM case_appointment '
+        'WHERE token = %s', (token,)) == [('pending', 1)]
+    page.get_by_label('Code reçu par SMS').fill(code)
+    page.get_by_role('button', name='Confirmer').click()
+    page.wait_for_selector('text=Rendez-vous confirmé')
+    assert page.locator('.reference').inner_text() == reference
+    page.screenshot(path=str(SCREENSHOTS / 'appointment-confirmed.png'))
+    run_sender(admin)
+    (_, text), = queue_sms(sms_log, reference, 'appointment_booked')
+    assert f'/{database}/rendez-vous/{token}' in text, text
+
+    # the reminder the day before (the appointment moved to tomorrow)
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    server.sql('UPDATE case_appointment SET date = %s, start = %s '
+        'WHERE token = %s', (tomorrow, dt.datetime.combine(
+                tomorrow, dt.time(9)), token))
+    cron, = admin.model('ir.cron', 'search', [
+            ('method', '=', 'case.appointment|send_reminders')])
+    admin.model('ir.cron', 'run_once', [cron])
+    admin.model('ir.cron', 'run_once', [cron])
+    run_sender(admin)
+    (_, text), = queue_sms(sms_log, reference, 'appointment_reminder')
+    assert 'rappel' in text and 'demain' in text and '09:00' in text, text
+
+    # the day: due in 10 minutes; four walk-ins took tickets before
+    start = dt.datetime.now().replace(second=0, microsecond=0) \
+        + dt.timedelta(minutes=10)
+    server.sql('UPDATE case_appointment SET date = %s, start = %s, '
+        '"end" = %s WHERE token = %s', (start.date(), start,
+            start + dt.timedelta(minutes=15), token))
+    justice, = agent.model('network.sector', 'search', [
+            ('code', '=', 'J')], 0, None, None)
+    walk_ins = agent.model('case.ticket', 'create', [{'sector': justice}] * 4)
+
+    room = browser.new_context(locale='fr-FR',
+        viewport={'width': 1920, 'height': 1080})
+    room.add_init_script(RECORDER)
+    display = room.new_page()
+    display.goto(screen_url(server, 'display'))
+    display.wait_for_selector('#queue li')
+
+    kiosk = browser.new_context(locale='fr-FR',
+        viewport={'width': 1080, 'height': 1920}, has_touch=True)
+    touch = kiosk.new_page()
+    touch.goto(screen_url(server, 'kiosk'))
+    tickets = server.count('case_ticket')
+    touch.get_by_label("J'ai un rendez-vous").fill('70 000 00 00')
+    touch.get_by_role('button', name='Enregistrer mon arrivée').tap()
+    touch.wait_for_selector('text=Aucun rendez-vous aujourd')
+    assert server.count('case_ticket') == tickets
+    touch.get_by_label("J'ai un rendez-vous").fill(reference.lower())
+    touch.screenshot(path=str(SCREENSHOTS / 'appointment-kiosk.png'))
+    touch.get_by_role('button', name='Enregistrer mon arrivée').tap()
+    touch.wait_for_url(re.compile('/ticket/'))
+    assert server.count('case_ticket') == tickets + 1
+    number = touch.locator('.ticket .number').inner_text()
+    assert touch.locator('.ticket .ahead').inner_text() \
+        == 'Personne avant vous'
+    assert f"Rendez-vous de {start:%H:%M} : appelé en priorité" \
+        in touch.content()
+    touch.screenshot(path=str(SCREENSHOTS / 'appointment-ticket.png'))
+
+    # agent.zig calls the next Justice ticket: the appointment's
+    desk_id = open_desk(agent, 'Box 2 - Justice')
+    clicked = time.monotonic()
+    agent.model('case.desk', 'call_next', [desk_id])
+    desk, = agent.model('case.desk', 'read', [desk_id], ['ticket.number'])
+    assert desk['ticket.']['number'] == number
+    display.wait_for_function(
+        'n => document.querySelector("#current .number") '
+        '&& document.querySelector("#current .number").textContent '
+        '=== n', arg=number, timeout=30000)
+    print(f"the appointment's call showed on the screen "
+        f"{time.monotonic() - clicked:.2f} s after the agent's click")
+    display.screenshot(path=str(SCREENSHOTS / 'appointment-display.png'))
+    assert server.sql('SELECT state, phone FROM case_appointment '
+        'WHERE token = %s', (token,)) == [('checked_in', None)]
+    waiting = agent.model('case.ticket', 'read', walk_ins, ['state'])
+    assert {t['state'] for t in waiting} == {'waiting'}
+    agent.model('case.desk', 'finish', [desk_id])
+    for context in [phone, room, kiosk]:
+        context.close()

@@ -229,6 +229,8 @@ def appointment_page(request, pool, appointment, error=None,
     address = ', '.join(filter(None, [
                 (appointment.site.street or '').replace('\n', ', '),
                 appointment.site.city]))
+    path = f'{request.script_root}/{pool.database_name}/rendez-vous/' \
+        f'{appointment.token}'
     page_url = f'{base_url(request)}/{pool.database_name}/rendez-vous/' \
         f'{appointment.token}'
     response = render('appointment.html', status=status,
@@ -236,13 +238,12 @@ def appointment_page(request, pool, appointment, error=None,
         address=address, procedure=appointment.procedure.name, when=when,
         state=state, state_text=t(f'appointment_{state}'),
         reference=appointment.reference, error=error, csrf=csrf,
-        code_action=f'{request.path}/code',
-        cancel_action=f'{request.path}/annuler',
+        code_action=f'{path}/code', cancel_action=f'{path}/annuler',
         documents=[d.name for d in appointment.procedure.documents],
         minutes=CODE_MINUTES, before=CHECK_IN_BEFORE, again=again,
         qr=qr_code(page_url) if state == 'booked' else None,
         referrer='same-origin')
-    return with_csrf(response, request, csrf)
+    return with_csrf(response, request, csrf, path)
 
 
 def from_token(pool, token):
