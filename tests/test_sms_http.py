@@ -449,3 +449,84 @@ def test_appointment_journey(server, users, sms_log, browser):
     agent.model('case.desk', 'finish', [desk_id])
     for context in [phone, room, kiosk]:
         context.close()
+
+
+def working_day(after_days):
+    "A weekday that is no Senegal public holiday, some days from today"
+    import holidays
+    date = dt.date.today() + dt.timedelta(days=after_days)
+    closed = holidays.country_holidays('SN', years=[date.year, date.year + 1])
+    while date.weekday() >= 5 or date in closed:
+        date += dt.timedelta(days=1)
+    return date
+
+
+def as_json(value):
+    "A datetime as Tryton's JSON-RPC writes it"
+    return {'__class__': 'datetime', 'year': value.year,
+        'month': value.month, 'day': value.day, 'hour': value.hour,
+        'minute': value.minute, 'second': value.second,
+        'microsecond': value.microsecond}
+
+
+def test_agent_books_at_the_counter(server, users, sms_log):
+    """agent.zig books an appointment for a citizen at the counter over
+    JSON-RPC (the form lists the free times), cannot book a taken slot;
+    agent.ths cannot book nor see Ziguinchor's; agent.zig cancels it and
+    the citizen gets the SMS"""
+    admin, agent = users['admin'], users['agent.zig']
+    other = server.rpc().login('agent.ths')
+    other.context['language'] = 'en'
+    site, = agent.model('network.site', 'search',
+        [('code', '=', 'ZIG')], 0, None, None)
+    procedure, = agent.model('network.procedure', 'search',
+        [('code', '=', 'CJ-B3')], 0, None, None)
+    start = dt.datetime.combine(working_day(20), dt.time(11, 15))
+    values = {'site': site, 'procedure': procedure,
+        'start': as_json(start),
+        'name': 'Ousmane Badji', 'phone': '76 222 33 44'}
+    appointment, = agent.model('case.appointment', 'create', [values])
+    row, = agent.model('case.appointment', 'read', [appointment],
+        ['state', 'reference', 'end', 'phone', 'free_times'])
+    assert row['state'] == 'booked'
+    assert row['phone'] == '+221 76 222 33 44'
+    assert row['end'] == as_json(start + dt.timedelta(minutes=15))
+    assert '11:15' in row['free_times'] and '08:00' in row['free_times']
+    run_sender(admin)
+    (head, text), = queue_sms(sms_log, row['reference'],
+        'appointment_booked')
+    assert 'SMS à +221 76 222 33 44' in head and '11:15' in text
+
+    # the same slot again (one Justice counter at Ziguinchor takes
+    # appointments): refused in French, nothing saved
+    before = server.snapshot('case_appointment', 'case_notification')
+    with pytest.raises(RPCError, match="n'est pas un créneau libre"):
+        agent.model('case.appointment', 'create', [{
+                    **values, 'phone': '76 222 33 45'}])
+    # another site's agent: neither books nor sees Ziguinchor's
+    with pytest.raises(RPCError):
+        other.model('case.appointment', 'create', [{
+                    **values,
+                    'start': as_json(start + dt.timedelta(hours=2)),
+                    'phone': '76 222 33 46'}])
+    assert not other.model('case.appointment', 'search',
+        [('id', '=', appointment)], 0, None, None)
+    with pytest.raises(RPCError, match='You are not allowed'):
+        other.model('case.appointment', 'cancel', [appointment])
+    assert server.snapshot('case_appointment', 'case_notification') \
+        == before
+
+    agent.model('case.appointment', 'cancel', [appointment])
+    row, = agent.model('case.appointment', 'read', [appointment],
+        ['state', 'cancel_reason', 'phone'])
+    assert row == {'id': appointment, 'state': 'cancelled',
+        'cancel_reason': 'agent', 'phone': None}
+    run_sender(admin)
+    (_, text), = queue_sms(sms_log, row_reference(agent, appointment),
+        'appointment_cancelled')
+    assert "annulé (par l'Espace)" in text, text
+
+
+def row_reference(agent, appointment):
+    return agent.model('case.appointment', 'read', [appointment],
+        ['reference'])[0]['reference']

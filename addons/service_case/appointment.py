@@ -35,7 +35,7 @@ from trytond.model import (
 )
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 from service_network.phone import format_sn_phone, parse_sn_phone
 from service_network.protection import ReadonlyGuardMixin, check_user_sites
@@ -142,9 +142,35 @@ class Site(metaclass=PoolMeta):
                 ]
             if site.closure_planned_end:
                 domain.append(('date', '<', site.closure_planned_end))
-            appointments = Appointment.search(domain)
+            # the closure is the site's to decide: its appointments follow
+            with without_check_access():
+                appointments = Appointment.search(domain)
+                if appointments:
+                    Appointment.cancel_for(appointments, 'closure')
+
+
+class Holiday(metaclass=PoolMeta):
+    __name__ = 'network.holiday'
+
+    @classmethod
+    def on_modification(cls, mode, holidays, field_names=None):
+        """A day that becomes a public holiday cancels the appointments of
+        the day, the citizens told by SMS"""
+        pool = Pool()
+        Appointment = pool.get('case.appointment')
+        super().on_modification(mode, holidays, field_names=field_names)
+        if mode not in {'create', 'write'}:
+            return
+        dates = {h.date for h in holidays if h.active}
+        if not dates:
+            return
+        with without_check_access():
+            appointments = Appointment.search([
+                    ('date', 'in', sorted(dates)),
+                    ('state', 'in', ['pending', 'booked']),
+                    ])
             if appointments:
-                Appointment.cancel_for(appointments, 'closure')
+                Appointment.cancel_for(appointments, 'holiday')
 
 
 class Counter(metaclass=PoolMeta):
@@ -196,6 +222,7 @@ class Appointment(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
             ('citizen', "By the Citizen"),
             ('agent', "By the Site"),
             ('closure', "Site Closed"),
+            ('holiday', "Public Holiday"),
             ('unconfirmed', "Not Confirmed"),
             ], "Cancellation", readonly=True)
     ticket = fields.Many2One('case.ticket', "Ticket", readonly=True,
@@ -207,6 +234,10 @@ class Appointment(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
     code_attempts = fields.Integer("Wrong Codes", readonly=True)
     documents = fields.Function(fields.Text("Documents to Bring"),
         'get_documents')
+    free_times = fields.Function(fields.Text("Free Slots That Day",
+            help="The times still free that day for the procedure at the "
+            "site."),
+        'on_change_with_free_times')
 
     del _to_come
 
@@ -276,6 +307,18 @@ class Appointment(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
     def get_documents(self, name):
         return '\n'.join(f'- {d.name}' for d in self.procedure.documents) \
             if self.procedure else ''
+
+    @fields.depends('site', 'procedure', 'start', 'state', 'id')
+    def on_change_with_free_times(self, name=None):
+        if (self.state not in {'pending', 'booked', None} or not self.site
+                or not self.procedure or not self.start):
+            return None
+        slots = self.free_slots(self.site, self.procedure,
+            self.start.date(),
+            ignore=self.id if self.id and self.id > 0 else None)
+        if not slots:
+            return gettext('service_case.msg_appointment_no_free_time')
+        return ', '.join(s.strftime('%H:%M') for s in slots)
 
     @fields.depends('procedure', 'start')
     def on_change_with_end(self):

@@ -163,6 +163,12 @@ class AppointmentTestCase(unittest.TestCase):
             transaction.commit()
         self.assertEqual(len(self.free()), len(slots) - 3)
 
+        # an agent cannot book a taken slot: nothing saved
+        appointments = self.count('case.appointment')
+        with self.assertRaisesRegex(Exception, 'is not a free slot'):
+            self.create(self.at(10, 15), phone='77 500 00 02')
+        self.assertEqual(self.count('case.appointment'), appointments)
+
         # a Saturday, a public holiday: no slot
         saturday = self.day + dt.timedelta(days=(5 - self.day.weekday()) % 7)
         self.assertEqual(self.free(saturday), [])
@@ -177,11 +183,6 @@ class AppointmentTestCase(unittest.TestCase):
             Holiday.delete([Holiday(holiday.id)])
             transaction.commit()
 
-        # an agent cannot book a taken slot: nothing saved
-        appointments = self.count('case.appointment')
-        with self.assertRaisesRegex(Exception, 'is not a free slot'):
-            self.create(self.at(10, 15), phone='77 500 00 02')
-        self.assertEqual(self.count('case.appointment'), appointments)
 
     def book(self, phone='77 600 00 01', time='09:00', client=None,
             csrf=True, name="Fatou Sané"):
@@ -422,4 +423,33 @@ class AppointmentTestCase(unittest.TestCase):
             with Transaction().start(DB_NAME, 0) as transaction:
                 Site = Pool().get('network.site')
                 Site.reopen([Site(self.site)])
+                transaction.commit()
+
+    def test_holiday_cancels(self):
+        "A day made a public holiday cancels its appointments, with an SMS"
+        booked = self.create(self.at(15), phone='77 910 00 01')
+        others = self.free()
+        with Transaction().start(DB_NAME, 0):
+            Appointment = Pool().get('case.appointment')
+            # the form's free times count the appointment's own slot free
+            free = Appointment(booked).free_times.split(', ')
+        self.assertIn('15:00', free)
+        self.assertEqual(len(free), len(others) + 3)
+        before = len(self.sms('appointment_cancelled'))
+        with Transaction().start(DB_NAME, 0) as transaction:
+            Holiday = Pool().get('network.holiday')
+            holiday, = Holiday.create([{'date': self.day,
+                        'name': "Journée décrétée fériée"}])
+            transaction.commit()
+        try:
+            appointment = self.read(booked)
+            self.assertEqual(appointment['state'], 'cancelled')
+            self.assertEqual(appointment['cancel_reason'], 'holiday')
+            (recipient, text), = self.sms('appointment_cancelled')[before:]
+            self.assertEqual(recipient, '+221 77 910 00 01')
+            self.assertIn('public holiday', text)
+        finally:
+            with Transaction().start(DB_NAME, 0) as transaction:
+                Holiday = Pool().get('network.holiday')
+                Holiday.delete([Holiday(holiday.id)])
                 transaction.commit()
