@@ -433,8 +433,13 @@ def test_appointment_journey(server, users, sms_log, browser):
     desk_id = open_desk(agent, 'Box 2 - Justice')
     clicked = time.monotonic()
     agent.model('case.desk', 'call_next', [desk_id])
-    desk, = agent.model('case.desk', 'read', [desk_id], ['ticket.number'])
+    desk, = agent.model('case.desk', 'read', [desk_id],
+        ['ticket.number', 'message', 'procedure.code'])
     assert desk['ticket.']['number'] == number
+    # the desk says who comes for what, the procedure proposed
+    assert f'Rendez-vous de {start:%H:%M} : Mariama Coly' \
+        in desk['message'], desk['message']
+    assert desk['procedure.']['code'] == 'CJ-B3'
     display.wait_for_function(
         'n => document.querySelector("#current .number") '
         '&& document.querySelector("#current .number").textContent '
@@ -525,6 +530,59 @@ def test_agent_books_at_the_counter(server, users, sms_log):
     (_, text), = queue_sms(sms_log, row_reference(agent, appointment),
         'appointment_cancelled')
     assert "annulé (par l'Espace)" in text, text
+
+
+def test_agent_checks_in_at_the_counter(server, users):
+    """The citizen comes to the counter: agent.zig checks the appointment
+    in with the button; the ticket is first in the queue; agent.ths
+    cannot; a second click is refused, nothing saved"""
+    agent = users['agent.zig']
+    other = server.rpc().login('agent.ths')
+    other.context['language'] = 'en'
+    site, = agent.model('network.site', 'search',
+        [('code', '=', 'ZIG')], 0, None, None)
+    procedure, = agent.model('network.procedure', 'search',
+        [('code', '=', 'CJ-B3')], 0, None, None)
+    start = dt.datetime.combine(working_day(22), dt.time(8, 30))
+    appointment, = agent.model('case.appointment', 'create', [{
+                'site': site, 'procedure': procedure,
+                'start': as_json(start), 'name': 'Khady Mendy',
+                'phone': '76 555 66 77'}])
+    soon = dt.datetime.now().replace(second=0, microsecond=0) \
+        + dt.timedelta(minutes=5)
+    server.sql('UPDATE case_appointment SET date = %s, start = %s, '
+        '"end" = %s WHERE id = %s', (soon.date(), soon,
+            soon + dt.timedelta(minutes=15), appointment))
+    # a name corrected close to the time keeps the slot
+    agent.model('case.appointment', 'write', [appointment],
+        {'name': 'Khady Mendy Sané'})
+    before = server.snapshot('case_appointment', 'case_ticket')
+    with pytest.raises(RPCError):
+        other.model('case.appointment', 'check_in', [appointment])
+    assert server.snapshot('case_appointment', 'case_ticket') == before
+
+    justice, = agent.model('network.sector', 'search', [
+            ('code', '=', 'J')], 0, None, None)
+    walk_ins = agent.model('case.ticket', 'create', [{'sector': justice}] * 2)
+    assert agent.model('case.appointment', 'check_in', [appointment]) \
+        is None
+    row, = agent.model('case.appointment', 'read', [appointment],
+        ['state', 'ticket', 'ticket.priority', 'phone'])
+    assert row['state'] == 'checked_in' and row['phone'] is None
+    assert row['ticket.']['priority'] == 1
+    before = server.snapshot('case_appointment', 'case_ticket')
+    # the button is gone once checked in: Tryton refuses the call
+    with pytest.raises(RPCError, match='check_in'):
+        agent.model('case.appointment', 'check_in', [appointment])
+    assert server.snapshot('case_appointment', 'case_ticket') == before
+    # first of the Justice queue, before the walk-ins who came earlier
+    first, = agent.model('case.ticket', 'search', [
+            ('site', '=', site), ('sector.code', '=', 'J'),
+            ('state', '=', 'waiting')],
+        0, 1, [('priority', 'DESC'), ('arrived_at', 'ASC')])
+    assert first == row['ticket']
+    assert [t['state'] for t in agent.model('case.ticket', 'read',
+            walk_ins, ['state'])] == ['waiting', 'waiting']
 
 
 def row_reference(agent, appointment):

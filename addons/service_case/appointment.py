@@ -187,7 +187,7 @@ class Counter(metaclass=PoolMeta):
 class Appointment(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
     "Appointment"
     __name__ = 'case.appointment'
-    _to_come = {'readonly': Eval('state') != 'pending'}
+    _to_come = {'readonly': ~Eval('state').in_(['pending', 'booked'])}
 
     reference = fields.Char("Reference", readonly=True,
         help="The code the citizen gives at the kiosk or the counter.")
@@ -390,8 +390,12 @@ class Appointment(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
         for appointment in appointments:
             if appointment.state not in {'pending', 'booked'}:
                 continue
-            appointment.check_phone()
-            appointment.check_slot()
+            if field_names is None or 'phone' in field_names:
+                appointment.check_phone()
+            # a change of name or phone keeps the slot, even close to it
+            if field_names is None or {'start', 'procedure', 'site'} \
+                    & field_names:
+                appointment.check_slot()
 
     def check_phone(self):
         if parse_sn_phone(self.phone or '') is None:
@@ -627,8 +631,14 @@ class Appointment(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
     @classmethod
     @ModelView.button
     def check_in(cls, appointments):
-        """The citizens came: each gets a ticket called before the walk-ins
-        of its sector"""
+        """The citizens came to the counter: each gets a ticket called
+        before the walk-ins of its sector"""
+        cls.give_tickets(appointments)
+
+    @classmethod
+    def give_tickets(cls, appointments):
+        """Check the citizens in: return for each appointment its ticket,
+        called before the walk-ins of its sector"""
         pool = Pool()
         Ticket = pool.get('case.ticket')
         Date = pool.get('ir.date')
@@ -792,3 +802,24 @@ class Ticket(metaclass=PoolMeta):
         default = default.copy() if default is not None else {}
         default.setdefault('priority', 0)
         return super().copy(tickets, default=default)
+
+
+class Desk(metaclass=PoolMeta):
+    __name__ = 'case.desk'
+
+    def _propose_procedure(self):
+        "An appointment's ticket comes for the appointment's procedure"
+        appointment = self.ticket.appointment if self.ticket else None
+        if appointment:
+            return appointment.procedure
+        return super()._propose_procedure()
+
+    def _take(self, ticket, message):
+        appointment = ticket.appointment
+        if appointment:
+            message = ' '.join(filter(None, [message, gettext(
+                            'service_case.msg_desk_appointment',
+                            time=appointment.start.strftime('%H:%M'),
+                            name=appointment.name,
+                            procedure=appointment.procedure.rec_name)]))
+        super()._take(ticket, message)

@@ -324,7 +324,7 @@ def kiosk_check_in(request, pool, token):
         return kiosk_page(request, screen, t('check_in_unknown'),
             HTTPStatus.BAD_REQUEST, path=kiosk)
     try:
-        ticket, = Appointment.check_in([appointment])
+        ticket, = Appointment.give_tickets([appointment])
     except AppointmentError as error:
         Transaction().rollback()
         return kiosk_page(request, screen, error.message,
