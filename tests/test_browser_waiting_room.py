@@ -422,11 +422,16 @@ def test_published_results(server, browser):
     and the call screen's line give the site's figures"""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     waits = {}
+    # the figures are those of the last daily computation, whose time is
+    # stored to the second: the tickets created in that second count
+    (computed,), = server.sql(
+        "SELECT MAX(computed_at) FROM case_published_result")
+    computed = dt.datetime.fromisoformat(str(computed)) \
+        + dt.timedelta(seconds=1)
     for day, arrived, called in server.sql(
             "SELECT date, arrived_at, called_at FROM case_ticket "
-            "WHERE called_at IS NOT NULL AND create_date <= "
-            # the figures are those of the last daily computation
-            "(SELECT MAX(computed_at) FROM case_published_result)"):
+            "WHERE called_at IS NOT NULL AND create_date < %s",
+            (computed,)):
         month = str(day)[:7]
         waits.setdefault(month, []).append((
                 dt.datetime.fromisoformat(str(called))
@@ -467,3 +472,66 @@ def test_published_results(server, browser):
         state = json.load(answer)
     assert state['results'].startswith('Nos résultats, '), state['results']
     assert 'attente moyenne' in state['results']
+
+
+def test_counter_check_in(server, client):
+    """agent.zig, in the web client: today's appointments in « Rendez-vous »
+    (list and week calendar), opens the one of a citizen at the counter and
+    clicks « Enregistrer l'arrivée »: the appointment gets its ticket, first
+    in the Justice queue"""
+    agent = server.rpc().login('agent.zig')
+    site, = agent.model('network.site', 'search', [('code', '=', 'ZIG')],
+        0, None, None)
+    procedure, = agent.model('network.procedure', 'search',
+        [('code', '=', 'CJ-B3')], 0, None, None)
+    # booked for a coming day, then brought to today in 5 minutes
+    appointments = agent.model('case.appointment', 'search', [], 0, None,
+        None)
+    appointment = None
+    for days in range(21, 40):
+        day = dt.date.today() + dt.timedelta(days=days)
+        try:
+            appointment, = agent.model('case.appointment', 'create', [{
+                        'site': site, 'procedure': procedure,
+                        'start': {'__class__': 'datetime', 'year': day.year,
+                            'month': day.month, 'day': day.day,
+                            'hour': 10, 'minute': 0, 'second': 0,
+                            'microsecond': 0},
+                        'name': 'Seynabou Manga', 'phone': '77 321 54 76'}])
+            break
+        except RPCError:
+            continue  # a weekend or a public holiday: the next day
+    assert appointment and appointment not in appointments
+    soon = dt.datetime.now().replace(second=0, microsecond=0) \
+        + dt.timedelta(minutes=5)
+    server.sql('UPDATE case_appointment SET date = %s, start = %s, '
+        '"end" = %s WHERE id = %s', (soon.date(), soon,
+            soon + dt.timedelta(minutes=15), appointment))
+
+    client.login('agent.zig', 'Senegal-2026')
+    client.open_menu("Réseau des services", "Dossiers", "Rendez-vous")
+    client.screenshot('appointments-today', [
+            "Aujourd'hui", "Seynabou Manga", "Confirmé",
+            soon.strftime('%H:%M'),
+            "Extrait du bulletin n° 3"])
+    client.pane.locator('tr', has_text='Seynabou Manga').first.locator(
+        'td', has_text='Seynabou Manga').dblclick()
+    client.wait_idle()
+    client.screenshot('appointment-form', [
+            "Pièces à apporter", "Créneaux libres ce jour-là",
+            "Enregistrer l'arrivée", "Annuler"])
+    tickets = server.count('case_ticket')
+    client.click_button("Enregistrer l'arrivée")
+    client.assert_no_dialog()
+    assert client.selection_text('state') == 'Arrivé'
+    assert server.count('case_ticket') == tickets + 1
+    row, = agent.model('case.appointment', 'read', [appointment],
+        ['state', 'ticket', 'ticket.priority', 'phone'])
+    assert (row['state'], row['ticket.']['priority'], row['phone']) \
+        == ('checked_in', 1, None)
+    assert client.field_value('ticket').startswith('J-')
+    client.screenshot('appointment-checked-in', ["Arrivé", "Ticket"])
+    # the week's calendar, the next view
+    client.toolbar('switch_')
+    client.pane.locator('.fc-view').first.wait_for()
+    client.screenshot('appointments-calendar', ["Seynabou Manga"])

@@ -224,9 +224,10 @@ class Appointment(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
             ('closure', "Site Closed"),
             ('holiday', "Public Holiday"),
             ('unconfirmed', "Not Confirmed"),
-            ], "Cancellation", readonly=True)
+            ], "Cancellation", readonly=True,
+        states={'invisible': Eval('state') != 'cancelled'})
     ticket = fields.Many2One('case.ticket', "Ticket", readonly=True,
-        ondelete='SET NULL')
+        ondelete='SET NULL', states={'invisible': ~Eval('ticket')})
     reminded = fields.Boolean("Reminded", readonly=True)
     token = fields.Char("Secret", readonly=True, strip=False)
     code_digest = fields.Char("Code Digest", readonly=True)
@@ -236,7 +237,10 @@ class Appointment(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
         'get_documents')
     free_times = fields.Function(fields.Text("Free Slots That Day",
             help="The times still free that day for the procedure at the "
-            "site."),
+            "site.",
+            states={
+                'invisible': ~Eval('state').in_(['pending', 'booked']),
+                }),
         'on_change_with_free_times')
 
     del _to_come
