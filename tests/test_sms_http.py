@@ -501,6 +501,7 @@ def test_agent_books_at_the_counter(server, users, sms_log):
     (head, text), = queue_sms(sms_log, row['reference'],
         'appointment_booked')
     assert 'SMS à +221 76 222 33 44' in head and '11:15' in text
+    assert f'/{server.database}/rendez-vous/' in text, text
 
     # the same slot again (one Justice counter at Ziguinchor takes
     # appointments): refused in French, nothing saved
@@ -530,6 +531,7 @@ def test_agent_books_at_the_counter(server, users, sms_log):
     (_, text), = queue_sms(sms_log, row_reference(agent, appointment),
         'appointment_cancelled')
     assert "annulé (par l'Espace)" in text, text
+    assert f'/{server.database}/rendez-vous/' in text, text
 
 
 def test_agent_checks_in_at_the_counter(server, users):

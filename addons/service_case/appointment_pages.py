@@ -132,13 +132,11 @@ def booking_page(request, pool, site, error=None, status=HTTPStatus.OK,
         for d in procedure.documents]
     context['minutes'] = procedure.appointment_minutes
     day = request.values.get('jour') or ''
-    date = dt.date.fromisoformat(day) if DAY.fullmatch(day) else None
-    slots = []
-    if date is not None:
-        try:
-            slots = Appointment.free_slots(site, procedure, date)
-        except ValueError:
-            slots = []
+    try:
+        date = dt.date.fromisoformat(day) if DAY.fullmatch(day) else None
+    except ValueError:
+        date = None
+    slots = Appointment.free_slots(site, procedure, date) if date else []
     if not slots:
         if date is not None and not error:
             context['error'] = t('booking_day_full')

@@ -207,6 +207,11 @@ class AppointmentTestCase(unittest.TestCase):
             f'?demarche={self.procedure_code}').get_data(as_text=True)
         self.assertIn(f'jour={self.day}', page)
         self.assertIn('Documents to bring', page)
+        # a day that does not exist: the days offered, no error
+        response = client.get(f'/{DB_NAME}/rdv/{self.code}'
+            f'?demarche={self.procedure_code}&jour=2026-13-45')
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(f'jour={self.day}', response.get_data(as_text=True))
 
         appointments = self.count('case.appointment')
         # refusals: a forged form, a bad phone, a time not on the grid
