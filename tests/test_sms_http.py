@@ -385,8 +385,13 @@ def test_appointment_journey(server, users, sms_log, browser):
                 tomorrow, dt.time(9)), token))
     cron, = admin.model('ir.cron', 'search', [
             ('method', '=', 'case.appointment|send_reminders')])
+    # the reminders leave from 17:00: from midnight for the test's sake
+    admin.model('case.configuration', 'write', [1],
+        {'appointment_reminder_hour': 0})
     admin.model('ir.cron', 'run_once', [cron])
     admin.model('ir.cron', 'run_once', [cron])
+    admin.model('case.configuration', 'write', [1],
+        {'appointment_reminder_hour': 17})
     run_sender(admin)
     (_, text), = queue_sms(sms_log, reference, 'appointment_reminder')
     assert 'rappel' in text and 'demain' in text and '09:00' in text, text

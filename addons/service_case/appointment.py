@@ -40,6 +40,7 @@ from trytond.transaction import Transaction, without_check_access
 from service_network.phone import format_sn_phone, parse_sn_phone
 from service_network.protection import ReadonlyGuardMixin, check_user_sites
 
+from .configuration import DEFAULT_REMINDER_HOUR
 from .exceptions import AppointmentError
 from .tracking import ALPHABET
 from .waiting_room import forget_queue, new_token, public_base
@@ -111,10 +112,26 @@ class Site(metaclass=PoolMeta):
     appointments = fields.Boolean("Appointments",
         help="Citizens may book appointments at the site "
         "(/<database>/rdv/<site code>).")
+    closure_appointments_to = fields.Many2One('network.site',
+        "Move Appointments to",
+        domain=[
+            ('appointments', '=', True),
+            ('state', '=', 'open'),
+            ('id', '!=', Eval('id', -1)),
+            ],
+        states={'readonly': Eval('state') != 'open'},
+        help="When the site closes, its appointments move to this site at "
+        "the same time where a slot is free there; the others are "
+        "cancelled. The citizens are told by SMS.")
 
     @classmethod
     def default_appointments(cls):
         return False
+
+    @classmethod
+    def reopen(cls, sites):
+        super().reopen(sites)
+        cls.write(sites, {'closure_appointments_to': None})
 
     @classmethod
     def close_for_works(cls, sites):
@@ -128,8 +145,9 @@ class Site(metaclass=PoolMeta):
 
     @classmethod
     def _cancel_appointments(cls, sites):
-        """Cancel the appointments to come of the closed sites, up to their
-        planned reopening, and tell the citizens by SMS"""
+        """Move the appointments to come of the closed sites, up to their
+        planned reopening, to the site chosen where a slot is free, cancel
+        the others, and tell the citizens by SMS"""
         pool = Pool()
         Appointment = pool.get('case.appointment')
         Date = pool.get('ir.date')
@@ -145,8 +163,11 @@ class Site(metaclass=PoolMeta):
             # the closure is the site's to decide: its appointments follow
             with without_check_access():
                 appointments = Appointment.search(domain)
-                if appointments:
-                    Appointment.cancel_for(appointments, 'closure')
+                moved = Appointment.move_to(
+                    appointments, site.closure_appointments_to)
+                others = [a for a in appointments if a not in moved]
+                if others:
+                    Appointment.cancel_for(others, 'closure')
 
 
 class Holiday(metaclass=PoolMeta):
@@ -718,6 +739,30 @@ class Appointment(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
                 })
 
     @classmethod
+    def move_to(cls, appointments, site):
+        """Move the booked appointments to site at the same time where a
+        slot of their procedure is free there, each citizen told by SMS;
+        return those moved"""
+        pool = Pool()
+        Notification = pool.get('case.notification')
+        if site is None:
+            return []
+        cls.lock()
+        moved = []
+        for appointment in appointments:
+            if appointment.state != 'booked':
+                continue
+            if appointment.start not in cls.free_slots(
+                    site, appointment.procedure, appointment.date):
+                continue
+            closed = appointment.site
+            cls.write([appointment], {'site': site.id})
+            Notification.notify_appointment(appointment, 'appointment_moved',
+                closed=closed.name)
+            moved.append(appointment)
+        return moved
+
+    @classmethod
     @Workflow.transition('cancelled')
     def _cancel(cls, appointments):
         pass
@@ -733,14 +778,19 @@ class Appointment(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
         past ones missed and drop the bookings never confirmed"""
         pool = Pool()
         Notification = pool.get('case.notification')
+        Configuration = pool.get('case.configuration')
         Date = pool.get('ir.date')
         today = Date.today()
         now = dt.datetime.now()
+        hour = Configuration(1).appointment_reminder_hour
+        if hour is None:
+            hour = DEFAULT_REMINDER_HOUR
+        # no SMS at night: from the configured hour of the day before
         tomorrow = cls.search([
                 ('state', '=', 'booked'),
                 ('date', '=', today + dt.timedelta(days=1)),
                 ('reminded', '!=', True),
-                ])
+                ]) if now.hour >= hour else []
         for appointment in tomorrow:
             Notification.notify_appointment(
                 appointment, 'appointment_reminder')

@@ -27,6 +27,8 @@ class SmsLengthWarning(UserWarning):
     pass
 
 DEFAULT_ATTACHMENT_MAX_SIZE = 5  # MB
+# The reminders of tomorrow's appointments leave from this hour
+DEFAULT_REMINDER_HOUR = 17
 DEFAULT_COMPLAINT_DELAY = 10  # working days
 
 
@@ -67,6 +69,13 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
         "(the « key » parameter of /<database>/sms/entrant): citizens "
         "track a case by texting « SUIVI <number> <code> ». Leave empty "
         "to answer no SMS. Only network administrators see it.")
+    appointment_reminder_hour = fields.Integer(
+        "Appointment Reminders From",
+        domain=['OR', ('appointment_reminder_hour', '=', None),
+            [('appointment_reminder_hour', '>=', 0),
+                ('appointment_reminder_hour', '<=', 23)]],
+        help="The hour (0 to 23) from which the reminders of the next "
+        "day's appointments are sent, the day before: no SMS at night.")
     notification_max_attempts = fields.Integer(
         "Notification Attempts", required=True,
         domain=[('notification_max_attempts', '>', 0)],
@@ -111,6 +120,10 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
     @classmethod
     def default_sms_gateway_timeout(cls):
         return 10
+
+    @classmethod
+    def default_appointment_reminder_hour(cls):
+        return DEFAULT_REMINDER_HOUR
 
     @classmethod
     def default_notification_max_attempts(cls):

@@ -49,6 +49,7 @@ APPOINTMENT_EVENTS = [
     ('appointment_booked', "Appointment Booked"),
     ('appointment_reminder', "Appointment Reminder"),
     ('appointment_cancelled', "Appointment Cancelled"),
+    ('appointment_moved', "Appointment Moved"),
     ]
 SEND_BATCH = 500
 # The length of the cases' rating tokens (secrets.token_urlsafe(12))

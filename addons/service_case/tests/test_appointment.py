@@ -316,10 +316,25 @@ class AppointmentTestCase(unittest.TestCase):
                     where=table.id == past))
             transaction.commit()
         reminders = len(self.sms('appointment_reminder'))
-        for _ in range(2):
-            with Transaction().start(DB_NAME, 0) as transaction:
-                Pool().get('case.appointment').send_reminders()
+
+        def remind(hour):
+            with Transaction().start(DB_NAME, 0,
+                    _lock_tables=['case_configuration']) as transaction:
+                pool = Pool()
+                Configuration = pool.get('case.configuration')
+                Configuration.write([Configuration(1)],
+                    {'appointment_reminder_hour': hour})
+                pool.get('case.appointment').send_reminders()
                 transaction.commit()
+        # before the hour of the reminders: no SMS yet
+        later = dt.datetime.now().hour + 1
+        if later <= 23:
+            remind(later)
+            self.assertEqual(
+                len(self.sms('appointment_reminder')), reminders)
+            self.assertFalse(self.read(appointment)['reminded'])
+        for _ in range(2):
+            remind(0)
         sent = self.sms('appointment_reminder')[reminders:]
         self.assertEqual([r for r, _ in sent], ['+221 77 700 00 01'])
         self.assertIn('11:00', sent[0][1])
@@ -457,4 +472,63 @@ class AppointmentTestCase(unittest.TestCase):
             with Transaction().start(DB_NAME, 0) as transaction:
                 Holiday = Pool().get('network.holiday')
                 Holiday.delete([Holiday(holiday.id)])
+                transaction.commit()
+
+    def test_closure_moves(self):
+        """A site closed with another site chosen moves its appointments
+        there at the same time where a slot is free, cancels the others"""
+        with Transaction().start(DB_NAME, 0) as transaction:
+            pool = Pool()
+            Site = pool.get('network.site')
+            Counter = pool.get('network.counter')
+            other = Site(ref('site_dkr'))
+            other.appointments = True
+            other.save()
+            if not Counter.search([('site', '=', other.id),
+                        ('sector', '=', self.justice)]):
+                Counter.create([{'site': other.id, 'name': "Box 9",
+                            'sector': self.justice}])
+            other_id, other_name = other.id, other.name
+            transaction.commit()
+        moved = self.create(self.at(9), phone='77 920 00 01')
+        cancelled = self.create(self.at(11), phone='77 920 00 02')
+        with Transaction().start(DB_NAME, 0,
+                _lock_tables=['case_appointment']) as transaction:
+            Appointment = Pool().get('case.appointment')
+            # Dakar's 11:00 is taken
+            Appointment.create([{'site': other_id,
+                        'procedure': self.procedure,
+                        'start': self.at(11), 'name': "Modou Fall",
+                        'phone': '77 920 00 03'}])
+            transaction.commit()
+        before = {event: len(self.sms(event)) for event in [
+                'appointment_moved', 'appointment_cancelled']}
+        with Transaction().start(DB_NAME, 0,
+                _lock_tables=['case_appointment']) as transaction:
+            Site = Pool().get('network.site')
+            site = Site(self.site)
+            site.closure_reason = "Coupure d'électricité"
+            site.closure_appointments_to = Site(other_id)
+            site.save()
+            Site.close([site])
+            transaction.commit()
+        try:
+            with Transaction().start(DB_NAME, 0):
+                Appointment = Pool().get('case.appointment')
+                self.assertEqual(Appointment(moved).site.id, other_id)
+                self.assertEqual(Appointment(moved).state, 'booked')
+            self.assertEqual(self.read(cancelled)['state'], 'cancelled')
+            (recipient, text), = self.sms('appointment_moved')[
+                before['appointment_moved']:]
+            self.assertEqual(recipient, '+221 77 920 00 01')
+            self.assertIn(other_name, text)
+            self.assertIn('09:00', text)
+            (recipient, _), = self.sms('appointment_cancelled')[
+                before['appointment_cancelled']:]
+            self.assertEqual(recipient, '+221 77 920 00 02')
+        finally:
+            with Transaction().start(DB_NAME, 0) as transaction:
+                Site = Pool().get('network.site')
+                Site.reopen([Site(self.site)])
+                self.assertIsNone(Site(self.site).closure_appointments_to)
                 transaction.commit()
