@@ -595,3 +595,56 @@ def test_agent_checks_in_at_the_counter(server, users):
 def row_reference(agent, appointment):
     return agent.model('case.appointment', 'read', [appointment],
         ['reference'])[0]['reference']
+
+
+def test_closure_moves_appointments(server, users, sms_log):
+    """reseau closes Thiès for works with its appointments moved to
+    Ziguinchor: the one whose time is free there moves, its citizen told
+    by SMS; chef.zig cannot close Thiès, nothing saved"""
+    admin, reseau = users['admin'], users['reseau']
+    chef = server.rpc().login('chef.zig')
+    sites = dict((s['code'], s['id']) for s in reseau.model(
+            'network.site', 'search_read', [('code', 'in', ['THS', 'ZIG'])],
+            0, None, None, ['code']))
+    procedure, = reseau.model('network.procedure', 'search',
+        [('code', '=', 'CJ-B3')], 0, None, None)
+    appointment = None
+    for days in range(25, 45):
+        start = dt.datetime.combine(working_day(days), dt.time(14, 30))
+        try:
+            appointment, = reseau.model('case.appointment', 'create', [{
+                        'site': sites['THS'], 'procedure': procedure,
+                        'start': as_json(start), 'name': 'Babacar Seck',
+                        'phone': '78 444 55 66'}])
+            break
+        except RPCError:
+            continue  # a time taken at Thiès: the next day
+    assert appointment
+    reference = row_reference(reseau, appointment)
+
+    before = server.snapshot('network_site', 'case_appointment')
+    with pytest.raises(RPCError):
+        chef.model('network.site', 'write', [sites['THS']], {
+                'closure_reason': 'Travaux',
+                'closure_appointments_to': sites['ZIG']})
+        chef.model('network.site', 'close_for_works', [sites['THS']])
+    assert server.snapshot('network_site', 'case_appointment') == before
+
+    reseau.model('network.site', 'write', [sites['THS']], {
+            'closure_reason': "Réfection de la toiture",
+            'closure_appointments_to': sites['ZIG']})
+    try:
+        reseau.model('network.site', 'close_for_works', [sites['THS']])
+        row, = reseau.model('case.appointment', 'read', [appointment],
+            ['site', 'state', 'start'])
+        assert (row['site'], row['state']) == (sites['ZIG'], 'booked')
+        run_sender(admin)
+        (head, text), = queue_sms(sms_log, reference, 'appointment_moved')
+        assert 'SMS à +221 78 444 55 66' in head
+        assert 'Thiès est fermé' in text and 'Ziguinchor' in text, text
+        assert '14:30' in text, text
+    finally:
+        reseau.model('network.site', 'reopen', [sites['THS']])
+    site, = reseau.model('network.site', 'read', [sites['THS']],
+        ['state', 'closure_appointments_to'])
+    assert site['state'] == 'open' and not site['closure_appointments_to']
