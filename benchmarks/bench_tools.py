@@ -1,6 +1,7 @@
 """What the benchmarks share: the PostgreSQL database they create once and
 reuse, the company they work for, a free port, peak memory, and the lines
 every benchmark prints (machine, cores used, floors and ratios, growth)."""
+import hashlib
 import os
 import pathlib
 import resource
@@ -11,6 +12,7 @@ import tempfile
 import time
 
 BIN = pathlib.Path(sys.executable).parent
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 URI = os.environ.setdefault(
     'TRYTOND_DATABASE__URI', 'postgresql://postgres@127.0.0.1:5432/')
 
@@ -23,16 +25,36 @@ def sql(database, statement, fetch=False):
         return cursor.fetchall() if fetch else None
 
 
+def addons_digest():
+    "The digest of the addons' code and data, as scripts/demo_db.py reads it"
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / 'addons').rglob('*')):
+        if path.suffix in {'.py', '.xml', '.cfg', '.po', '.fodt', '.html'}:
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def ensure_database(name, admin_password, module='service_case'):
     """Create the database name with module activated (in French), unless
-    it already has it"""
+    it already has it; update it when the addons changed since (their
+    digest is the database's comment)"""
     exists = sql('postgres',
         f"SELECT 1 FROM pg_database WHERE datname = '{name}'", fetch=True)
+    digest = addons_digest()
     if exists and sql(name, "SELECT count(*) FROM ir_module "
             f"WHERE name = '{module}' AND state = 'activated'",
             fetch=True)[0][0]:
-        return
-    print(f"creating the database {name} (trytond-admin, a few minutes)")
+        comment, = sql('postgres', "SELECT shobj_description(oid, "
+            f"'pg_database') FROM pg_database WHERE datname = '{name}'",
+            fetch=True)[0]
+        if comment == digest:
+            return
+        print(f"updating the database {name}: the addons changed "
+            "(trytond-admin)")
+        modules = ['--all']
+    else:
+        print(f"creating the database {name} (trytond-admin, a few minutes)")
+        modules = ['-u', module]
     if not exists:
         sql('postgres', f'CREATE DATABASE "{name}"')
     with tempfile.NamedTemporaryFile('w') as passfile:
@@ -40,9 +62,10 @@ def ensure_database(name, admin_password, module='service_case'):
         passfile.flush()
         subprocess.run([BIN / 'trytond-admin', '-d', name, '-l', 'fr',
                 '--email', 'admin@example.sn', '--activate-dependencies',
-                '-u', module],
+                *modules],
             env={**os.environ, 'TRYTONPASSFILE': passfile.name},
             check=True, stderr=subprocess.DEVNULL)
+    sql('postgres', f"COMMENT ON DATABASE \"{name}\" IS '{digest}'")
 
 
 def ensure_company(pool):

@@ -5,8 +5,10 @@
         [--workers 2] [--database bench_waiting] [--no-growth]
 
 46 sites, each with a call screen asking for its queue's state every second
-(/<db>/ecran/<secret>/etat) and a kiosk (its page every 60 s, a ticket
-taken every 30 s: the form, then the printed ticket), and 200 visitors
+(/<db>/ecran/<secret>/etat), a kiosk (its page every 60 s, a ticket
+taken every 30 s: the form, then the printed ticket) and a citizen looking
+for an appointment (the days with free slots of a procedure, then one
+day's slots, every 60 s: /<db>/rdv/<site code>), and 200 visitors
 whose phones reload their ticket's page (/<db>/ticket/<secret>) every 20 s;
 at the same time one agent a site (46) calls the next ticket at its desk,
 reads it and finishes it through JSON-RPC, pausing 1-3 s between calls.
@@ -59,6 +61,8 @@ DISPLAY_PERIOD = 1.0
 KIOSK_PAGE_PERIOD = 60.0
 KIOSK_TICKET_PERIOD = 30.0
 FOLLOW_PERIOD = 20.0
+BOOKING_PERIOD = 60.0
+BOOKED_PROCEDURE = 'CJ-B3'
 THINK = (1.0, 3.0)
 TARGET_P95 = 0.100
 # the agents' p95 with the pages within this ratio of without, or within
@@ -80,8 +84,9 @@ def options():
 
 
 def prepare_screens(database):
-    """Number the counters, give every open site a display and a kiosk;
-    return [(site id, display secret, kiosk secret, Justice sector id)]"""
+    """Number the counters, give every open site a display and a kiosk,
+    open them to appointments; return [(site id, display secret, kiosk
+    secret, Justice sector id, site code)]"""
     from trytond.pool import Pool
     from trytond.transaction import Transaction
     pool = Pool(database)
@@ -99,6 +104,8 @@ def prepare_screens(database):
             numbers[counter.site.id] = numbers.get(counter.site.id, 0) + 1
             counter.number = numbers[counter.site.id]
         Counter.save(counters)
+        Site.write([s for s in sites if not s.appointments],
+            {'appointments': True})
         have = {(s.site.id, s.kind): s for s in Screen.search([])}
         Screen.create([{'site': site.id, 'kind': kind, 'name': kind}
                 for site in sites for kind in ['display', 'kiosk']
@@ -106,7 +113,8 @@ def prepare_screens(database):
         screens = {(s.site.id, s.kind): s.token for s in Screen.search([])}
         transaction.commit()
         return [(site.id, screens[site.id, 'display'],
-                screens[site.id, 'kiosk'], justice.id) for site in sites]
+                screens[site.id, 'kiosk'], justice.id, site.code)
+            for site in sites]
 
 
 class Recorder:
@@ -211,6 +219,21 @@ def follower(port, database, secret, recorder, stop, rng):
         lambda: browser.request('visitor.ticket', 'GET', path))
 
 
+def booker(port, database, code, recorder, stop, rng):
+    """A citizen looking for an appointment: the days with free slots of
+    the procedure, then the slots of the first day"""
+    browser = Browser(port, recorder)
+    path = f'/{database}/rdv/{code}?demarche={BOOKED_PROCEDURE}'
+
+    def look():
+        _, page = browser.request('booking.days', 'GET', path)
+        day = re.search(r'jour=(\d{4}-\d{2}-\d{2})', (page or b'').decode())
+        if day:
+            browser.request('booking.slots', 'GET',
+                f'{path}&jour={day.group(1)}')
+    run_loop(stop, rng.uniform(0, BOOKING_PERIOD), BOOKING_PERIOD, look)
+
+
 def log_in(port, database, agents):
     """The agents' JSON-RPC sessions, logged in before the runs (the
     password hash is not what is measured here)"""
@@ -263,9 +286,12 @@ def run(production, database, label, duration, screens, followers,
     rng = random.Random(label)
     threads = []
     port = production.port
-    for _, display_secret, kiosk_secret, sector in screens[:sites]:
+    for _, display_secret, kiosk_secret, sector, code in screens[:sites]:
         threads.append(threading.Thread(target=display, args=(
                     port, database, display_secret, recorder, stop,
+                    random.Random(rng.random()))))
+        threads.append(threading.Thread(target=booker, args=(
+                    port, database, code, recorder, stop,
                     random.Random(rng.random()))))
         threads.append(threading.Thread(target=kiosk, args=(
                     port, database, kiosk_secret, sector, recorder, stop,
@@ -356,7 +382,7 @@ def main():
         warm = Recorder()
         followers = []
         for index in range(VISITORS):
-            _, _, kiosk_secret, sector = screens[index % len(screens)]
+            _, _, kiosk_secret, sector, _ = screens[index % len(screens)]
             secret = take_ticket(Browser(production.port, warm),
                 args.database, kiosk_secret, sector)
             if secret:
