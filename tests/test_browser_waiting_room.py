@@ -502,8 +502,8 @@ def test_counter_check_in(server, client):
         except RPCError:
             continue  # a weekend or a public holiday: the next day
     assert appointment and appointment not in appointments
-    soon = dt.datetime.now().replace(second=0, microsecond=0) \
-        + dt.timedelta(minutes=5)
+    from test_sms_http import soon_today
+    soon = soon_today(5)
     server.sql('UPDATE case_appointment SET date = %s, start = %s, '
         '"end" = %s WHERE id = %s', (soon.date(), soon,
             soon + dt.timedelta(minutes=15), appointment))

@@ -317,9 +317,15 @@ def test_walk_in_joins_remotely(server, users, sms_log, browser):
     agent.model('case.desk', 'finish', [desk_id])
 
 
-def appointment_sms(sms_log, reference, event):
-    "The texts of the SMS of event about appointment reference in the log"
-    return [text for head, text in queue_sms(sms_log, reference, event)]
+def soon_today(minutes):
+    """A time today, minutes from now, or 5 minutes ago when that would be
+    tomorrow: an appointment checked in from 30 minutes before its time to
+    15 minutes after"""
+    now = dt.datetime.now().replace(second=0, microsecond=0)
+    start = now + dt.timedelta(minutes=minutes)
+    if start.date() != now.date():
+        start = now - dt.timedelta(minutes=5)
+    return start
 
 
 def test_appointment_journey(server, users, sms_log, browser):
@@ -397,8 +403,7 @@ def test_appointment_journey(server, users, sms_log, browser):
     assert 'rappel' in text and 'demain' in text and '09:00' in text, text
 
     # the day: due in 10 minutes; four walk-ins took tickets before
-    start = dt.datetime.now().replace(second=0, microsecond=0) \
-        + dt.timedelta(minutes=10)
+    start = soon_today(10)
     server.sql('UPDATE case_appointment SET date = %s, start = %s, '
         '"end" = %s WHERE token = %s', (start.date(), start,
             start + dt.timedelta(minutes=15), token))
@@ -555,8 +560,7 @@ def test_agent_checks_in_at_the_counter(server, users):
                 'site': site, 'procedure': procedure,
                 'start': as_json(start), 'name': 'Khady Mendy',
                 'phone': '76 555 66 77'}])
-    soon = dt.datetime.now().replace(second=0, microsecond=0) \
-        + dt.timedelta(minutes=5)
+    soon = soon_today(5)
     server.sql('UPDATE case_appointment SET date = %s, start = %s, '
         '"end" = %s WHERE id = %s', (soon.date(), soon,
             soon + dt.timedelta(minutes=15), appointment))
