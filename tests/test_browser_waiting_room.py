@@ -479,11 +479,9 @@ def test_counter_check_in(server, client):
     (list and week calendar), opens the one of a citizen at the counter and
     clicks « Enregistrer l'arrivée »: the appointment gets its ticket, first
     in the Justice queue"""
+    from test_sms_http import soon_today, zig_criminal_record
     agent = server.rpc().login('agent.zig')
-    site, = agent.model('network.site', 'search', [('code', '=', 'ZIG')],
-        0, None, None)
-    procedure, = agent.model('network.procedure', 'search',
-        [('code', '=', 'CJ-B3')], 0, None, None)
+    site, procedure = zig_criminal_record(agent)
     # booked for a coming day, then brought to today in 5 minutes
     appointments = agent.model('case.appointment', 'search', [], 0, None,
         None)
@@ -502,7 +500,6 @@ def test_counter_check_in(server, client):
         except RPCError:
             continue  # a weekend or a public holiday: the next day
     assert appointment and appointment not in appointments
-    from test_sms_http import soon_today
     soon = soon_today(5)
     server.sql('UPDATE case_appointment SET date = %s, start = %s, '
         '"end" = %s WHERE id = %s', (soon.date(), soon,

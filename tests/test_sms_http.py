@@ -476,6 +476,15 @@ def working_day(after_days):
     return date
 
 
+def zig_criminal_record(client):
+    "The ids of Ziguinchor and of the criminal record extract, as client"
+    site, = client.model('network.site', 'search',
+        [('code', '=', 'ZIG')], 0, None, None)
+    procedure, = client.model('network.procedure', 'search',
+        [('code', '=', 'CJ-B3')], 0, None, None)
+    return site, procedure
+
+
 def as_json(value):
     "A datetime as Tryton's JSON-RPC writes it"
     return {'__class__': 'datetime', 'year': value.year,
@@ -492,10 +501,7 @@ def test_agent_books_at_the_counter(server, users, sms_log):
     admin, agent = users['admin'], users['agent.zig']
     other = server.rpc().login('agent.ths')
     other.context['language'] = 'en'
-    site, = agent.model('network.site', 'search',
-        [('code', '=', 'ZIG')], 0, None, None)
-    procedure, = agent.model('network.procedure', 'search',
-        [('code', '=', 'CJ-B3')], 0, None, None)
+    site, procedure = zig_criminal_record(agent)
     start = dt.datetime.combine(working_day(20), dt.time(11, 15))
     values = {'site': site, 'procedure': procedure,
         'start': as_json(start),
@@ -551,10 +557,7 @@ def test_agent_checks_in_at_the_counter(server, users):
     agent = users['agent.zig']
     other = server.rpc().login('agent.ths')
     other.context['language'] = 'en'
-    site, = agent.model('network.site', 'search',
-        [('code', '=', 'ZIG')], 0, None, None)
-    procedure, = agent.model('network.procedure', 'search',
-        [('code', '=', 'CJ-B3')], 0, None, None)
+    site, procedure = zig_criminal_record(agent)
     start = dt.datetime.combine(working_day(22), dt.time(8, 30))
     appointment, = agent.model('case.appointment', 'create', [{
                 'site': site, 'procedure': procedure,

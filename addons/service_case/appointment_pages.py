@@ -38,7 +38,9 @@ from .waiting_pages import (
     kiosk_page,
     public_page,
     render,
+    site_by_code,
     t,
+    unknown,
     with_csrf,
 )
 
@@ -47,7 +49,8 @@ from .waiting_pages import (
 BOOKINGS_PER_HOUR = 5
 BOOKINGS = RateLimit(BOOKINGS_PER_HOUR, 3600)
 CHECK_IN_MISSES = RateLimit(20)
-SITE_CODE = re.compile(r'[A-Za-z0-9]{2,8}')
+# The longest name kept from the booking form
+NAME_FIELD = 100
 DAY = re.compile(r'\d{4}-\d{2}-\d{2}')
 WEEKDAYS = ['lundi', 'mardi', 'mercredi', 'jeudi', 'vendredi', 'samedi',
     'dimanche']
@@ -167,13 +170,10 @@ def booking_page(request, pool, site, error=None, status=HTTPStatus.OK,
 @with_transaction()
 def booking(request, pool, code):
     "Book an appointment at a site"
-    Site = pool.get('network.site')
     Appointment = pool.get('case.appointment')
-    sites = Site.search([('code', '=', code.upper())], limit=1) \
-        if SITE_CODE.fullmatch(code) else []
-    if not sites:
+    site = site_by_code(pool, code)
+    if site is None:
         return unknown_page()
-    site, = sites
     if request.method == 'GET':
         return booking_page(request, pool, site)
     name = request.form.get('name', '')[:NAME_FIELD]
@@ -210,9 +210,6 @@ def booking(request, pool, code):
     BOOKINGS.add(client)
     return see_other(f'{request.script_root}/{pool.database_name}'
         f'/rendez-vous/{appointment.token}')
-
-
-NAME_FIELD = 100
 
 
 def appointment_page(request, pool, appointment, error=None,
@@ -334,6 +331,6 @@ def kiosk_check_in(request, pool, token):
 @app.route('/<database_name>/rendez-vous/', methods={'GET', 'POST'})
 @app.route('/<database_name>/rendez-vous/<path:rest>',
     methods={'GET', 'POST'})
-def unknown(request, database_name, rest=''):
-    from .waiting_pages import unknown as unknown_address
-    return unknown_address(request, database_name, rest)
+def unknown_appointment(request, database_name, rest=''):
+    "Any other address under the appointment's pages"
+    return unknown(request, database_name, rest)

@@ -3,7 +3,6 @@ transparency): /<database>/resultats for the network and the list of its
 sites, /<database>/resultats/<site code> for one site; the last 12 months
 of the figures stored by the daily task (results.py), with what each one
 counts."""
-import re
 
 from trytond.protocols.wrappers import with_pool, with_transaction
 from trytond.wsgi import app
@@ -14,12 +13,11 @@ from .waiting_pages import (
     Item,
     client_key,
     render,
+    site_by_code,
     t,
     too_many_page,
     unknown_page,
 )
-
-SITE_CODE = re.compile(r'[A-Za-z0-9]{2,8}')
 
 
 def formatter(pool):
@@ -83,16 +81,14 @@ def network_results(request, pool):
 @with_pool
 @with_transaction(readonly=True)
 def site_results(request, pool, code):
-    Site = pool.get('network.site')
     client = client_key(request)
     if UNKNOWN.exceeded(client):
         return too_many_page()
-    sites = Site.search([('code', '=', code.upper())], limit=1) \
-        if SITE_CODE.fullmatch(code) else []
-    if not sites:
+    site = site_by_code(pool, code)
+    if site is None:
         UNKNOWN.add(client)
         return unknown_page()
-    return results_page(pool, sites[0])
+    return results_page(pool, site)
 
 
 def screen_line(pool, site_id):

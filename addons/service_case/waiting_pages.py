@@ -193,6 +193,19 @@ def public_page(func):
     return wrapper
 
 
+# The code of a site in a public address (ZIG, DKR)
+SITE_CODE = re.compile(r'[A-Za-z0-9]{2,8}')
+
+
+def site_by_code(pool, code):
+    "The site whose code is in a public address, or None"
+    if not SITE_CODE.fullmatch(code or ''):
+        return None
+    sites = pool.get('network.site').search(
+        [('code', '=', code.upper())], limit=1)
+    return sites[0] if sites else None
+
+
 def base_url(request):
     return public_base() or request.host_url.rstrip('/')
 
@@ -545,14 +558,11 @@ def remote_page(request, site, error=None, status=HTTPStatus.OK,
 @with_transaction()
 def remote_join(request, pool, code):
     "Join a site's queue from a phone"
-    Site = pool.get('network.site')
     Sector = pool.get('network.sector')
     Ticket = pool.get('case.ticket')
-    sites = Site.search([('code', '=', code.upper())], limit=1) \
-        if re.fullmatch(r'[A-Za-z0-9]{2,8}', code) else []
-    if not sites:
+    site = site_by_code(pool, code)
+    if site is None:
         return unknown_page()
-    site, = sites
     if request.method == 'GET' or not site.remote_queue:
         return remote_page(request, site)
     phone = request.form.get('phone', '')[:30]
