@@ -1,7 +1,7 @@
 # The service network: sites, counters, partner administrations, the
 # procedure catalogue, Senegal's working-day calendar and site-scoped access.
 # Models are registered in tryton.cfg.
-from . import json_answers, row_dicts, sqlite_connection
+from . import json_answers, row_dicts, sqlite_connection, view_cache
 
 # A refused request on SQLite must leave nothing (see sqlite_connection)
 sqlite_connection.install()
@@ -11,3 +11,6 @@ row_dicts.install()
 
 # JSON-RPC answers encoded at once by the C encoder
 json_answers.install()
+
+# One cached view for all the agents, whatever their employee
+view_cache.install()

@@ -227,6 +227,30 @@ class ServiceNetworkTestCase(
                     [p.id for p in procedures], ['code'])),
             sorted(r['code'] for r in rows))
 
+
+    @with_transaction()
+    def test_views_cached_once_for_all(self):
+        """A form with lists of its own (the site's counters and closures)
+        is cached, and the view built for one agent's employee serves the
+        others"""
+        pool = Pool()
+        Site = pool.get('network.site')
+        cache = Site._fields_view_get_cache
+        cache.clear()
+        with Transaction().set_context(employee=1):
+            first = Site.fields_view_get(view_type='form')
+        self.assertIn('views', first['fields']['counters'])
+        hits, misses = cache.hit, cache.miss
+        for employee in [1, 2]:
+            with Transaction().set_context(employee=employee):
+                again = Site.fields_view_get(view_type='form')
+            self.assertEqual(again['arch'], first['arch'])
+        self.assertEqual((cache.hit, cache.miss), (hits + 2, misses))
+        # the language still tells views apart
+        with Transaction().set_context(employee=2, language='fr'):
+            Site.fields_view_get(view_type='form')
+        self.assertGreater(cache.miss, misses)
+
     @with_transaction()
     def test_procedure_search_words(self):
         """Procedures are found by the beginning of any word of their code,

@@ -1,0 +1,43 @@
+"""Cache every view once, for all the agents.
+
+trytond 8.0 caches what `fields_view_get` builds (the view's architecture
+and its fields) but:
+
+- a form with a One2Many or Many2Many shown through its own list (a site's
+  counters, a case's checklist, the counter desk) was never cached: its
+  fields embed the sub-views, which come out of the same cache as
+  read-only mappings (`MappingProxyType`), and `trytond.cache.immutable`,
+  run on every value stored, cannot copy such a mapping: the store failed
+  silently and each opening of the form rebuilt it (parsing the XML,
+  `fields_get`, the sub-views; 128 ms under the load of the morning);
+- the caches of `fields_view_get`, `view_toolbar_get` and
+  `ir.ui.view.view_get` are keyed on the whole context, which holds the
+  agent's `employee` (a context field of the company module): each of the
+  184 agents rebuilt each screen for itself. No view depends on the
+  employee (they depend on the groups, kept in the key, and the language,
+  kept in the context); `employee` is left out of those three keys only.
+"""
+from types import MappingProxyType
+
+import trytond.cache
+from trytond.ir.ui.view import View
+from trytond.model import ModelView
+
+# The context keys that vary from agent to agent but not their views
+IGNORED = {'employee'}
+
+_immutable = trytond.cache.immutable
+
+
+def immutable(o):
+    "trytond's immutable, keeping a value already made immutable as is"
+    if isinstance(o, MappingProxyType):
+        return o
+    return _immutable(o)
+
+
+def install():
+    trytond.cache.immutable = immutable
+    for cache in [ModelView._fields_view_get_cache,
+            ModelView._view_toolbar_get_cache, View._view_get_cache]:
+        cache.context_ignored_keys.update(IGNORED)
