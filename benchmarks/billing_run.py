@@ -244,8 +244,8 @@ def floor(cursor, start, end, link_ids, explain=False):
     cursor.execute("ANALYZE bench_floor_ids")
     insert = ("""
         INSERT INTO bench_floor_link ("case", basis, invoice_line,
-            agreement_line, amount, create_uid, create_date)
-        SELECT l."case", l.basis, l.invoice_line, l.agreement_line, l.amount,
+            amount, create_uid, create_date)
+        SELECT l."case", l.basis, l.invoice_line, l.amount,
             l.create_uid, l.create_date
         FROM billing_line_case AS l JOIN bench_floor_ids AS i
             ON i.id = l.id""", ())

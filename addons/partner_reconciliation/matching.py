@@ -6,6 +6,7 @@ number or reference, then by the profile's rules on what is left. Nothing
 here touches the ORM row by row; ``store`` writes the result in one batch.
 """
 import datetime as dt
+import re
 from collections import defaultdict
 from decimal import Decimal
 from typing import NamedTuple
@@ -35,8 +36,18 @@ class Outcome(NamedTuple):
     record: Record
 
 
+_SPACE = re.compile(r'\s')
+
+
 def _key(text):
-    return ' '.join(str(text).upper().split()) if text else None
+    "The text upper case with its spaces collapsed, to compare numbers"
+    if not text:
+        return None
+    text = str(text)
+    # most numbers and references hold no space: one search in C
+    if _SPACE.search(text) is None:
+        return text.upper()
+    return ' '.join(text.upper().split())
 
 
 def network_records(partner, start, end, basis, cases=None):
@@ -72,7 +83,7 @@ def network_records(partner, start, end, basis, cases=None):
     append = records.append
     billed = basis == 'billed'
     for (case_id, number, reference, paid_at, submitted, name, collected,
-            billed_amount, line) in cursor:
+            billed_amount, line) in cursor.fetchall():
         if paid_at.__class__ is str:
             paid_at = dt.datetime.fromisoformat(paid_at)
         if submitted.__class__ is str:
