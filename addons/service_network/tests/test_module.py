@@ -1,6 +1,7 @@
 import datetime as dt
 import unittest
 from decimal import Decimal
+from unittest import mock
 
 from trytond.exceptions import UserError
 from trytond.i18n import gettext
@@ -227,6 +228,26 @@ class ServiceNetworkTestCase(
                     [p.id for p in procedures], ['code'])),
             sorted(r['code'] for r in rows))
 
+
+    @with_transaction()
+    def test_audit_trail_saved_without_reading_it_back(self):
+        "A write and a button leave their logs, saved without validation"
+        pool = Pool()
+        Log = pool.get('ir.model.log')
+        Site = pool.get('network.site')
+        site, = Site.search([('code', '=', 'ZIG')])
+        with check_access():
+            Site.write([site], {'phone': '+221 33 991 11 22'})
+        Site.log([site], 'button', 'close')
+        # validating the logs computed their action (the field labels)
+        with mock.patch.object(
+                Log, 'get_action', side_effect=AssertionError):
+            Transaction()._store_log_records()
+        logs = Log.search_read([('resource', '=', str(site))],
+            fields_names=['event', 'target', 'user'], order=[('id', 'ASC')])
+        self.assertEqual([(log['event'], log['target']) for log in logs],
+            [('write', 'phone'), ('button', 'close')])
+        self.assertEqual({log['user'] for log in logs}, {Transaction().user})
 
     @with_transaction()
     def test_views_cached_once_for_all(self):
