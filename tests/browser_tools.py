@@ -238,7 +238,7 @@ class Client:
         for label, child in zip(path, path[1:], strict=False):
             if not self.menu_cell(child).is_visible():
                 self.menu_row(label).locator('.expander').click()
-            self.menu_cell(child).wait_for(timeout=15000)
+            self.menu_cell(child).wait_for(timeout=30000)
         self.menu_row(path[-1]).dblclick()
         self.wait_tab(path[-1])
 
@@ -257,7 +257,7 @@ class Client:
                 rf'^\s*{re.escape(label)}\s*$'))
 
     def menu_row(self, label):
-        self.menu_cell(label).wait_for(timeout=15000)
+        self.menu_cell(label).wait_for(timeout=30000)
         return self.page.locator('#menu tr').filter(
             has=self._cell(label)).first
 
@@ -527,11 +527,11 @@ class Client:
         pairs = zip(path, path[1:], strict=False)
         for depth, (label, child) in enumerate(pairs):
             row = self.menu_row_at(label, depth)
-            row.wait_for(timeout=15000)
+            row.wait_for(timeout=30000)
             child_row = self.menu_row_at(child, depth + 1)
             if not child_row.is_visible():
                 row.locator('.expander').click()
-            child_row.wait_for(timeout=15000)
+            child_row.wait_for(timeout=30000)
         return self.menu_row_at(path[-1], len(path) - 1)
 
     @property
@@ -684,7 +684,7 @@ class Client:
             row.dblclick()
             self.wait_idle()
             try:
-                box.wait_for(timeout=15000)
+                box.wait_for(timeout=30000)
                 return
             except PlaywrightTimeoutError:
                 if attempt == attempts - 1:
