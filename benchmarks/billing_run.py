@@ -14,6 +14,8 @@ Options:
     --update         update partner_billing first (trytond-admin -u), so
                      that the tables have the module's current indexes
     --explain        print EXPLAIN ANALYZE of the floor's statements
+    --profile        print the 30 functions of the full run that take the
+                     most time (cProfile, cumulative)
 
 The server is TRYTOND_DATABASE__URI (default
 postgresql://postgres@127.0.0.1:5432/).
@@ -37,8 +39,10 @@ floor with its ratio, the growth check (full month / half month, limit
 growth check fails.
 """
 import argparse
+import cProfile
 import datetime as dt
 import os
+import pstats
 import subprocess
 import sys
 import time
@@ -58,6 +62,7 @@ def arguments():
     parser.add_argument('--no-growth', action='store_true')
     parser.add_argument('--update', action='store_true')
     parser.add_argument('--explain', action='store_true')
+    parser.add_argument('--profile', action='store_true')
     return parser.parse_args()
 
 
@@ -272,10 +277,17 @@ def bill(transaction, start, end, with_floor):
     company = Company(transaction.context['company'])
     cursor = transaction.connection.cursor()
     memory_before = peak_mib()
+    profiler = cProfile.Profile() if ARGS.profile and with_floor else None
     with Cores() as cores:
+        if profiler:
+            profiler.enable()
         run = Run(company=company, start_date=start, end_date=end)
         run.save()
         Run.process([run])
+        if profiler:
+            profiler.disable()
+    if profiler:
+        pstats.Stats(profiler).sort_stats('cumulative').print_stats(30)
     invoices = len(run.invoices)
     lines = sum(len(invoice.lines) for invoice in run.invoices)
     # Counted with the statistics of the rows just written: without them
