@@ -367,8 +367,25 @@ class Client:
         """Type text in the many2one field name and pick the completion
         showing choice (text by default)"""
         box, field = self._many2one(name)
-        box.fill(text)
-        field.locator('li.completion a', has_text=choice or text).first.click()
+        return self._complete(box, field, text, choice)
+
+    def _complete(self, box, field, text, choice=None):
+        """Type text in box and click the completion of field showing
+        choice (text by default). On a loaded server sao may redraw the
+        completions as the click comes (answers of the earlier keystrokes):
+        the text is typed again, three times at most"""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+        for attempt in range(3):
+            box.fill(text)
+            try:
+                field.locator('li.completion a', has_text=choice or text
+                    ).first.click(timeout=15000)
+                break
+            except PlaywrightTimeout:
+                if attempt == 2:
+                    raise
+                box.fill('')
+                self.wait_idle()
         self.wait_idle()
         return box.input_value()
 
@@ -497,10 +514,7 @@ class Client:
         """Type text in the many2one field name of the line being edited
         and pick the completion showing choice (text by default)"""
         box, field = self._line_box(name)
-        box.fill(text)
-        field.locator('li.completion a', has_text=choice or text).first.click()
-        self.wait_idle()
-        return box.input_value()
+        return self._complete(box, field, text, choice)
 
     def select_first_rows(self, count):
         """Tick the selection box of the first count rows of the current
@@ -597,11 +611,8 @@ class Client:
         completion showing choice (text by default)"""
         box = dialog.locator(f'input[name="{name}"]').first
         box.click()
-        box.fill(text)
-        dialog.locator(f'.form-many2one:has(input[name="{name}"])').locator(
-            'li.completion a', has_text=choice or text).first.click()
-        self.wait_idle()
-        return box.input_value()
+        return self._complete(box, dialog.locator(
+                f'.form-many2one:has(input[name="{name}"])'), text, choice)
 
     def wait_value(self, box, timeout=30000):
         """The value of the input box once filled (defaults come from the

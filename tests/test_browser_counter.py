@@ -191,17 +191,25 @@ def test_a_day_at_the_counter(client, server):
     client.wait_tab("Dossiers")
     client.switch_domain("Prêt")
     client.search(ready)
-    row = client.pane.locator('tbody tr', has_text=ready).first
+    # a loaded server answers the search after sao looks idle: the list
+    # still shows the other ready cases until then
+    rows = client.pane.locator('tbody tr')
+    end = time.monotonic() + 30
+    while time.monotonic() < end and not (
+            rows.count() and not rows.filter(has_not_text=ready).count()):
+        client.page.wait_for_timeout(250)
+    row = rows.filter(has_text=ready).first
     # selected on its number (the centre of the row is the procedure's
     # link), then shown in its form: a double click right after a search
     # can reach sao before the list is drawn again and open an empty form
     row.locator('td:visible', has_text=ready).first.click()
     client.wait_idle()
     client.toolbar('switch_')
-    client.page.wait_for_function(
-        '([el, number]) => el.value === number',
-        arg=[client.pane.locator('input[name="number"]').first
-            .element_handle(), ready])
+    end = time.monotonic() + 30
+    while (client.field_value('number') != ready
+            and time.monotonic() < end):
+        client.page.wait_for_timeout(250)
+    assert client.field_value('number') == ready, client.field_value('number')
     client.select('recipient_kind', "Un mandataire")
     # typed, then Tab as people do: sao takes a text when its field loses
     # the focus, and redraws the form at the next choice

@@ -5,6 +5,7 @@ assigned again over the same dates refused by name with nothing saved, and
 a certification's expiry coming from its training. What the server stored
 is read back from the database after each step."""
 import datetime as dt
+import time
 
 import openpyxl
 import pytest
@@ -44,6 +45,16 @@ def stored_assignments(server):
         "JOIN company_employee e ON e.id = a.employee "
         "JOIN network_site s ON s.id = a.site "
         "WHERE e.matricule LIKE 'HRC-%%' ORDER BY e.matricule, a.id")
+
+
+def dialog_rows(client, dialog, count):
+    """The rows of the dialog's list once there are count of them: the list
+    is filled after the form, later on a loaded server"""
+    rows = dialog.locator('tbody tr')
+    end = time.monotonic() + 30
+    while rows.count() != count and time.monotonic() < end:
+        client.page.wait_for_timeout(250)
+    return rows
 
 
 def test_rh_imports_and_assigns_agents(server, client, tmp_path):
@@ -103,7 +114,7 @@ def test_rh_imports_and_assigns_agents(server, client, tmp_path):
     assert client.wait_value(
         dialog.locator('input[name="from_date"]').first) == french(TODAY)
     # the agents selected in the list, and only them
-    assert dialog.locator('tbody tr').count() == 2
+    assert dialog_rows(client, dialog, 2).count() == 2
     listed = ' '.join(dialog.locator('tbody tr').all_inner_texts())
     assert 'HRC-002' in listed and 'HRC-003' in listed
     client.set_dialog_many2one(dialog, 'site', 'ZIG', '[ZIG]')
@@ -128,7 +139,7 @@ def test_rh_imports_and_assigns_agents(server, client, tmp_path):
     client.switch_tab("Agents")
     client.select_rows("HRC-001", "HRC-002")
     dialog = client.run_action("Affecter à un site", "Date de début")
-    assert dialog.locator('tbody tr').count() == 2
+    assert dialog_rows(client, dialog, 2).count() == 2
     client.set_dialog_many2one(dialog, 'site', 'DKR', '[DKR]')
     before = server.snapshot('agent_assignment')
     dialog.locator('button', has_text="Affecter").click()
