@@ -4,8 +4,9 @@ Every write and every button of a user leaves log records, which trytond
 saves when the transaction ends (`Transaction._store_log_records`). Their
 validation read each new log back with all its fields, the function field
 `action` included (the labels of the model's fields and states), and
-searched its resource: 10 ms of the 20 a counter agent's click costs on
-this machine, for records no user can write (`ir.model.access` of trytond
+searched its resource: saving the three logs of one click at the counter
+(a write, a button, a transition) took 13 ms, now 1.4 ms (in-process,
+SQLite), for records no user can write (`ir.model.access` of trytond
 refuses their creation to everyone; only trytond makes them, from the
 record it just wrote). The logs are the same rows; only their validation
 is left out.

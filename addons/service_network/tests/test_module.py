@@ -228,7 +228,6 @@ class ServiceNetworkTestCase(
                     [p.id for p in procedures], ['code'])),
             sorted(r['code'] for r in rows))
 
-
     @with_transaction()
     def test_audit_trail_saved_without_reading_it_back(self):
         "A write and a button leave their logs, saved without validation"
