@@ -1,5 +1,7 @@
 """Checks of the whole test run (every addon and the repository tests)"""
 import os
+import pathlib
+import sys
 
 import pytest
 
@@ -18,6 +20,13 @@ _unexpected_skips = []
 def _backend():
     uri = os.environ.get('TRYTOND_DATABASE__URI', 'sqlite://')
     return 'postgresql' if uri.startswith('postgresql') else 'sqlite'
+
+
+def pytest_configure(config):
+    "Build and cache the tests' databases (tests/module_databases.py)"
+    sys.path.insert(0, str(pathlib.Path(__file__).parent / 'tests'))
+    import module_databases
+    module_databases.install()
 
 
 def pytest_runtest_logreport(report):
