@@ -34,9 +34,9 @@ esac
 # Databases with the modules activated are cached between tests; the cache
 # is dropped whenever an addon changes. On SQLite they are files; on
 # PostgreSQL template databases named after DB_NAME and the addons'
-# fingerprint (conftest.py), copied in a fraction of a second where
-# pg_restore took seconds, and commits do not wait for the disk (a crash
-# loses only a test database).
+# fingerprint (tests/module_databases.py), copied in a fraction of a
+# second where pg_restore took seconds, and commits do not wait for the
+# disk (a crash loses only a test database).
 fingerprint=$(find addons -type f \( -name '*.py' -o -name '*.xml' \
     -o -name '*.cfg' -o -name '*.po' \) -print0 | sort -z \
     | xargs -0 cat | sha256sum | cut -d' ' -f1)

@@ -52,8 +52,8 @@ def largest_base(modules, graph):
     """The repository's addon whose activation brings the most of what
     modules need without being all of it, or None"""
     target = closure(modules, graph)
-    bases = [(len(closure([a], graph)), a) for a in graph
-        if closure([a], graph) < target]
+    brought = {a: closure([a], graph) for a in graph}
+    bases = [(len(b), a) for a, b in brought.items() if b < target]
     return max(bases)[1] if bases else None
 
 
@@ -121,8 +121,14 @@ def install():
 
 
 def _fingerprint():
-    "The start of the addons' fingerprint (scripts/test.sh)"
-    return os.environ.get('ESS_ADDONS_FINGERPRINT', '')[:8]
+    """The start of the addons' fingerprint (scripts/test.sh): without it a
+    template made from other addons would be taken for this run's"""
+    fingerprint = os.environ.get('ESS_ADDONS_FINGERPRINT', '')
+    if not fingerprint:
+        raise RuntimeError(
+            "DB_CACHE=postgresql:// needs ESS_ADDONS_FINGERPRINT: run the "
+            "tests through scripts/test.sh")
+    return fingerprint[:8]
 
 
 def template_name(path, name):
