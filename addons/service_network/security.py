@@ -21,12 +21,18 @@ import functools
 import logging
 import pathlib
 import re
+from hmac import compare_digest
 
+from sql import Null
+from sql.conditionals import Coalesce
+
+from trytond import backend
 from trytond.config import config
 from trytond.i18n import gettext, ngettext
 from trytond.model import dualmethod
 from trytond.pool import PoolMeta
 from trytond.res.exceptions import PasswordError
+from trytond.tools import sqlite_apply_types
 from trytond.transaction import Transaction, without_check_access
 
 logger = logging.getLogger(__name__)
@@ -153,7 +159,10 @@ class Session(metaclass=PoolMeta):
 
     @classmethod
     def check(cls, user, key, domain=None):
-        find = super().check(user, key, domain=domain)
+        if domain:
+            find = super().check(user, key, domain=domain)
+        else:
+            find = cls._check_sessions(user, key)
         if find:
             # A session left idle longer than [session] timeout is over,
             # for every call and not only those which ask for it. The
@@ -175,6 +184,45 @@ class Session(metaclass=PoolMeta):
                     cls._session_reset_cache.clear()
                     cls.delete([session])
                     return False
+        return find
+
+
+    @classmethod
+    def _check_sessions(cls, user, key):
+        """Tryton's check (the sessions of the user from the caller's
+        address: the key's if it is not older than [session] max_age, those
+        expired deleted) in one query instead of a search and a read: it
+        runs before every call"""
+        now = dt.datetime.now()
+        timeout = dt.timedelta(seconds=config.getint('session', 'max_age'))
+        ip_address, _ = Transaction().remote_address()
+        table = cls.__table__()
+        query = table.select(
+            table.id, table.key,
+            table.create_date.as_('create_date'),
+            Coalesce(table.write_date, table.create_date).as_('modified'),
+            where=(table.create_uid == user)
+            & (table.ip_address == str(ip_address) if ip_address
+                else table.ip_address == Null))
+        if backend.name == 'sqlite':
+            sqlite_apply_types(query, [None, None, 'DATETIME', 'DATETIME'])
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*query)
+        find, last_reset = None, None
+        to_delete = []
+        for session_id, session_key, created, modified in cursor:
+            if abs(created - now) < timeout:
+                if compare_digest(session_key, key):
+                    find = True
+                    last_reset = modified
+            else:
+                if find is None and compare_digest(session_key, key):
+                    find = False
+                to_delete.append(session_id)
+        if to_delete:
+            cls.delete(cls.browse(to_delete))
+        if find:
+            cls._session_reset_cache.set(key, last_reset)
         return find
 
 

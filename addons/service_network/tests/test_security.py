@@ -154,6 +154,43 @@ class SecurityTestCase(unittest.TestCase):
         self.assertFalse(Session.check(user.id, key))
 
     @with_transaction()
+    def test_session_check_as_tryton(self):
+        """The session check run before every call (one query) answers as
+        Tryton's own: the key from the address it was opened at, unknown
+        elsewhere, expired after [session] max_age and then deleted"""
+        from trytond.ir.session import Session as TrytonSession
+        pool = Pool()
+        Session = pool.get('ir.session')
+        tryton_check = TrytonSession.check.__func__
+        user = create_user('agent', ['group_site_agent'])
+        office = {'_request': {'remote_addr': '10.1.2.3'}}
+        elsewhere = {'_request': {'remote_addr': '192.0.2.7'}}
+        with Transaction().set_user(user.id), \
+                Transaction().set_context(office):
+            key, old = Session.new(), Session.new()
+        for context, tried, expected in [
+                (office, key, True),
+                (elsewhere, key, None),
+                ({}, key, None),
+                (office, 'x' * len(key), None),
+                ]:
+            with Transaction().set_context(context):
+                self.assertEqual(Session.check(user.id, tried), expected,
+                    msg=(context, tried))
+                self.assertEqual(tryton_check(Session, user.id, tried),
+                    expected, msg=(context, tried))
+        table = Session.__table__()
+        cursor = Transaction().connection.cursor()
+        expired = dt.datetime.now() - dt.timedelta(
+            seconds=config.getint('session', 'max_age') + 60)
+        cursor.execute(*table.update(
+                [table.create_date], [expired], where=table.key == old))
+        with Transaction().set_context(office):
+            self.assertIs(Session.check(user.id, old), False)
+            self.assertFalse(Session.search([('key', '=', old)]))
+            self.assertTrue(Session.check(user.id, key))
+
+    @with_transaction()
     def test_readonly_fields_refused_from_users(self):
         "A site's state changes through its buttons only"
         pool = Pool()
