@@ -20,7 +20,7 @@ takes this way; a write validates its written fields as before.
 `validate_fields` still receives every field name, in two calls whose
 names add up to all of them.
 """
-from sql import Column, Literal, Null
+from sql import Column, Flavor, Literal, Null
 from sql.conditionals import Case as SQLCase
 from sql.functions import CharLength
 from sql.operators import Like, Or
@@ -30,7 +30,7 @@ from trytond.model import fields
 from trytond.model.fields.field import get_eval_fields
 from trytond.pool import Pool
 from trytond.pyson import PYSON, PYSONDecoder, PYSONEncoder
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, inactive_records
 
 _PLAIN_TYPES = {'char', 'text', 'selection', 'many2one', 'integer',
@@ -172,33 +172,54 @@ class SetValidationMixin:
         return conditions
 
     @classmethod
-    def _set_read(cls, records):
-        """Return, in one query per slice, whether a checked field of
-        records breaks its constraints (then None), else the targets of
-        the Many2One with a domain, the filled times and the distinct
-        inputs of the required states of the empty fields"""
+    def _set_select(cls):
+        """Return the SQL and parameters of the select of _set_read without
+        its WHERE, and the names of its relational columns: built once, its
+        rendering cost more than the query when a case is opened alone"""
+        cached = cls.__dict__.get('_set_select_cache')
+        if cached is not None and cached[0] == Flavor.get().param:
+            return cached[1:]
         table = cls.__table__()
-        cursor = Transaction().connection.cursor()
         conditions = cls._set_conditions(table, cls._set_checked)
         wrong = (SQLCase((Or(conditions), Literal(1)), else_=Literal(0))
             if conditions else Literal(0))
         relational = [name for name, field in cls._set_checked.items()
             if field.domain]
-        times = cls._set_checked_if_empty
-        required_if = cls._set_required_if
-        columns = [Column(table, n) for n in relational + times]
-        for name, (_, inputs) in required_if.items():
+        columns = [Column(table, n)
+            for n in relational + cls._set_checked_if_empty]
+        for name, (_, inputs) in cls._set_required_if.items():
             columns.append(SQLCase(
                     (_empty(Column(table, name), cls._fields[name]),
                         Literal(1)), else_=Literal(0)))
             columns.extend(Column(table, i) for i in inputs)
+        query, params = tuple(table.select(wrong, *columns))
+        # python-sql names the only table of a select "a"
+        assert query.endswith(f' FROM "{cls._table}" AS "a"'), query
+        cls._set_select_cache = (
+            Flavor.get().param, query, tuple(params), relational)
+        return query, tuple(params), relational
+
+    @classmethod
+    def _set_read(cls, records):
+        """Return, in one query per slice, whether a checked field of
+        records breaks its constraints (then None), else the targets of
+        the Many2One with a domain, the filled times and the distinct
+        inputs of the required states of the empty fields"""
+        cursor = Transaction().connection.cursor()
+        query, params, relational = cls._set_select()
+        param = Flavor.get().param
+        times = cls._set_checked_if_empty
+        required_if = cls._set_required_if
         targets = {name: set() for name in relational}
         filled = set()
         empty_inputs = {name: set() for name in required_if}
         for sub_ids in grouped_slice(
                 [r.id for r in records], backend.MAX_QUERY_PARAMS):
-            cursor.execute(*table.select(wrong, *columns,
-                    where=reduce_ids(table.id, sub_ids)))
+            sub_ids = tuple(sub_ids)
+            cursor.execute(
+                query + ' WHERE "a"."id" IN (%s)' % ', '.join(
+                    [param] * len(sub_ids)),
+                params + sub_ids)
             for wrong_row, *row in cursor:
                 if wrong_row:
                     return None
@@ -222,7 +243,6 @@ class SetValidationMixin:
         """Return the names of the fields validated for records: the checked
         fields and the times empty in all of them; None if a checked field
         breaks its constraints"""
-        pool = Pool()
         read = cls._set_read(records)
         if read is None:
             return None
@@ -236,20 +256,25 @@ class SetValidationMixin:
                 if PYSONDecoder(env).decode(encoded):
                     return None
         for name, ids in targets.items():
-            if not ids:
-                continue
-            field = cls._fields[name]
-            Target = pool.get(field.model_name)
-            with inactive_records(), \
-                    Transaction().set_context(field.context or {}):
-                found = Target.search(['AND',
-                        [('id', 'in', list(ids))],
-                        field.domain,
-                        ])
-            if {t.id for t in found} != ids:
+            if ids and not cls._set_targets_valid(name, ids):
                 return None
         return set(cls._set_checked) | (
             set(cls._set_checked_if_empty) - filled)
+
+    @classmethod
+    def _set_targets_valid(cls, name, ids):
+        """Tell whether the set of ids meets the domain of the Many2One
+        name: searched as Tryton does; a model may answer from a cache"""
+        pool = Pool()
+        field = cls._fields[name]
+        Target = pool.get(field.model_name)
+        with inactive_records(), \
+                Transaction().set_context(field.context or {}):
+            found = Target.search(['AND',
+                    [('id', 'in', list(ids))],
+                    field.domain,
+                    ])
+        return {t.id for t in found} == ids
 
     @classmethod
     def _validate(cls, records, field_names=None):

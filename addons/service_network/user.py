@@ -9,6 +9,11 @@ from trytond.model import ModelSQL, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
+# {user id: id of the user's employee or None}, emptied when a user or an
+# employee changes: users without employee in their context (the
+# administrators) would read their user on every case they open
+_user_employees = Cache('service_network.user_employee', context=False)
+
 
 def current_employee():
     """Return the employee of the current user, or None: the employee of
@@ -22,8 +27,12 @@ def current_employee():
     if (transaction.user and employee is not None
             and employee in User.get_employees()):
         return Employee(employee)
-    # the one field, not the whole user (its groups, rules, actions...)
-    employee = User.read([transaction.user], ['employee'])[0]['employee']
+    key = transaction.user
+    employee = _user_employees.get(key, -1)
+    if employee == -1:
+        # the one field, not the whole user (its groups, rules, actions...)
+        employee = User.read([key], ['employee'])[0]['employee']
+        _user_employees.set(key, employee)
     return Employee(employee) if employee is not None else None
 
 
@@ -72,6 +81,19 @@ class User(metaclass=PoolMeta):
         super().on_modification(mode, users, field_names=field_names)
         if field_names is None or 'sites' in field_names:
             cls.clear_sites_cache()
+        if field_names is None or 'employee' in field_names:
+            _user_employees.clear()
+
+
+class Employee(metaclass=PoolMeta):
+    __name__ = 'company.employee'
+
+    @classmethod
+    def on_modification(cls, mode, employees, field_names=None):
+        super().on_modification(mode, employees, field_names=field_names)
+        # a deleted employee leaves its users without one
+        if mode == 'delete':
+            _user_employees.clear()
 
 
 class Rule(metaclass=PoolMeta):
