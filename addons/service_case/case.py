@@ -6,7 +6,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from sql import Literal, Null, NullsFirst
-from sql.aggregate import Min
+from sql.aggregate import Count, Min
 from sql.conditionals import Coalesce
 from sql.functions import CurrentTimestamp
 from sql.operators import Exists
@@ -52,6 +52,11 @@ FINISHED_STATES = ['delivered', 'rejected', 'cancelled']
 REASSIGN_GROUPS = ['group_site_manager', 'group_network_admin']
 
 
+# the sites a case is opened at, the parties it is opened for
+OPEN_SITE = [('state', '=', 'open')]
+CITIZEN = [('partner_kind', '=', None)]
+
+
 class Case(
         ReadonlyGuardMixin, CaseDelayMixin, SetValidationMixin, Workflow,
         ModelSQL, ModelView):
@@ -65,10 +70,10 @@ class Case(
         "that is never reused.")
     site = fields.Many2One(
         'network.site', "Site", required=True, states=_draft,
-        domain=[('state', '=', 'open')])
+        domain=OPEN_SITE)
     citizen = fields.Many2One(
         'party.party', "Citizen", required=True, states=_draft,
-        domain=[('partner_kind', '=', None)])
+        domain=CITIZEN)
     phone = fields.Char(
         "Phone", states={
             'readonly': Eval('state').in_(['delivered', 'rejected',
@@ -432,6 +437,28 @@ class Case(
 
     def get_total_fee(self, name):
         return sum((f.amount for f in self.fees), Decimal(0))
+
+    # the case opened alone at a counter is checked in one query too: its
+    # site from the cached open sites, only its citizen searched
+    _set_validation_size = 1
+
+    @classmethod
+    def _set_targets_valid(cls, name, ids):
+        pool = Pool()
+        Site = pool.get('network.site')
+        Party = pool.get('party.party')
+        if name == 'site' and cls.site.domain == OPEN_SITE:
+            return ids <= Site.open_ids()
+        if name == 'citizen' and cls.citizen.domain == CITIZEN:
+            # the search of Tryton's validation in one count: parties have
+            # no record rule, and inactive ones are searched too
+            party = Party.__table__()
+            cursor = Transaction().connection.cursor()
+            cursor.execute(*party.select(Count(party.id),
+                    where=party.id.in_(sorted(ids))
+                    & (party.partner_kind == Null)))
+            return cursor.fetchone()[0] == len(ids)
+        return super()._set_targets_valid(name, ids)
 
     @classmethod
     def _before_create(cls, vlist):

@@ -737,6 +737,67 @@ class ServiceCaseTestCase(
         self.assertIn('"Site"', refusal.exception.message)
 
     @with_transaction()
+    def test_case_assignee_without_employee_in_context(self):
+        """A user without employee in the context opens cases assigned to
+        the user's employee, read once and read again when the user
+        changes"""
+        pool = Pool()
+        User = pool.get('res.user')
+        company = create_company()
+        with set_company(company):
+            fatou = create_employee(company, "Fatou Sané")
+            admin, = User.create([{
+                        'name': "Réseau", 'login': 'reseau',
+                        'groups': [('add', [ref('group_network_admin')])],
+                        'companies': [('add', [company.id])],
+                        'company': company.id,
+                        }])
+            with Transaction().set_user(admin.id):
+                self.assertIsNone(create_case().assignee)
+                self.assertIsNone(create_case().assignee)
+            User.write([admin], {
+                    'employees': [('add', [fatou.id])],
+                    'employee': fatou.id,
+                    })
+            with Transaction().set_user(admin.id):
+                self.assertEqual(create_case().assignee, fatou)
+            User.write([admin], {'employee': None})
+            with Transaction().set_user(admin.id):
+                self.assertIsNone(create_case().assignee)
+
+    @with_transaction()
+    def test_case_alone_checked_in_one_query(self):
+        """A case opened alone is checked as a set too: its site among the
+        cached open sites (following a site's closing and reopening), its
+        citizen not a partner, inactive or not; a wrong one is named by
+        Tryton's message"""
+        pool = Pool()
+        Case = pool.get('case.case')
+        Party = pool.get('party.party')
+        Site = pool.get('network.site')
+        self.assertEqual(Case._set_validation_size, 1)
+        zig = Site(ref('site_zig'))
+        citizen, partner = Party.create([
+                {'name': "Khady Sarr"},
+                {'name': "Ministère", 'partner_kind': 'ministry'}])
+        values = {'site': zig.id, 'citizen': citizen.id,
+            'procedure': ref('procedure_criminal_record')}
+        Case.create([values])
+        self.assertIn(zig.id, Site.open_ids())
+        Site.write([zig], {'state': 'closed'})
+        self.assertNotIn(zig.id, Site.open_ids())
+        with self.assertRaises(ValidationError) as refusal:
+            Case.create([values])
+        self.assertIn('"Site"', refusal.exception.message)
+        Site.write([zig], {'state': 'open'})
+        Case.create([values])
+        with self.assertRaises(ValidationError) as refusal:
+            Case.create([{**values, 'citizen': partner.id}])
+        self.assertIn('"Citizen"', refusal.exception.message)
+        Party.write([citizen], {'active': False})
+        Case.create([values])
+
+    @with_transaction()
     def test_case_phone_invalid(self):
         "The citizen's phone must be a Senegal number"
         pool = Pool()
