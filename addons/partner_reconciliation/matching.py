@@ -3,7 +3,8 @@
 The records of the partner and period are read with one SQL query, indexed
 in dictionaries, and every line is matched by hash look-ups: first by case
 number or reference, then by the profile's rules on what is left. Nothing
-here touches the ORM row by row; ``store`` writes the result in one batch.
+here touches the ORM row by row; the lines are stored (``store_lines``, one
+COPY) as the matcher pairs the rows.
 """
 import datetime as dt
 import re
@@ -152,17 +153,6 @@ class Matcher:
                         record.date, normalize(record.citizen)].append(record)
         return self._by_day_citizen
 
-    def _find(self, number, reference):
-        for key, index, rule in [
-                (number, self.by_number, 'case_number'),
-                (reference, self.by_number, 'reference'),
-                (reference, self.by_reference, 'reference'),
-                ]:
-            record = index.get(_key(key)) if key else None
-            if record:
-                return record, rule
-        return None, None
-
     def _claim(self, record, amount, rule):
         if record.case in self.claimed:
             return Outcome('duplicate', rule, record)
@@ -189,17 +179,19 @@ class Matcher:
             return self._claim(candidates[0], amount, 'date_citizen')
         return None
 
-    def match(self, rows):
-        """Return the Outcome of each row (None for unknown) and the records
-        no row covers"""
-        outcomes = [None] * len(rows)
+    def pairs(self, rows):
+        """Yield (row, Outcome or None for unknown) for every row: those
+        found by number or reference as they come, so that their lines are
+        stored while the next are matched, the others once every row has
+        claimed its record (the profile's rules take what is left)"""
         pending = []
         by_number = self.by_number.get
         by_reference = self.by_reference.get
         claimed = self.claimed
         tolerance = self.tolerance
-        # _find and _claim written out: they run on every row
-        for index, (_, reference, _, amount, _, number) in enumerate(rows):
+        # _claim written out: it runs on every row
+        for row in rows:
+            _, reference, _, amount, _, number = row
             record = None
             if number:
                 record, rule = by_number(_key(number)), 'case_number'
@@ -207,9 +199,9 @@ class Matcher:
                 key, rule = _key(reference), 'reference'
                 record = by_number(key) or by_reference(key)
             if not record:
-                pending.append(index)
+                pending.append(row)
             elif record.case in claimed:
-                outcomes[index] = Outcome('duplicate', rule, record)
+                yield row, Outcome('duplicate', rule, record)
             else:
                 claimed.add(record.case)
                 expected = record.amount
@@ -218,12 +210,13 @@ class Matcher:
                     status = 'matched'
                 else:
                     status = 'amount_differs'
-                outcomes[index] = Outcome(status, rule, record)
-        if self.rules:
-            for index in pending:
-                outcomes[index] = self._by_rules(rows[index])
-        # a case of which the network holds nothing for the partner (unpaid
-        # when comparing fees collected) owes it nothing: no gap
-        missing = [r for r in self.records
-            if r.case not in claimed and r.amount]
-        return outcomes, missing
+                yield row, Outcome(status, rule, record)
+        for row in pending:
+            yield row, self._by_rules(row) if self.rules else None
+
+    def missing(self):
+        """Return the records no row covers, once pairs is exhausted: a
+        case of which the network holds nothing for the partner (unpaid
+        when comparing fees collected) owes it nothing, no gap"""
+        return [r for r in self.records
+            if r.case not in self.claimed and r.amount]

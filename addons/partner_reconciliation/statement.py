@@ -337,6 +337,15 @@ class Line(ModelSQL, ModelView):
                 })
 
     @classmethod
+    def __setup_indexes__(cls):
+        super().__setup_indexes__()
+        t = cls.__table__()
+        # the index on (statement, status) serves the lines of a statement:
+        # Tryton's on the statement alone only slowed every import (0.15 s
+        # of 100,000 lines)
+        cls._sql_indexes.discard(Index(t, (t.statement, Index.Range())))
+
+    @classmethod
     def get_statement_states(cls):
         pool = Pool()
         Statement = pool.get('reconciliation.statement')
@@ -421,11 +430,12 @@ def line_columns():
         'create_date']
 
 
-def line_values(statement_id, rows, outcomes, missing):
-    "Yield the values of the lines in the order of line_columns"
+def line_values(statement_id, matcher, rows):
+    """Yield the values of the lines in the order of line_columns: the rows
+    as the matcher pairs them, then the records it misses"""
     user = Transaction().user
     now = dt.datetime.now()
-    for row, outcome in zip(rows, outcomes, strict=True):
+    for row, outcome in matcher.pairs(rows):
         number, reference, date, amount, citizen, case_number = row
         if outcome:
             record = outcome.record
@@ -438,7 +448,7 @@ def line_values(statement_id, rows, outcomes, missing):
             yield (statement_id, number, reference, date, amount, citizen,
                 case_number, 'unknown', 'unknown', None, None, None, None,
                 amount, user, now)
-    for record in missing:
+    for record in matcher.missing():
         yield (statement_id, None, record.payment_reference, record.date,
             None, record.citizen, record.number, 'missing', 'missing', None,
             record.case, record.billed_line, record.amount, -record.amount,

@@ -153,10 +153,9 @@ def import_statement(profile, start, end, data, filename, valid_only=False):
     statement.save()
     records = network_records(
         profile.partner, start, end, profile.amount_basis)
-    outcomes, missing = Matcher(
-        records, profile.tolerance, profile.rules).match(parsed.rows)
-    store_lines(statement.id, line_values(
-            statement.id, parsed.rows, outcomes, missing))
+    # the lines are written as they are matched
+    matcher = Matcher(records, profile.tolerance, profile.rules)
+    store_lines(statement.id, line_values(statement.id, matcher, parsed.rows))
     Statement.update_state([statement])
     return statement
 
