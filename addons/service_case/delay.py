@@ -1,6 +1,5 @@
 """The delay of a case in working days: its due date, its status, the
 pauses while waiting for the citizen or the partner, and the late flag."""
-import datetime as dt
 import logging
 import math
 from collections import defaultdict
@@ -15,7 +14,7 @@ from trytond.model import ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
-from service_network.calendar import WEEKEND, to_date
+from service_network.calendar import to_date, working_days
 from service_network.notify import notify, site_managers
 
 from .exceptions import CaseError
@@ -42,21 +41,6 @@ def at_risk_days(legal_delay):
     """Return the working days left under which a case of a procedure of
     legal_delay is at risk: fewer than the at-risk share of its delay"""
     return math.ceil(AT_RISK_SHARE * (legal_delay or 0))
-
-
-def count_working_days(start, end, closed):
-    """Return the working days after start up to end included, less those
-    from end to start when end is before start; closed holds the holidays
-    between them"""
-    sign = 1
-    if end < start:
-        start, end, sign = end, start, -1
-    count, date = 0, start
-    while date < end:
-        date += dt.timedelta(days=1)
-        if date.weekday() not in WEEKEND and date not in closed:
-            count += 1
-    return sign * count
 
 
 class CaseDelayMixin:
@@ -112,7 +96,7 @@ class CaseDelayMixin:
         closed = Holiday.holiday_dates(min(dates), max(dates))
         for case in open_:
             reference = references[case.id]
-            left = count_working_days(reference, case.due_date, closed)
+            left = working_days(reference, case.due_date, closed)
             if reference > case.due_date:
                 status = 'late'
             elif left < at_risk_days(case.procedure.legal_delay):

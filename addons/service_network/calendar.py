@@ -12,6 +12,7 @@ in the context (scheduled tasks before a company is set, the login form)
 it gives the date in Dakar too, not the server's.
 """
 import datetime as dt
+import functools
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -52,8 +53,32 @@ def to_dakar_date(value):
 
 def library_holidays(year):
     "Return {date: name} of Senegal's public holidays for year"
-    return dict(holidays.country_holidays(
-            HOLIDAY_COUNTRY, years=year, language=HOLIDAY_LANGUAGE))
+    return dict(_library_holidays(year))
+
+
+@functools.lru_cache(maxsize=64)
+def _library_holidays(year):
+    # the library computes a year in about 9 ms: the delays of cases
+    # opened in a year not loaded in the table asked it on every read
+    return tuple(holidays.country_holidays(
+            HOLIDAY_COUNTRY, years=year, language=HOLIDAY_LANGUAGE).items())
+
+
+def working_days(start, end, closed):
+    """Return the working days after start up to end included, less those
+    from end to start when end is before start; closed holds the holidays
+    between them (a set of dates)"""
+    sign = 1
+    if end < start:
+        start, end, sign = end, start, -1
+    weeks, extra = divmod((end - start).days, 7)
+    count = weeks * (7 - len(WEEKEND))
+    weekday = start.weekday()
+    count += sum(1 for day in range(1, extra + 1)
+        if (weekday + day) % 7 not in WEEKEND)
+    count -= sum(1 for date in closed
+        if start < date <= end and date.weekday() not in WEEKEND)
+    return sign * count
 
 
 class Holiday(DeactivableMixin, ModelSQL, ModelView):
@@ -240,13 +265,7 @@ class Holiday(DeactivableMixin, ModelSQL, ModelView):
         start, end = to_dakar_date(start), to_dakar_date(end)
         if end <= start:
             return 0
-        closed = cls.holiday_dates(start, end)
-        count, date = 0, start
-        while date < end:
-            date += dt.timedelta(days=1)
-            if date.weekday() not in WEEKEND and date not in closed:
-                count += 1
-        return count
+        return working_days(start, end, cls.holiday_dates(start, end))
 
     @classmethod
     def on_modification(cls, mode, records, field_names=None):
