@@ -15,7 +15,10 @@ and its fields) but:
   agent's `employee` (a context field of the company module): each of the
   184 agents rebuilt each screen for itself. No view depends on the
   employee (they depend on the groups, kept in the key, and the language,
-  kept in the context); `employee` is left out of those three keys only.
+  kept in the context); `employee` is left out of those three keys only,
+  with the names the preferences give the client beside it
+  (`employee.rec_name`, `company.rec_name`), which sao sends back in every
+  call's context: with them each agent still missed the cache.
 """
 from types import MappingProxyType
 
@@ -24,7 +27,7 @@ from trytond.ir.ui.view import View
 from trytond.model import ModelView
 
 # The context keys that vary from agent to agent but not their views
-IGNORED = {'employee'}
+IGNORED = {'employee', 'employee.rec_name', 'company.rec_name'}
 
 _immutable = trytond.cache.immutable
 
