@@ -158,11 +158,16 @@ class Desk(ModelSQL, ModelView):
                     },
                 })
 
-    def get_rec_name(self, name):
-        # sao names the tabs opened from the desk after it
-        if self.counter:
-            return self.counter.name
-        return self.user.rec_name
+    @classmethod
+    def get_rec_name(cls, desks, name):
+        # sao names the tabs opened from the desk after it: the counter's
+        # name, else the user's, read alone (not the whole desk, counter
+        # and user)
+        with without_check_access():
+            return {values['id']: values['counter.']['name']
+                if values['counter.'] else values['user.']['rec_name']
+                for values in cls.read([d.id for d in desks],
+                    ['counter.name', 'user.rec_name'])}
 
     @classmethod
     def get_user_sites(cls, desks, name):

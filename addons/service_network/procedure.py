@@ -18,6 +18,7 @@ from trytond.pool import Pool
 from trytond.transaction import Transaction
 
 from .exceptions import ProcedureValidationError
+from .rec_names import column_names
 from .search import search_fields
 
 XOF_DIGITS = (16, 0)
@@ -123,8 +124,10 @@ class Procedure(DeactivableMixin, ModelSQL, ModelView):
                         where=(table.id == db_id)
                         & (table.keywords == None)))  # noqa: E711
 
-    def get_rec_name(self, name):
-        return f'[{self.code}] {self.name}'
+    @classmethod
+    def get_rec_name(cls, procedures, name):
+        return column_names(cls, procedures, ['code', 'name'],
+            lambda code, name: f'[{code}] {name}')
 
     @classmethod
     def search_rec_name(cls, name, clause):

@@ -14,11 +14,12 @@ from trytond.model import (
 )
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import SiteStateError, SiteValidationError
 from .phone import check_sn_phone, format_sn_phone
 from .protection import ReadonlyGuardMixin
+from .rec_names import column_names
 from .search import search_fields
 
 WEEKDAYS = [
@@ -169,8 +170,10 @@ class Site(
     def default_closing_time(cls):
         return dt.time(17, 0)
 
-    def get_rec_name(self, name):
-        return f'[{self.code}] {self.name}'
+    @classmethod
+    def get_rec_name(cls, sites, name):
+        return column_names(cls, sites, ['code', 'name'],
+            lambda code, name: f'[{code}] {name}')
 
     @classmethod
     def search_rec_name(cls, name, clause):
@@ -337,5 +340,11 @@ class Counter(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
                 'service_network.msg_counter_name_unique'),
             ]
 
-    def get_rec_name(self, name):
-        return f'{self.site.code} - {self.name} ({self.sector.name})'
+    @classmethod
+    def get_rec_name(cls, counters, name):
+        # the three names only, not the whole site and sector of each
+        with without_check_access():
+            return {values['id']: f"{values['site.']['code']} - "
+                f"{values['name']} ({values['sector.']['name']})"
+                for values in cls.read([c.id for c in counters],
+                    ['name', 'site.code', 'sector.name'])}
