@@ -5,6 +5,7 @@ Record rules of any addon restrict site staff with the domain
 current user's sites (see `Rule._get_context`).
 """
 from trytond.cache import Cache
+from trytond.config import config
 from trytond.model import ModelSQL, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
@@ -96,8 +97,23 @@ class Employee(metaclass=PoolMeta):
             _user_employees.clear()
 
 
+# The rules' domains are cached per groups, sites and, for the rules on
+# what agents registered themselves, per user: trytond's default of 1,024
+# entries (`[cache] default`) held the keys of a few dozen agents, so with
+# the network's 184 the rules were read again at nearly every call. Unless
+# `[cache] ir_rule.domain_get` says otherwise, this many:
+RULE_CACHE_SIZE = 65536
+
+
 class Rule(metaclass=PoolMeta):
     __name__ = 'ir.rule'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        if config.get('cache', 'ir_rule.domain_get') is None:
+            cls._domain_get_cache.size_limit = max(
+                cls._domain_get_cache.size_limit, RULE_CACHE_SIZE)
 
     @classmethod
     def _get_cache_key(cls, model_names):

@@ -262,7 +262,10 @@ class ServiceNetworkTestCase(
         self.assertIn('views', first['fields']['counters'])
         hits, misses = cache.hit, cache.miss
         for employee in [1, 2]:
-            with Transaction().set_context(employee=employee):
+            # as sao sends the context of the preferences back
+            with Transaction().set_context({'employee': employee,
+                        'employee.rec_name': f"Agent {employee}",
+                        'company.rec_name': "Sénégal Numérique SA"}):
                 again = Site.fields_view_get(view_type='form')
             self.assertEqual(again['arch'], first['arch'])
         self.assertEqual((cache.hit, cache.miss), (hits + 2, misses))
@@ -396,6 +399,68 @@ class ServiceNetworkTestCase(
         self.assertEqual(
             Holiday.add_working_days(dt.datetime(2026, 11, 20, 23, 30), 1),
             dt.date(2026, 11, 23))
+
+    @with_transaction()
+    def test_names_read_from_their_columns(self):
+        """Sites, procedures and counters are named from their columns, as
+        the instance methods named them"""
+        pool = Pool()
+        Site = pool.get('network.site')
+        Procedure = pool.get('network.procedure')
+        Counter = pool.get('network.counter')
+        Sector = pool.get('network.sector')
+        sites = Site.search([], limit=3)
+        procedures = Procedure.search([], limit=3)
+        sector, = Sector.search([], limit=1)
+        counters = Counter.create([
+                {'site': s.id, 'name': "Guichet 1", 'sector': sector.id}
+                for s in sites])
+        self.assertTrue(sites and procedures)
+        for site in Site.browse(sites):
+            self.assertEqual(site.rec_name, f'[{site.code}] {site.name}')
+        for procedure in Procedure.browse(procedures):
+            self.assertEqual(
+                procedure.rec_name, f'[{procedure.code}] {procedure.name}')
+        for counter in Counter.browse(counters):
+            self.assertEqual(counter.rec_name, f'{counter.site.code} - '
+                f'{counter.name} ({counter.sector.name})')
+
+    @with_transaction()
+    def test_rule_cache_holds_the_network(self):
+        "The rules' cache holds the keys of every agent of the network"
+        from service_network.user import RULE_CACHE_SIZE
+        Rule = Pool().get('ir.rule')
+        self.assertGreaterEqual(
+            Rule._domain_get_cache.size_limit, RULE_CACHE_SIZE)
+
+    def test_working_days_counted_without_walking_the_days(self):
+        """The working days between two dates, counted by weeks, are those
+        of a walk day by day, both ways, holidays on weekdays and on
+        weekends alike"""
+        import random
+
+        from service_network.calendar import WEEKEND, working_days
+
+        def walked(start, end, closed):
+            sign = 1
+            if end < start:
+                start, end, sign = end, start, -1
+            count, date = 0, start
+            while date < end:
+                date += dt.timedelta(days=1)
+                if date.weekday() not in WEEKEND and date not in closed:
+                    count += 1
+            return sign * count
+
+        draw = random.Random(18)
+        origin = dt.date(2025, 1, 1)
+        for _ in range(2000):
+            start = origin + dt.timedelta(days=draw.randrange(900))
+            end = origin + dt.timedelta(days=draw.randrange(900))
+            closed = {origin + dt.timedelta(days=draw.randrange(900))
+                for _ in range(draw.randrange(30))}
+            self.assertEqual(working_days(start, end, closed),
+                walked(start, end, closed), msg=(start, end))
 
     @with_transaction()
     def test_holiday_table_overrides_library(self):
