@@ -23,10 +23,10 @@ from trytond.transaction import Transaction
 from trytond.wsgi import app
 
 from service_network.http_headers import secure_headers
+from service_network.qr import qr_code
 
 from .appointment import CHECK_IN_BEFORE, CODE_MINUTES
 from .exceptions import AppointmentError
-from .qr import qr_code
 from .routes import unknown_page
 from .waiting_pages import (
     Item,

@@ -9,8 +9,8 @@ from trytond.report import Report
 from trytond.transaction import Transaction
 
 from service_network.calendar import TIMEZONE
+from service_network.qr import qr_element
 
-from .qr import qr_element
 from .waiting_room import public_base
 
 # The receipt shows the citizen's name and phone: only the staff of the

@@ -40,9 +40,9 @@ from trytond.transaction import Transaction
 from trytond.wsgi import app
 
 from service_network.http_headers import API_POLICY, secure_headers
+from service_network.qr import qr_code
 
 from .exceptions import WaitingRoomError
-from .qr import qr_code
 from .remote_queue import MORE_TIME, remote_sectors
 from .routes import TOO_MANY, page, unknown_page
 from .waiting_room import estimated_minutes, public_base, queue_state

@@ -1,9 +1,8 @@
 """Labels stuck on the equipment: its code in large type and as a QR code
 that a phone or a 2D barcode scanner reads into the inventory count."""
-import segno
-from genshi.input import XML
-
 from trytond.report import Report
+
+from service_network.qr import qr_element
 
 # An A4 sheet of 3 × 8 labels of 70 × 36 mm
 LABELS_PER_SHEET = 24
@@ -11,13 +10,9 @@ LABELS_PER_SHEET = 24
 
 def qr_code(code):
     """Return the QR code of code as an inline SVG element that weasyprint
-    draws as vectors, sharp at any size"""
-    # make_qr: a full QR code, never a Micro QR code that many phones and
-    # scanners cannot read; the label's margins are its quiet zone.
-    # Reports may not load data: URIs, and markup given as a string would
-    # be escaped by the template's translator: insert parsed elements
-    return XML(segno.make_qr(code, error='m').svg_inline(
-            border=0, omitsize=True, svgclass='qr'))
+    draws as vectors, sharp at any size; the label's margins are its quiet
+    zone"""
+    return qr_element(code, border=0)
 
 
 def sheets(records, size=LABELS_PER_SHEET):
