@@ -33,13 +33,15 @@ network and 1 % of cases missing:
 Each import runs in a transaction rolled back afterwards. The floor of a
 statement is, in the same run: the parse of the file by calamine alone
 (open the workbook, read every row of the sheet) plus a plain psycopg COPY
-of its lines (row, reference, date, amount, citizen) into the statement
-line table, with its indexes and foreign keys, for a statement inserted
-beforehand. Printed: the machine and its load, the import's seconds and
-the cores it used (Python and PostgreSQL), the floors and ratios, the
-parse step of the product (its checks beyond calamine's read), peak memory
-and the growth check: the statement and period of 14 days (half the lines
-and cases) against 28 days, limit 2.2.
+of the lines the import stores (row, reference, date, amount, citizen, the
+case the reference names, its status and amounts) into the statement line
+table, with its indexes and foreign keys (the case's checked as the
+import's), for a statement inserted beforehand. Printed: the machine and
+its load, the import's seconds and the cores it used (Python and
+PostgreSQL), the floors and ratios, the parse step of the product (its
+checks beyond calamine's read), peak memory and the growth check: the
+statement and period of 14 days (half the lines and cases) against 28
+days, limit 2.2.
 """
 import argparse
 import cProfile
@@ -224,9 +226,11 @@ def calamine_rows(data):
 
 
 def floor_copy(transaction, profile, lines):
-    """COPY the lines (row, reference, date, amount, citizen) into the
+    """COPY the lines the import stores (row, reference, date, amount,
+    citizen, and the case the reference names with its status and
+    amounts: its foreign key is checked as the import's is) into the
     statement line table for a statement inserted beforehand; return the
-    seconds of the COPY"""
+    seconds of the COPY alone (the lines are made before)"""
     cursor = transaction.connection.cursor()
     cursor.execute("""
         INSERT INTO reconciliation_statement (company, partner, profile,
@@ -238,13 +242,26 @@ def floor_copy(transaction, profile, lines):
         WHERE id = %s
         RETURNING id""", (START, START, profile.id))
     statement, = cursor.fetchone()
+    cursor.execute(
+        "SELECT number, id FROM case_case WHERE number LIKE %s",
+        (MARKER + '-%',))
+    cases = dict(cursor.fetchall())
     user, now = transaction.user, dt.datetime.now()
+    rows = []
+    for number, reference, day, amount, citizen in lines:
+        case = cases.get(reference)
+        status = 'matched' if case else 'unknown'
+        expected = AMOUNT if case else None
+        rows.append((statement, number, reference, day, amount, citizen,
+                status, status, case, expected,
+                amount - expected if case else amount, user, now))
     started = time.perf_counter()
     with cursor.copy("""COPY reconciliation_statement_line (statement,
-            row_number, reference, date, amount, citizen, create_uid,
+            row_number, reference, date, amount, citizen, status,
+            found_status, "case", expected_amount, difference, create_uid,
             create_date) FROM STDIN""") as copy:
-        for line in lines:
-            copy.write_row((statement, *line, user, now))
+        for row in rows:
+            copy.write_row(row)
     return time.perf_counter() - started
 
 
