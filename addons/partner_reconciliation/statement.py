@@ -343,7 +343,8 @@ class Line(ModelSQL, ModelView):
         # the index on (statement, status) serves the lines of a statement:
         # Tryton's on the statement alone only slowed every import (0.15 s
         # of 100,000 lines)
-        cls._sql_indexes.discard(Index(t, (t.statement, Index.Range())))
+        cls._sql_indexes.discard(
+            Index(t, (t.statement, Index.Range()), where=None))
 
     @classmethod
     def get_statement_states(cls):

@@ -8,6 +8,7 @@ import openpyxl
 import xlwt
 from msoffcrypto.format.ooxml import OOXMLFile
 
+from trytond import backend
 from trytond.exceptions import UserError
 from trytond.modules.company.tests import (
     CompanyTestMixin,
@@ -130,6 +131,29 @@ class PartnerReconciliationTestCase(
             import_statement(profile, START, END, data, filename)
         self.assertEqual(cm.exception.message, expected)
         self.assertEqual(statement_count(), before)
+
+    @with_transaction()
+    def test_line_indexes(self):
+        """A statement's lines are found through the index on (statement,
+        status), without a second index on the statement alone, and the
+        database holds the same"""
+        pool = Pool()
+        Line = pool.get('reconciliation.statement.line')
+        Line.__setup_indexes__()
+        starts = {tuple(str(e) for e, _ in i.expressions)
+            for i in Line._sql_indexes}
+        self.assertIn(('"statement"', '"status"'), starts)
+        self.assertNotIn(('"statement"',), starts)
+        if backend.name == 'postgresql':
+            cursor = Transaction().connection.cursor()
+            cursor.execute(
+                "SELECT indexdef FROM pg_indexes WHERE tablename = %s",
+                (Line._table,))
+            definitions = [d for d, in cursor]
+            self.assertTrue(any(d.endswith('(statement, status)')
+                    for d in definitions), definitions)
+            self.assertFalse(any(d.endswith('(statement)')
+                    for d in definitions), definitions)
 
     @with_transaction()
     def test_bad_files(self):
