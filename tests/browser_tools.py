@@ -622,6 +622,16 @@ class Client:
             self.page.wait_for_timeout(250)
         return value
 
+    def wait_for_value(self, box, expected, timeout=30000):
+        """The value of the input box once it is expected, or the last one
+        after timeout (an on_change's answer may come after the client
+        looks idle on a loaded machine)"""
+        end = time.monotonic() + timeout / 1000
+        while ((value := box.input_value()) != expected
+                and time.monotonic() < end):
+            self.page.wait_for_timeout(250)
+        return value
+
     def open_list_tab(self, label):
         """Open the tab of the list's filters labelled exactly label (À venir
         is also in "En poste et à venir")"""
