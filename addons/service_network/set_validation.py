@@ -15,8 +15,11 @@ times, functions...); when something is, Tryton validates every field as
 before, so the user reads Tryton's own message naming the record and the
 field.
 
-Only the create's validation (`field_names` None) of two records or more
-takes this way; a write validates its written fields as before.
+Only the create's validation (`field_names` None) of `_set_validation_size`
+records or more (two by default, one for a case) takes this way; a write
+validates its written fields as before. The targets of a Many2One are
+checked by `_set_targets_valid`, which a model may answer without a search
+(the open sites of a case, cached).
 `validate_fields` still receives every field name, in two calls whose
 names add up to all of them.
 """
