@@ -1,6 +1,5 @@
 import datetime as dt
 
-from trytond.cache import Cache
 from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin,
@@ -14,7 +13,7 @@ from trytond.model import (
 )
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import without_check_access
 
 from .exceptions import SiteStateError, SiteValidationError
 from .phone import check_sn_phone, format_sn_phone
@@ -63,7 +62,6 @@ class Site(
     "Espace Sénégal Services or shared-service centre"
     __name__ = 'network.site'
     _states = {'readonly': ~Eval('active', True)}
-    _open_ids_cache = Cache('network.site.open_ids', context=False)
 
     code = fields.Char(
         "Code", required=True, size=5, states=_states,
@@ -178,28 +176,6 @@ class Site(
     @classmethod
     def search_rec_name(cls, name, clause):
         return search_fields(clause, ['code', 'name'])
-
-    @classmethod
-    def open_ids(cls):
-        """Return the frozenset of the ids of the open sites, active or not:
-        the sites a new case may be opened at (cached, emptied when a site
-        changes)"""
-        ids = cls._open_ids_cache.get(None)
-        if ids is None:
-            # in SQL: whoever asks first, whatever record rules apply to
-            # them, the list is the same for all
-            table = cls.__table__()
-            cursor = Transaction().connection.cursor()
-            cursor.execute(*table.select(
-                    table.id, where=table.state == 'open'))
-            ids = [i for i, in cursor]
-            cls._open_ids_cache.set(None, ids)
-        return frozenset(ids)
-
-    @classmethod
-    def on_modification(cls, mode, sites, field_names=None):
-        super().on_modification(mode, sites, field_names=field_names)
-        cls._open_ids_cache.clear()
 
     @classmethod
     def preprocess_values(cls, mode, values):

@@ -10,9 +10,10 @@ from trytond.model import ModelSQL, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
-# {user id: id of the user's employee or None}, emptied when a user or an
-# employee changes: users without employee in their context (the
-# administrators) would read their user on every case they open
+# {(user id, the context's employee): id of the user's employee or None},
+# emptied when a user or an employee changes: users without employee in
+# their context (the administrators) read their user on every case they
+# open
 _user_employees = Cache('service_network.user_employee', context=False)
 
 
@@ -28,13 +29,14 @@ def current_employee():
     if (transaction.user and employee is not None
             and employee in User.get_employees()):
         return Employee(employee)
-    key = transaction.user
-    employee = _user_employees.get(key, -1)
-    if employee == -1:
+    # the company module's read answers from the context's employee too
+    key = (transaction.user, employee)
+    found = _user_employees.get(key, -1)
+    if found == -1:
         # the one field, not the whole user (its groups, rules, actions...)
-        employee = User.read([key], ['employee'])[0]['employee']
-        _user_employees.set(key, employee)
-    return Employee(employee) if employee is not None else None
+        found = User.read([transaction.user], ['employee'])[0]['employee']
+        _user_employees.set(key, found)
+    return Employee(found) if found is not None else None
 
 
 class UserSite(ModelSQL):
