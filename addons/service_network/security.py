@@ -186,7 +186,6 @@ class Session(metaclass=PoolMeta):
                     return False
         return find
 
-
     @classmethod
     def _check_sessions(cls, user, key):
         """Tryton's check (the sessions of the user from the caller's
