@@ -26,6 +26,7 @@ from trytond.pyson import Bool, Eval, Id, If
 from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 
+from service_network.one2many import One2Many
 from service_network.phone import (
     check_sn_phone,
     format_sn_phone,
@@ -103,12 +104,12 @@ class Case(
     state = fields.Selection(
         STATES, "State", readonly=True, required=True, sort=False)
     state_string = state.translated('state')
-    documents = fields.One2Many(
+    documents = One2Many(
         'case.document', 'case', "Documents",
         states={
             'readonly': ~Eval('state').in_(['draft', 'waiting_citizen']),
             })
-    fees = fields.One2Many('case.fee', 'case', "Fees", readonly=True)
+    fees = One2Many('case.fee', 'case', "Fees", readonly=True)
     total_fee = fields.Function(
         fields.Numeric("Total (XOF)", digits=XOF_DIGITS), 'get_total_fee')
     payment_method = fields.Selection([
@@ -227,14 +228,14 @@ class Case(
             'readonly': Eval('state') != 'ready',
             'invisible': ~Eval('recipient_kind').in_(['citizen', 'proxy']),
             })
-    refunds = fields.One2Many(
+    refunds = One2Many(
         'case.refund', 'case', "Refunds", readonly=True,
         states={
             'invisible': ~Bool(Eval('paid_at')),
             })
-    history = fields.One2Many(
+    history = One2Many(
         'case.history', 'case', "History", readonly=True)
-    notifications = fields.One2Many(
+    notifications = One2Many(
         'case.notification', 'case', "Notifications", readonly=True)
 
     del _draft

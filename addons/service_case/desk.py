@@ -18,6 +18,7 @@ from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If
+from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import StateAction, Wizard
 
@@ -161,13 +162,26 @@ class Desk(ModelSQL, ModelView):
     @classmethod
     def get_rec_name(cls, desks, name):
         # sao names the tabs opened from the desk after it: the counter's
-        # name, else the user's, read alone (not the whole desk, counter
-        # and user)
-        with without_check_access():
-            return {values['id']: values['counter.']['name']
-                if values['counter.'] else values['user.']['rec_name']
-                for values in cls.read([d.id for d in desks],
-                    ['counter.name', 'user.rec_name'])}
+        # name, else the user's (res.user's rec_name: name, else login),
+        # from their columns in one query (reading the user loads its
+        # preferences, companies and employees)
+        pool = Pool()
+        Counter = pool.get('network.counter')
+        User = pool.get('res.user')
+        desk = cls.__table__()
+        counter = Counter.__table__()
+        user = User.__table__()
+        cursor = Transaction().connection.cursor()
+        result = {}
+        for sub_ids in grouped_slice([d.id for d in desks]):
+            cursor.execute(*desk
+                .join(counter, 'LEFT', condition=desk.counter == counter.id)
+                .join(user, condition=desk.user == user.id)
+                .select(desk.id, counter.name, user.name, user.login,
+                    where=reduce_ids(desk.id, sub_ids)))
+            for desk_id, counter_name, user_name, login in cursor:
+                result[desk_id] = counter_name or user_name or login
+        return result
 
     @classmethod
     def get_user_sites(cls, desks, name):

@@ -13,7 +13,8 @@ from trytond.model import (
 )
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.transaction import without_check_access
+from trytond.tools import grouped_slice, reduce_ids
+from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import SiteStateError, SiteValidationError
 from .phone import check_sn_phone, format_sn_phone
@@ -318,9 +319,23 @@ class Counter(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
 
     @classmethod
     def get_rec_name(cls, counters, name):
-        # the three names only, not the whole site and sector of each
+        # the three names only: the counter's and its site's code from
+        # their columns in one query, the sectors' translated names
+        pool = Pool()
+        Sector = pool.get('network.sector')
+        Site = pool.get('network.site')
+        counter = cls.__table__()
+        site = Site.__table__()
+        cursor = Transaction().connection.cursor()
+        rows = []
+        for sub_ids in grouped_slice([c.id for c in counters]):
+            cursor.execute(*counter
+                .join(site, condition=counter.site == site.id)
+                .select(counter.id, counter.name, site.code, counter.sector,
+                    where=reduce_ids(counter.id, sub_ids)))
+            rows.extend(cursor)
         with without_check_access():
-            return {values['id']: f"{values['site.']['code']} - "
-                f"{values['name']} ({values['sector.']['name']})"
-                for values in cls.read([c.id for c in counters],
-                    ['name', 'site.code', 'sector.name'])}
+            sectors = {s.id: s.name
+                for s in Sector.browse(sorted({r[3] for r in rows}))}
+        return {counter_id: f"{code} - {name} ({sectors[sector]})"
+            for counter_id, name, code, sector in rows}

@@ -971,6 +971,66 @@ class ServiceCaseTestCase(
         self.assertGreaterEqual(queue.longest_wait, 29)
 
     @with_transaction()
+    def test_desk_named_after_its_counter_else_its_user(self):
+        "A desk is named by its counter, else by its user's name or login"
+        pool = Pool()
+        Desk = pool.get('case.desk')
+        Counter = pool.get('network.counter')
+        User = pool.get('res.user')
+        counter, = Counter.create([{
+                    'site': ref('site_zig'), 'name': "Guichet 7",
+                    'sector': ref('sector_justice'),
+                    }])
+        named, unnamed = User.create([
+                {'name': "Awa Diatta", 'login': 'awa'},
+                {'name': None, 'login': 'moussa'}])
+        at_counter, *desks = Desk.create([
+                {'user': USER, 'counter': counter.id},
+                {'user': named.id},
+                {'user': unnamed.id},
+                ])
+        self.assertEqual(
+            [d.rec_name for d in Desk.browse([at_counter] + desks)],
+            ["Guichet 7", "Awa Diatta", "moussa"])
+
+    @with_transaction()
+    def test_case_lists_read_in_one_query(self):
+        """The lists of a case (documents, fees, history...) hold the records
+        Tryton's One2Many finds, in its order, within the reader's rules"""
+        from trytond.model import fields as tryton_fields
+        pool = Pool()
+        Case = pool.get('case.case')
+        User = pool.get('res.user')
+        Site = pool.get('network.site')
+        other_site, = Site.search([('code', '!=', 'ZIG')], limit=1)
+        cases = [create_case(),
+            create_case(procedure='procedure_building_permit_simple'),
+            create_case(site=other_site.id)]
+        Case.submit(cases[:2])
+        ids = [c.id for c in cases]
+        names = ['documents', 'fees', 'refunds', 'history', 'notifications']
+
+        def both():
+            for name in names:
+                field = Case._fields[name]
+                self.assertEqual(
+                    field.get(ids, Case, name),
+                    tryton_fields.One2Many.get(field, ids, Case, name), name)
+        both()
+        self.assertTrue(all(len(c.documents) > 1 for c in cases))
+        self.assertTrue(all(c.history for c in cases[:2]))
+        agent, = User.create([{
+                    'name': "Agent", 'login': 'agent',
+                    'groups': [('add', [ref('group_site_agent')])],
+                    'sites': [('add', [ref('site_zig')])],
+                    }])
+        with Transaction().set_user(agent.id), check_access():
+            both()
+            # the other site's documents are not shown to the agent
+            self.assertEqual(Case._fields['documents'].get(
+                    [cases[2].id], Case, 'documents'), {cases[2].id: ()})
+
+    @with_transaction()
     def test_finance_hr_no_personal_data(self):
         "Finance and HR users read neither cases nor citizens' identity"
         pool = Pool()

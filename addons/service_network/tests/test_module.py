@@ -424,6 +424,29 @@ class ServiceNetworkTestCase(
         for counter in Counter.browse(counters):
             self.assertEqual(counter.rec_name, f'{counter.site.code} - '
                 f'{counter.name} ({counter.sector.name})')
+        # the sector's name in the reader's language
+        Sector.write([sector], {'name': "Justice"})
+        with Transaction().set_context(language='fr'):
+            Sector.write([sector], {'name': "Justice (fr)"})
+            self.assertEqual([c.rec_name for c in Counter.browse(counters)],
+                [f'{c.site.code} - Guichet 1 (Justice (fr))'
+                    for c in counters])
+        self.assertEqual([c.rec_name for c in Counter.browse(counters)],
+            [f'{c.site.code} - Guichet 1 (Justice)' for c in counters])
+
+    @with_transaction()
+    def test_party_named_from_its_columns(self):
+        "A party is named by its name, else by its code in brackets"
+        Party = Pool().get('party.party')
+        named, unnamed = Party.create([{'name': "Awa Diatta"}, {}])
+        named, unnamed = Party.browse([named, unnamed])
+        self.assertEqual(named.rec_name, "Awa Diatta")
+        self.assertTrue(unnamed.code)
+        self.assertEqual(unnamed.rec_name, f'[{unnamed.code}]')
+        self.assertEqual(
+            Party.read([named.id, unnamed.id], ['rec_name']),
+            [{'id': named.id, 'rec_name': "Awa Diatta"},
+                {'id': unnamed.id, 'rec_name': f'[{unnamed.code}]'}])
 
     @with_transaction()
     def test_rule_cache_holds_the_network(self):
