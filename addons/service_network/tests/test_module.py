@@ -275,6 +275,35 @@ class ServiceNetworkTestCase(
         self.assertGreater(cache.miss, misses)
 
     @with_transaction()
+    def test_button_groups_and_triggers_cached_for_every_agent(self):
+        """The groups of a button and the triggers of a model found for one
+        agent's employee serve the others: 184 agents outgrew the caches
+        when each filled them for itself"""
+        pool = Pool()
+        Button = pool.get('ir.model.button')
+        Trigger = pool.get('ir.trigger')
+        Button._groups_cache.clear()
+        Trigger._get_triggers_cache.clear()
+        with Transaction().set_context(employee=1):
+            groups = Button.get_groups('network.site', 'close')
+            Trigger.get_triggers('network.site', 'write')
+        hits = Button._groups_cache.hit, Trigger._get_triggers_cache.hit
+        misses = Button._groups_cache.miss, Trigger._get_triggers_cache.miss
+        for employee in [1, 2, 3]:
+            with Transaction().set_context({'employee': employee,
+                        'employee.rec_name': f"Agent {employee}",
+                        'company.rec_name': "Sénégal Numérique SA"}):
+                self.assertEqual(
+                    Button.get_groups('network.site', 'close'), groups)
+                Trigger.get_triggers('network.site', 'write')
+        self.assertEqual(
+            (Button._groups_cache.miss, Trigger._get_triggers_cache.miss),
+            misses)
+        self.assertEqual(
+            (Button._groups_cache.hit, Trigger._get_triggers_cache.hit),
+            (hits[0] + 3, hits[1] + 3))
+
+    @with_transaction()
     def test_procedure_search_words(self):
         """Procedures are found by the beginning of any word of their code,
         name or keywords, whatever the case and accents, every word typed
