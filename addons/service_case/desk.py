@@ -243,7 +243,7 @@ class Desk(ModelSQL, ModelView):
             pool = Pool()
             Counter = pool.get('network.counter')
             counter = Counter(values['counter'])
-            check_user_sites([counter.site.id], counter.rec_name)
+            check_user_sites([counter.site.id], lambda: counter.rec_name)
 
     @classmethod
     def mine(cls):
@@ -281,7 +281,8 @@ class Desk(ModelSQL, ModelView):
                     'service_case.msg_desk_not_yours',
                     desk=self.user.rec_name))
         if self.counter:
-            check_user_sites([self.counter.site.id], self.counter.rec_name)
+            check_user_sites(
+                [self.counter.site.id], lambda: self.counter.rec_name)
 
     def _reset(self, message):
         self.ticket = None

@@ -165,8 +165,8 @@ class Ticket(metaclass=PoolMeta):
         place kept, once; the second time it is dropped"""
         pool = Pool()
         Notification = pool.get('case.notification')
-        check_user_sites({t.site.id for t in tickets}, tickets[0].rec_name
-            if tickets else '')
+        check_user_sites({t.site.id for t in tickets},
+            lambda: tickets[0].rec_name)
         again = [t for t in tickets
             if t.remote and not t.requeued and t.state == 'called']
         dropped = [t for t in tickets if t not in again]

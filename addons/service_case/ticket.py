@@ -224,9 +224,9 @@ class Ticket(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
     @classmethod
     @Workflow.transition('called')
     def call(cls, tickets, counter):
-        check_user_sites([counter.site.id], counter.rec_name)
-        check_user_sites({t.site.id for t in tickets}, tickets[0].rec_name
-            if tickets else '')
+        check_user_sites([counter.site.id], lambda: counter.rec_name)
+        check_user_sites({t.site.id for t in tickets},
+            lambda: tickets[0].rec_name)
         cls.write(tickets, {
                 'called_at': dt.datetime.now(),
                 'counter': counter.id,
@@ -236,8 +236,8 @@ class Ticket(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
     @classmethod
     def recall(cls, tickets):
         "Call tickets again at their counter"
-        check_user_sites({t.site.id for t in tickets}, tickets[0].rec_name
-            if tickets else '')
+        check_user_sites({t.site.id for t in tickets},
+            lambda: tickets[0].rec_name)
         for ticket in tickets:
             if ticket.state != 'called':
                 raise TicketError(gettext(
@@ -249,16 +249,16 @@ class Ticket(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
     @Workflow.transition('absent')
     def absent(cls, tickets):
         "The citizens called did not come to the counter"
-        check_user_sites({t.site.id for t in tickets}, tickets[0].rec_name
-            if tickets else '')
+        check_user_sites({t.site.id for t in tickets},
+            lambda: tickets[0].rec_name)
         cls.write(tickets, {'done_at': dt.datetime.now()})
 
     @classmethod
     def transfer(cls, tickets, sector):
         """Send tickets to the queue of sector at their site, first in line
         as they keep their arrival time"""
-        check_user_sites({t.site.id for t in tickets}, tickets[0].rec_name
-            if tickets else '')
+        check_user_sites({t.site.id for t in tickets},
+            lambda: tickets[0].rec_name)
         for ticket in tickets:
             if ticket.state != 'called':
                 raise TicketError(gettext(
@@ -277,8 +277,8 @@ class Ticket(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
     @ModelView.button
     @Workflow.transition('done')
     def done(cls, tickets):
-        check_user_sites({t.site.id for t in tickets}, tickets[0].rec_name
-            if tickets else '')
+        check_user_sites({t.site.id for t in tickets},
+            lambda: tickets[0].rec_name)
         for ticket in tickets:
             if not ticket.outcome:
                 raise TicketError(gettext(

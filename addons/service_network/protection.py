@@ -136,7 +136,9 @@ def user_sites():
 def check_user_sites(sites, what):
     """Refuse if the user is site staff and one of sites is not theirs:
     wizards and buttons run without record rules, so they check it here.
-    what names the records in the message."""
+    what names the records in the message, or is a function returning
+    their name (named only when refused: the counter's buttons check on
+    every click)."""
     mine = user_sites()
     if mine is None:
         return
@@ -144,7 +146,8 @@ def check_user_sites(sites, what):
         if site is not None and int(site) not in mine:
             raise AccessError(gettext(
                     'service_network.msg_site_not_yours',
-                    what=what, site=Pool().get('network.site')(
+                    what=what() if callable(what) else what,
+                    site=Pool().get('network.site')(
                         int(site)).rec_name))
 
 

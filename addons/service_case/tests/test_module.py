@@ -880,6 +880,44 @@ class ServiceCaseTestCase(
             self.assertEqual(Case.search([]), [ours])
 
     @with_transaction()
+    def test_agent_calls_only_at_own_site(self):
+        """An agent calling a ticket at another site's counter is refused,
+        the counter and the site named, and the ticket stays in its queue;
+        at their own site the call is made"""
+        pool = Pool()
+        Ticket = pool.get('case.ticket')
+        Counter = pool.get('network.counter')
+        User = pool.get('res.user')
+        Site = pool.get('network.site')
+        other_site, = Site.search([('code', '!=', 'ZIG')], limit=1)
+        justice = ref('sector_justice')
+        ours, theirs = Counter.create([
+                {'site': ref('site_zig'), 'name': "Guichet 8",
+                    'sector': justice},
+                {'site': other_site.id, 'name': "Guichet 8",
+                    'sector': justice},
+                ])
+        Ticket.write(Ticket.search([('state', '=', 'waiting')]),
+            {'date': dt.date(2000, 1, 1)})
+        waiting, = Ticket.create([{'site': other_site.id, 'sector': justice}])
+        agent, = User.create([{
+                    'name': "Agent", 'login': 'agent',
+                    'groups': [('add', [ref('group_site_agent')])],
+                    'sites': [('add', [ref('site_zig')])],
+                    }])
+        with Transaction().set_user(agent.id):
+            with self.assertRaises(UserError) as refusal:
+                Ticket.call([waiting], theirs)
+            self.assertIn(theirs.rec_name, refusal.exception.message)
+            self.assertIn(other_site.rec_name, refusal.exception.message)
+            self.assertEqual((waiting.state, waiting.counter),
+                ('waiting', None))
+            mine, = Ticket.create([{
+                        'site': ref('site_zig'), 'sector': justice}])
+            Ticket.call([mine], ours)
+        self.assertEqual((mine.state, mine.counter), ('called', ours))
+
+    @with_transaction()
     def test_ticket_queue(self):
         "Tickets are numbered per sector and called oldest first"
         pool = Pool()
