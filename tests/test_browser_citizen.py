@@ -99,7 +99,12 @@ def test_agent_creates_the_citizen_of_a_new_case(client, server):
     birth_date.fill('21/06/1990')
     birth_date.press('Tab')
     dialog.locator('input[name="birth_place"]').fill("Oussouye")
-    dialog.locator('input[name="national_id"]').fill('2 753 1990 0452')
+    national_id = dialog.locator('input[name="national_id"]')
+    national_id.fill('2 753 1990 0452')
+    national_id.press('Tab')
+    # the answers to the fields typed before come first: twice, under
+    # CI's load, the phone's box was found empty after its own answer
+    client.wait_idle()
     phone = dialog.locator('input[name="citizen_phone"]').first
     phone.fill('77 245 18 63')
     phone.press('Tab')
