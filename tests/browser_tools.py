@@ -205,6 +205,27 @@ class Client:
     def __init__(self, page, server):
         self.page = page
         self.server = server
+        # the client's calls to the server not answered yet (Playwright's
+        # network idle is reached once by a page that never navigates)
+        self._calls = set()
+        page.on('request', self._call_sent)
+        page.on('requestfinished', self._call_done)
+        page.on('requestfailed', self._call_done)
+
+    def _call_sent(self, request):
+        if request.method == 'POST' and '/rpc' in request.url:
+            self._calls.add(request)
+
+    def _call_done(self, request):
+        self._calls.discard(request)
+
+    def wait_answers(self, timeout=30000):
+        "Wait until every call the client sent is answered"
+        end = time.monotonic() + timeout / 1000
+        while self._calls and time.monotonic() < end:
+            self.page.wait_for_timeout(100)
+        # the answer is applied to the page after the call ends
+        self.page.wait_for_timeout(100)
 
     def login(self, login, password):
         page = self.page

@@ -104,11 +104,11 @@ def test_agent_creates_the_citizen_of_a_new_case(client, server):
     national_id.press('Tab')
     # the answers to the fields typed before come first: twice, under
     # CI's load, the phone's box was found empty after its own answer
-    client.wait_idle()
+    client.wait_answers()
     phone = dialog.locator('input[name="citizen_phone"]').first
     phone.fill('77 245 18 63')
     phone.press('Tab')
-    client.wait_idle()
+    client.wait_answers()
     # written the international way by the server
     assert client.wait_for_value(phone, "+221 77 245 18 63") == (
         "+221 77 245 18 63")

@@ -445,7 +445,7 @@ class Case(
         fee = Fee.__table__()
         cursor = Transaction().connection.cursor()
         totals = {c.id: Decimal(0) for c in cases}
-        for sub_ids in grouped_slice(list(totals)):
+        for sub_ids in grouped_slice(list(totals), backend.MAX_QUERY_PARAMS):
             cursor.execute(*fee.select(fee.case, fee.amount,
                     where=reduce_ids(fee.case, sub_ids)))
             for case_id, amount in cursor:

@@ -31,8 +31,11 @@ class One2Many(fields.One2Many):
 
     def get(self, ids, model, name, values=None):
         Target = self.get_target()
+        field = Target._fields[self.field]
         if (not issubclass(Target, ModelSQL)
-                or Target._fields[self.field]._type != 'many2one'):
+                or field._type != 'many2one'
+                # no column of its own
+                or isinstance(field, fields.Function)):
             return super().get(ids, model, name, values=values)
         clause = [(self.field, 'in', list(ids))]
         if self.filter:

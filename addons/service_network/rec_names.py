@@ -9,7 +9,9 @@ saved records: an unsaved one has no rec_name).
 """
 from sql import Column
 
-from trytond.tools import grouped_slice, reduce_ids
+from trytond import backend
+from trytond.model import fields
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 
@@ -19,10 +21,11 @@ def column_names(Model, records, columns, render):
     result = {}
     table = Model.__table__()
     cursor = Transaction().connection.cursor()
-    for sub_ids in grouped_slice([r.id for r in records]):
+    for sub_ids in grouped_slice(
+            [r.id for r in records], backend.MAX_QUERY_PARAMS):
         cursor.execute(*table.select(
                 table.id, *(Column(table, c) for c in columns),
-                where=reduce_ids(table.id, sub_ids)))
+                where=fields.SQL_OPERATORS['in'](table.id, list(sub_ids))))
         for record_id, *values in cursor:
             result[record_id] = render(*values)
     return result

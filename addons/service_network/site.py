@@ -1,5 +1,6 @@
 import datetime as dt
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin,
@@ -13,7 +14,7 @@ from trytond.model import (
 )
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import SiteStateError, SiteValidationError
@@ -328,11 +329,13 @@ class Counter(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
         site = Site.__table__()
         cursor = Transaction().connection.cursor()
         rows = []
-        for sub_ids in grouped_slice([c.id for c in counters]):
+        for sub_ids in grouped_slice(
+                [c.id for c in counters], backend.MAX_QUERY_PARAMS):
             cursor.execute(*counter
                 .join(site, condition=counter.site == site.id)
                 .select(counter.id, counter.name, site.code, counter.sector,
-                    where=reduce_ids(counter.id, sub_ids)))
+                    where=fields.SQL_OPERATORS['in'](
+                        counter.id, list(sub_ids))))
             rows.extend(cursor)
         with without_check_access():
             sectors = {s.id: s.name

@@ -4,7 +4,9 @@ import io
 import json
 import threading
 import unittest
+import warnings
 from decimal import Decimal
+from unittest import mock
 
 from pypdf import PdfReader
 
@@ -1030,6 +1032,11 @@ class ServiceCaseTestCase(
         self.assertEqual(
             [d.rec_name for d in Desk.browse([at_counter] + desks)],
             ["Guichet 7", "Awa Diatta", "moussa"])
+        with warnings.catch_warnings():
+            # in one query for all (trytond's grouped_slice without a size
+            # warns, and slices one by one)
+            warnings.simplefilter('error', DeprecationWarning)
+            Desk.get_rec_name([at_counter] + desks, 'rec_name')
 
     @with_transaction()
     def test_case_lists_read_in_one_query(self):
@@ -1045,17 +1052,29 @@ class ServiceCaseTestCase(
             create_case(procedure='procedure_building_permit_simple'),
             create_case(site=other_site.id)]
         Case.submit(cases[:2])
+        # the first case's checklist in the reverse order of its ids
+        Document = pool.get('case.document')
+        documents = Document.search(
+            [('case', '=', cases[0].id)], order=[('id', 'ASC')])
+        for sequence, document in enumerate(reversed(documents)):
+            document.sequence = sequence
+        Document.save(documents)
         ids = [c.id for c in cases]
         names = ['documents', 'fees', 'refunds', 'history', 'notifications']
 
         def both():
             for name in names:
                 field = Case._fields[name]
-                self.assertEqual(
-                    field.get(ids, Case, name),
-                    tryton_fields.One2Many.get(field, ids, Case, name), name)
+                expected = tryton_fields.One2Many.get(field, ids, Case, name)
+                # the one query, not Tryton's search and read
+                with mock.patch.object(tryton_fields.One2Many, 'get',
+                        side_effect=AssertionError):
+                    self.assertEqual(
+                        field.get(ids, Case, name), expected, name)
         both()
         self.assertTrue(all(len(c.documents) > 1 for c in cases))
+        self.assertEqual(
+            list(Case(cases[0].id).documents), list(reversed(documents)))
         self.assertTrue(all(c.history for c in cases[:2]))
         agent, = User.create([{
                     'name': "Agent", 'login': 'agent',

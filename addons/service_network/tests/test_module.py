@@ -1,5 +1,6 @@
 import datetime as dt
 import unittest
+import warnings
 from decimal import Decimal
 from unittest import mock
 
@@ -445,6 +446,15 @@ class ServiceNetworkTestCase(
                 {'site': s.id, 'name': "Guichet 1", 'sector': sector.id}
                 for s in sites])
         self.assertTrue(sites and procedures)
+        with warnings.catch_warnings():
+            # each named in one query for all (trytond's grouped_slice
+            # without a size warns, and slices one by one)
+            warnings.simplefilter('error', DeprecationWarning)
+            for Model, records in [(Site, sites), (Procedure, procedures),
+                    (Counter, counters)]:
+                self.assertEqual(
+                    set(Model.get_rec_name(records, 'rec_name')),
+                    {r.id for r in records})
         for site in Site.browse(sites):
             self.assertEqual(site.rec_name, f'[{site.code}] {site.name}')
         for procedure in Procedure.browse(procedures):
@@ -469,6 +479,12 @@ class ServiceNetworkTestCase(
         Party = Pool().get('party.party')
         named, unnamed = Party.create([{'name': "Awa Diatta"}, {}])
         named, unnamed = Party.browse([named, unnamed])
+        # in one query for all (trytond's grouped_slice without a size
+        # warns, and slices one by one)
+        with warnings.catch_warnings():
+            warnings.simplefilter('error', DeprecationWarning)
+            self.assertEqual(Party.get_rec_name([named, unnamed], 'rec_name'),
+                {named.id: "Awa Diatta", unnamed.id: f'[{unnamed.code}]'})
         self.assertEqual(named.rec_name, "Awa Diatta")
         self.assertTrue(unnamed.code)
         self.assertEqual(unnamed.rec_name, f'[{unnamed.code}]')
