@@ -23,7 +23,7 @@ and its fields) but:
 from types import MappingProxyType
 
 import trytond.cache
-from trytond.ir.action import ActionKeyword, ActionWizard
+from trytond.ir.action import ActionWizard
 from trytond.ir.model import Model, ModelButton, ModelField
 from trytond.ir.trigger import Trigger
 from trytond.ir.ui.view import View
@@ -47,8 +47,7 @@ def install():
     for cache in [ModelView._fields_view_get_cache,
             ModelView._view_toolbar_get_cache, View._view_get_cache,
             ModelButton._rules_cache, ModelButton._reset_cache,
-            ModelButton._groups_cache, ModelButton._view_attributes_cache,
-            Trigger._get_triggers_cache, ActionKeyword._get_keyword_cache,
+            ModelButton._groups_cache, Trigger._get_triggers_cache,
             ActionWizard._get_name_cache, ActionWizard._get_models_cache,
             Model._get_names_cache, ModelField._get_name_cache]:
         cache.context_ignored_keys.update(IGNORED)
