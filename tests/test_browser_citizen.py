@@ -95,15 +95,19 @@ def test_agent_creates_the_citizen_of_a_new_case(client, server):
         'input[name="last_name"]').input_value() == last_name
     # a citizen being created has no history yet
     assert not dialog.locator('.nav-tabs a:visible', has_text="Avis").count()
+    # the dialog's own calls answered before typing, and each field's
+    # answers before the next: under CI's load a late answer redrew the
+    # form from the record, emptying a box typed meanwhile (the phone
+    # twice, the birth date once)
+    client.wait_answers()
     birth_date = dialog.locator('input[name="birth_date"]').first
     birth_date.fill('21/06/1990')
     birth_date.press('Tab')
+    client.wait_answers()
     dialog.locator('input[name="birth_place"]').fill("Oussouye")
     national_id = dialog.locator('input[name="national_id"]')
     national_id.fill('2 753 1990 0452')
     national_id.press('Tab')
-    # the answers to the fields typed before come first: twice, under
-    # CI's load, the phone's box was found empty after its own answer
     client.wait_answers()
     phone = dialog.locator('input[name="citizen_phone"]').first
     phone.fill('77 245 18 63')
