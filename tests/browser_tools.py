@@ -635,23 +635,18 @@ class Client:
         return self._complete(box, dialog.locator(
                 f'.form-many2one:has(input[name="{name}"])'), text, choice)
 
-    def wait_value(self, box, timeout=30000):
+    def wait_value(self, box, expected=None, timeout=30000):
         """The value of the input box once filled (defaults come from the
-        server after the dialog shows)"""
+        server after the dialog shows), or once it is expected (an
+        on_change's answer may come after the client looks idle on a
+        loaded machine); the last one after timeout"""
         end = time.monotonic() + timeout / 1000
-        while not (value := box.input_value()) and time.monotonic() < end:
+        while True:
+            value = box.input_value()
+            if (value == expected if expected else value) or (
+                    time.monotonic() >= end):
+                return value
             self.page.wait_for_timeout(250)
-        return value
-
-    def wait_for_value(self, box, expected, timeout=30000):
-        """The value of the input box once it is expected, or the last one
-        after timeout (an on_change's answer may come after the client
-        looks idle on a loaded machine)"""
-        end = time.monotonic() + timeout / 1000
-        while ((value := box.input_value()) != expected
-                and time.monotonic() < end):
-            self.page.wait_for_timeout(250)
-        return value
 
     def open_list_tab(self, label):
         """Open the tab of the list's filters labelled exactly label (À venir

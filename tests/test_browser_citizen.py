@@ -114,11 +114,11 @@ def test_agent_creates_the_citizen_of_a_new_case(client, server):
     phone.press('Tab')
     client.wait_answers()
     # written the international way by the server
-    assert client.wait_for_value(phone, "+221 77 245 18 63") == (
+    assert client.wait_value(phone, "+221 77 245 18 63") == (
         "+221 77 245 18 63")
     dialog.locator('select[name="preferred_language"]').select_option(
         label="Diola")
-    assert client.wait_for_value(phone, "+221 77 245 18 63") == (
+    assert client.wait_value(phone, "+221 77 245 18 63") == (
         "+221 77 245 18 63")
     assert birth_date.input_value() == "21/06/1990"
     client.screenshot('citizen-05-popup', [*FORM_LABELS, "Enregistrer"])

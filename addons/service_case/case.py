@@ -34,6 +34,7 @@ from service_network.phone import (
 )
 from service_network.procedure import XOF_DIGITS
 from service_network.protection import ReadonlyGuardMixin
+from service_network.rec_names import rows_by_ids
 from service_network.search import search_fields
 from service_network.set_validation import SetValidationMixin
 
@@ -443,13 +444,10 @@ class Case(
         pool = Pool()
         Fee = pool.get('case.fee')
         fee = Fee.__table__()
-        cursor = Transaction().connection.cursor()
         totals = {c.id: Decimal(0) for c in cases}
-        for sub_ids in grouped_slice(list(totals), backend.MAX_QUERY_PARAMS):
-            cursor.execute(*fee.select(fee.case, fee.amount,
-                    where=reduce_ids(fee.case, sub_ids)))
-            for case_id, amount in cursor:
-                totals[case_id] += amount or Decimal(0)
+        for case_id, amount in rows_by_ids(
+                fee, fee.case, [fee.amount], list(totals)):
+            totals[case_id] += amount or Decimal(0)
         return totals
 
     # the case opened alone at a counter is checked in one query too, and

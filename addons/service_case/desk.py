@@ -13,17 +13,16 @@ from sql import Literal, Null
 from sql.aggregate import Count, Min
 from sql.conditionals import Case as SQLCase
 
-from trytond import backend
 from trytond.cache import Cache
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If
-from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import StateAction, Wizard
 
 from service_network.protection import check_user_sites, user_sites
+from service_network.rec_names import rows_by_ids
 
 from .exceptions import TicketError
 from .ticket import minutes_between
@@ -172,19 +171,13 @@ class Desk(ModelSQL, ModelView):
         desk = cls.__table__()
         counter = Counter.__table__()
         user = User.__table__()
-        cursor = Transaction().connection.cursor()
-        result = {}
-        for sub_ids in grouped_slice(
-                [d.id for d in desks], backend.MAX_QUERY_PARAMS):
-            cursor.execute(*desk
-                .join(counter, 'LEFT', condition=desk.counter == counter.id)
-                .join(user, condition=desk.user == user.id)
-                .select(desk.id, counter.name, user.name, user.login,
-                    where=fields.SQL_OPERATORS['in'](
-                        desk.id, list(sub_ids))))
-            for desk_id, counter_name, user_name, login in cursor:
-                result[desk_id] = counter_name or user_name or login
-        return result
+        from_ = (desk
+            .join(counter, 'LEFT', condition=desk.counter == counter.id)
+            .join(user, condition=desk.user == user.id))
+        return {desk_id: counter_name or user_name or login
+            for desk_id, counter_name, user_name, login in rows_by_ids(
+                from_, desk.id, [counter.name, user.name, user.login],
+                [d.id for d in desks])}
 
     @classmethod
     def get_user_sites(cls, desks, name):

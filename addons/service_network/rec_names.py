@@ -15,17 +15,22 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 
+def rows_by_ids(from_, id_column, columns, ids):
+    """Yield the rows (id_column's value, then columns') of from_ (a table
+    or a join) whose id_column is one of ids, one query per slice of
+    backend.MAX_QUERY_PARAMS ids (trytond's grouped_slice without a size
+    slices one by one)"""
+    cursor = Transaction().connection.cursor()
+    for sub_ids in grouped_slice(list(ids), backend.MAX_QUERY_PARAMS):
+        cursor.execute(*from_.select(id_column, *columns,
+                where=fields.SQL_OPERATORS['in'](id_column, list(sub_ids))))
+        yield from cursor
+
+
 def column_names(Model, records, columns, render):
     """Return {id: render(*values)} of records, the values of their columns
     (plain stored columns, not translated) in the order of columns"""
-    result = {}
     table = Model.__table__()
-    cursor = Transaction().connection.cursor()
-    for sub_ids in grouped_slice(
-            [r.id for r in records], backend.MAX_QUERY_PARAMS):
-        cursor.execute(*table.select(
-                table.id, *(Column(table, c) for c in columns),
-                where=fields.SQL_OPERATORS['in'](table.id, list(sub_ids))))
-        for record_id, *values in cursor:
-            result[record_id] = render(*values)
-    return result
+    return {record_id: render(*values)
+        for record_id, *values in rows_by_ids(table, table.id,
+            [Column(table, c) for c in columns], [r.id for r in records])}

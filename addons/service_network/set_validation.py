@@ -19,7 +19,7 @@ Only the create's validation (`field_names` None) of `_set_validation_size`
 records or more (two by default, one for a case) takes this way; a write
 validates its written fields as before. The targets of a Many2One are
 checked by `_set_targets_valid`, which a model may answer without a search
-(the open sites of a case, cached).
+(a case's site open and citizen not a partner, one count each).
 `validate_fields` still receives every field name, in two calls whose
 names add up to all of them.
 """

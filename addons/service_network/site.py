@@ -1,6 +1,5 @@
 import datetime as dt
 
-from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin,
@@ -14,13 +13,12 @@ from trytond.model import (
 )
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.tools import grouped_slice
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import without_check_access
 
 from .exceptions import SiteStateError, SiteValidationError
 from .phone import check_sn_phone, format_sn_phone
 from .protection import ReadonlyGuardMixin
-from .rec_names import column_names
+from .rec_names import column_names, rows_by_ids
 from .search import search_fields
 
 WEEKDAYS = [
@@ -327,16 +325,10 @@ class Counter(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
         Site = pool.get('network.site')
         counter = cls.__table__()
         site = Site.__table__()
-        cursor = Transaction().connection.cursor()
-        rows = []
-        for sub_ids in grouped_slice(
-                [c.id for c in counters], backend.MAX_QUERY_PARAMS):
-            cursor.execute(*counter
-                .join(site, condition=counter.site == site.id)
-                .select(counter.id, counter.name, site.code, counter.sector,
-                    where=fields.SQL_OPERATORS['in'](
-                        counter.id, list(sub_ids))))
-            rows.extend(cursor)
+        rows = list(rows_by_ids(
+                counter.join(site, condition=counter.site == site.id),
+                counter.id, [counter.name, site.code, counter.sector],
+                [c.id for c in counters]))
         with without_check_access():
             sectors = {s.id: s.name
                 for s in Sector.browse(sorted({r[3] for r in rows}))}
