@@ -218,3 +218,123 @@ def test_wrong_cases_refused_in_french_nothing_saved(server):
     cases = agent.model('case.case', 'create', [good, good, good])
     documents = agent.model('case.case', 'read', cases, ['documents'])
     assert all(d['documents'] for d in documents)
+
+
+def test_a_citizen_served_without_leaving_the_desk(server):
+    """agent.zig serves a citizen from the desk alone: the checklist of the
+    proposed procedure is on the desk, the identity card ticked and mobile
+    money picked (refused without its reference, nothing saved), Open Case
+    opens, submits and collects the case, and Finish and Call Next
+    takes the next ticket. The desk's read-only fields cannot be forged,
+    and its checklist is its user's alone."""
+    agent = server.rpc().login('agent.zig')
+    desk_id = open_desk(agent)
+    counter, = agent.model(
+        'network.counter', 'search_read',
+        [('site.code', '=', 'ZIG'), ('name', '=', 'Box 2 - Justice')],
+        0, None, None, ['sector'])
+    desk = read_desk(agent, desk_id, 'ticket', 'outcome')
+    if desk['ticket']:
+        if not desk['outcome']:
+            agent.model('case.desk', 'write', [desk_id],
+                {'outcome': 'information'})
+        agent.model('case.desk', 'finish', [desk_id])
+    agent.model('case.desk', 'write', [desk_id], {'counter': counter['id']})
+    tickets = agent.model('case.ticket', 'create', [
+            {'sector': counter['sector']}, {'sector': counter['sector']}])
+    while True:
+        agent.model('case.desk', 'call_next', [desk_id])
+        desk = read_desk(agent, desk_id, 'ticket')
+        if desk['ticket'] == tickets[0]:
+            break
+        agent.model('case.desk', 'finish', [desk_id])
+    procedure, = agent.model('network.procedure', 'search',
+        [('code', '=', 'CJ-B3')], 0, None, None)
+    desk = read_desk(agent, desk_id, 'procedure', 'documents', 'fee')
+    if desk['procedure'] != procedure:
+        # the lines sao writes when the agent picks another procedure
+        required = agent.model('network.procedure.document', 'search',
+            [('procedure', '=', procedure)], 0, None, None)
+        agent.model('case.desk', 'write', [desk_id], {
+                'procedure': procedure,
+                'documents': [['delete', desk['documents']],
+                    ['create', [{'requirement': r} for r in required]]]})
+        desk = read_desk(agent, desk_id, 'procedure', 'documents', 'fee')
+    assert desk['fee'] == {'__class__': 'Decimal', 'decimal': '400'}
+    lines = agent.model('case.desk.document', 'read', desk['documents'],
+        ['name', 'mandatory', 'provided'])
+    assert [(line['mandatory'], line['provided']) for line in lines] == [
+        (True, False), (False, False)], lines
+    assert lines[0]['name'].startswith("Pièce d'identité")
+
+    citizen, = agent.model('party.party', 'create', [{'name': "Ndeye Coly"}])
+    ticks = {'citizen': citizen,
+        'documents': [['write', [lines[0]['id']], {'provided': True}]],
+        'payment_method': 'mobile_money'}
+    # mobile money needs its transaction id: refused, nothing saved
+    tables = ('case_desk', 'case_desk_document', 'case_case')
+    before = server.snapshot(*tables)
+    with pytest.raises(RPCError) as refusal:
+        agent.model('case.desk', 'write', [desk_id], ticks)
+    message = refusal.value.message.replace('\xa0', ' ')
+    assert '« Référence du paiement »' in message, message
+    assert server.snapshot(*tables) == before
+    agent.model('case.desk', 'write', [desk_id],
+        {**ticks, 'payment_reference': 'WAVE-0042'})
+    assert agent.model('case.desk', 'open_case', [desk_id]) is None
+    desk = read_desk(agent, desk_id, 'case', 'outcome', 'message')
+    case, = agent.model('case.case', 'read', [desk['case']], [
+            'state', 'citizen', 'procedure', 'paid_at', 'payment_method',
+            'payment_reference', 'documents', 'number'])
+    assert (case['state'], case['citizen'], case['procedure']) == (
+        'submitted', citizen, procedure)
+    assert case['paid_at'] and case['payment_method'] == 'mobile_money'
+    assert case['payment_reference'] == 'WAVE-0042'
+    documents = agent.model('case.document', 'read', case['documents'],
+        ['provided'])
+    assert [d['provided'] for d in documents] == [True, False]
+    message = desk['message'].replace('\xa0', ' ')
+    assert message == (f"Dossier {case['number']} ouvert et déposé pour le "
+        f"ticket {read_ticket(agent, tickets[0])['number']} : 400 F CFA "
+        "encaissés (Mobile money)."), message
+
+    # read-only on the server too: the ticket, the case, the message
+    other_case = agent.model('case.case', 'search',
+        [('site.code', '=', 'ZIG'), ('id', '!=', case['id'])], 0, 1, None)
+    before = server.snapshot('case_desk')
+    for values in [{'ticket': tickets[1]}, {'case': other_case[0]},
+            {'message': "Dossier remis"}, {'ticket': None}]:
+        with pytest.raises(RPCError) as refusal:
+            agent.model('case.desk', 'write', [desk_id], values)
+        assert 'Vous ne pouvez pas modifier le champ' in (
+            refusal.value.message), refusal.value.message
+    assert server.snapshot('case_desk') == before
+
+    # another site's agent neither reads nor ticks this desk's checklist
+    other = server.rpc().login('agent.ths')
+    assert other.model('case.desk.document', 'search',
+        [('desk', '=', desk_id)], 0, None, None) == []
+    before = server.snapshot('case_desk_document')
+    with pytest.raises(RPCError):
+        other.model('case.desk.document', 'write', [lines[1]['id']],
+            {'provided': True})
+    assert server.snapshot('case_desk_document') == before
+
+    agent.model('case.desk', 'finish_call_next', [desk_id])
+    first = read_ticket(agent, tickets[0])
+    assert (first['state'], first['outcome'], first['case']) == (
+        'done', 'case', case['id'])
+    desk = read_desk(agent, desk_id, 'ticket', 'case', 'message',
+        'documents', 'payment_method')
+    assert desk['ticket'] == tickets[1] and desk['case'] is None
+    assert desk['payment_method'] is None
+    assert f"Ticket {first['number']} terminé" in desk['message']
+    second = read_ticket(agent, tickets[1])
+    assert f"Ticket {second['number']} appelé" in desk['message']
+    assert not set(desk['documents']) & {line['id'] for line in lines}
+
+
+def read_ticket(client, ticket_id):
+    ticket, = client.model('case.ticket', 'read', [ticket_id],
+        ['number', 'state', 'outcome', 'case'])
+    return ticket

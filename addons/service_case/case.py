@@ -59,6 +59,14 @@ OPEN_SITE = [('state', '=', 'open')]
 CITIZEN = [('partner_kind', '=', None)]
 
 
+# How the citizen pays the fees of a case, at the case or at the desk
+PAYMENT_METHODS = [
+    (None, ""),
+    ('cash', "Cash"),
+    ('mobile_money', "Mobile Money"),
+    ]
+
+
 class Case(
         ReadonlyGuardMixin, CaseDelayMixin, SetValidationMixin, Workflow,
         ModelSQL, ModelView):
@@ -113,11 +121,7 @@ class Case(
     fees = One2Many('case.fee', 'case', "Fees", readonly=True)
     total_fee = fields.Function(
         fields.Numeric("Total (XOF)", digits=XOF_DIGITS), 'get_total_fee')
-    payment_method = fields.Selection([
-            (None, ""),
-            ('cash', "Cash"),
-            ('mobile_money', "Mobile Money"),
-            ], "Payment Method",
+    payment_method = fields.Selection(PAYMENT_METHODS, "Payment Method",
         states={
             'readonly': Bool(Eval('paid_at')),
             'invisible': Eval('state') == 'draft',

@@ -2,29 +2,49 @@
 
 One desk per user: the counter they sit at, the ticket they are serving
 and the citizen in front of them, with the buttons of a serving day
-(call the next ticket, call again, absent, transfer, open a case, finish).
-Each button says what it did in the desk's message, so that a call on an
-empty queue is not silent. The queue of the desk's site, per sector, is
-shown beside it (case.ticket.queue, also the site manager's home panel).
+(call the next ticket, call again, absent, transfer, open a case, finish,
+finish and call the next one). Each button says what it did in the desk's
+message, so that a call on an empty queue is not silent. The queue of the
+desk's site, per sector, is shown beside it (case.ticket.queue, also the
+site manager's home panel).
+
+A citizen is served without leaving the desk: the checklist of the
+procedure is on the desk (case.desk.document), the agent ticks the
+documents brought and picks how the fees are paid, and Open Case opens the
+case, submits it when no mandatory document is missing and collects its
+fees; only a case still missing documents opens in its own tab. Served
+that way, a citizen costs a handful of calls to the server (the counter's
+busy morning, benchmarks/load_agents.py).
 """
 import datetime as dt
+from decimal import Decimal
 
-from sql import Literal, Null
-from sql.aggregate import Count, Min
+from sql import Literal, Null, NullsFirst
+from sql.aggregate import Count, Min, Sum
 from sql.conditionals import Case as SQLCase
+from sql.functions import CurrentTimestamp
 
+from trytond import backend
 from trytond.cache import Cache
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import StateAction, Wizard
 
-from service_network.protection import check_user_sites, user_sites
+from service_network.procedure import XOF_DIGITS
+from service_network.protection import (
+    ReadonlyGuardMixin,
+    check_user_sites,
+    user_sites,
+)
 from service_network.rec_names import rows_by_ids
 
+from .case import PAYMENT_METHODS
 from .exceptions import TicketError
+from .receipt import format_xof
 from .ticket import minutes_between
 from .workflow import current_employee
 
@@ -33,7 +53,7 @@ from .workflow import current_employee
 QUEUE_ID_FACTOR = 100000
 
 
-class Desk(ModelSQL, ModelView):
+class Desk(ReadonlyGuardMixin, ModelSQL, ModelView):
     "Counter workspace"
     __name__ = 'case.desk'
     _serving = {'invisible': ~Eval('ticket')}
@@ -81,6 +101,37 @@ class Desk(ModelSQL, ModelView):
             },
         help="Proposed from the ticket's sector: the procedure most asked "
         "for at this site.")
+    documents = fields.One2Many(
+        'case.desk.document', 'desk', "Documents Brought",
+        states={
+            'invisible': ~Eval('ticket') | Bool(Eval('case')),
+            },
+        help="The checklist of the procedure: tick what the citizen "
+        "brought; the case opened is submitted when nothing mandatory is "
+        "missing.")
+    fee = fields.Function(
+        fields.Numeric(
+            "Fees (XOF)", digits=XOF_DIGITS,
+            states={
+                'invisible': ~Eval('ticket') | Bool(Eval('case')),
+                }),
+        'get_fee')
+    payment_method = fields.Selection(
+        PAYMENT_METHODS, "Payment Method",
+        states={
+            'invisible': ~Eval('ticket') | Bool(Eval('case')) | ~Eval('fee'),
+            },
+        help="How the citizen pays: the fees of the case opened are "
+        "collected at once.")
+    payment_reference = fields.Char(
+        "Payment Reference",
+        states={
+            'invisible': ((Eval('payment_method') != 'mobile_money')
+                | Bool(Eval('case'))),
+            'required': ((Eval('payment_method') == 'mobile_money')
+                & ~Eval('case')),
+            },
+        help="The transaction id of the mobile-money payment.")
     case = fields.Many2One(
         'case.case', "Case", readonly=True, states=_serving)
     outcome = fields.Selection([
@@ -157,6 +208,11 @@ class Desk(ModelSQL, ModelView):
                     'readonly': ~Eval('outcome'),
                     'depends': ['ticket', 'outcome'],
                     },
+                'finish_call_next': {
+                    'invisible': serving,
+                    'readonly': ~Eval('outcome'),
+                    'depends': ['ticket', 'outcome'],
+                    },
                 })
 
     @classmethod
@@ -179,6 +235,87 @@ class Desk(ModelSQL, ModelView):
                 from_, desk.id, [counter.name, user.name, user.login],
                 [d.id for d in desks])}
 
+    @fields.depends('procedure')
+    def on_change_with_fee(self, name=None):
+        if self.procedure:
+            return self.procedure.total_fee
+
+    @classmethod
+    def get_fee(cls, desks, name):
+        "The total fee of each desk's procedure, in one query"
+        pool = Pool()
+        Fee = pool.get('network.procedure.fee')
+        fee = Fee.__table__()
+        cursor = Transaction().connection.cursor()
+        procedures = {d.procedure.id for d in desks if d.procedure}
+        totals = {}
+        for sub_ids in grouped_slice(list(procedures),
+                backend.MAX_QUERY_PARAMS):
+            cursor.execute(*fee.select(fee.procedure, Sum(fee.amount),
+                    where=fields.SQL_OPERATORS['in'](
+                        fee.procedure, list(sub_ids)),
+                    group_by=[fee.procedure]))
+            totals.update(cursor)
+        unit = Decimal(10) ** -XOF_DIGITS[1]
+        return {d.id: Decimal(str(totals.get(d.procedure.id) or 0)
+                ).quantize(unit) if d.procedure else None
+            for d in desks}
+
+    @fields.depends('procedure', 'documents')
+    def on_change_procedure(self):
+        self.documents = self._checklist(self.procedure)
+
+    @classmethod
+    def _store(cls, desks):
+        "Save desks whose ticket or case changed, with their checklists"
+        cls.save(desks)
+        cls._refill_checklists(desks)
+
+    @classmethod
+    def _refill_checklists(cls, desks):
+        """Give each desk its checklist afresh: the documents of its
+        procedure while it serves a ticket whose case is not opened yet,
+        none otherwise. One DELETE and one INSERT ... SELECT for all of
+        them, run after the buttons save the desks (the lines are what the
+        ORM would write: nothing computed, no default but provided)"""
+        pool = Pool()
+        Line = pool.get('case.desk.document')
+        Required = pool.get('network.procedure.document')
+        line = Line.__table__()
+        required = Required.__table__()
+        desk = cls.__table__()
+        transaction = Transaction()
+        cursor = transaction.connection.cursor()
+        in_ = fields.SQL_OPERATORS['in']
+        for sub_ids in grouped_slice([d.id for d in desks],
+                backend.MAX_QUERY_PARAMS):
+            sub_ids = list(sub_ids)
+            cursor.execute(*line.delete(where=in_(line.desk, sub_ids)))
+            cursor.execute(*line.insert(
+                    [line.desk, line.requirement, line.provided,
+                        line.create_uid, line.create_date],
+                    desk.join(required,
+                        condition=required.procedure == desk.procedure
+                        ).select(
+                        desk.id, required.id, Literal(False),
+                        Literal(transaction.user), CurrentTimestamp(),
+                        where=in_(desk.id, sub_ids)
+                        & (desk.ticket != Null) & (desk.case == Null),
+                        order_by=[desk.id, NullsFirst(required.sequence),
+                            required.id])))
+        # as the ORM's writes: the records cached in the transaction are
+        # read again
+        transaction.counter += 1
+
+    @staticmethod
+    def _checklist(procedure):
+        "The lines of the desk's checklist for procedure, none ticked"
+        DeskDocument = Pool().get('case.desk.document')
+        if not procedure:
+            return []
+        return [DeskDocument(requirement=r, provided=False)
+            for r in procedure.documents]
+
     @classmethod
     def get_user_sites(cls, desks, name):
         "The sites whose counters the user may sit at"
@@ -191,21 +328,28 @@ class Desk(ModelSQL, ModelView):
 
     @classmethod
     def get_ticket_field(cls, desks, names):
+        "The ticket's sector, arrival, wait and calls, in one query"
+        pool = Pool()
+        Ticket = pool.get('case.ticket')
+        ticket = Ticket.__table__()
+        rows = {ticket_id: values for ticket_id, *values in rows_by_ids(
+                ticket, ticket.id, [ticket.sector, ticket.arrived_at,
+                    ticket.called_at, ticket.recalls],
+                {d.ticket.id for d in desks if d.ticket})}
         result = {n: {} for n in names}
         for desk in desks:
-            ticket = desk.ticket
+            sector = arrived_at = called_at = recalls = None
+            if desk.ticket and desk.ticket.id in rows:
+                sector, arrived_at, called_at, recalls = rows[desk.ticket.id]
+            values = {
+                'ticket_sector': sector,
+                'ticket_arrived_at': arrived_at,
+                'ticket_waiting_time': (minutes_between(arrived_at, called_at)
+                    if desk.ticket else None),
+                'ticket_recalls': (recalls or 0) if desk.ticket else None,
+                }
             for name in names:
-                value = None
-                if ticket:
-                    if name == 'ticket_sector':
-                        value = ticket.sector.id
-                    elif name == 'ticket_arrived_at':
-                        value = ticket.arrived_at
-                    elif name == 'ticket_waiting_time':
-                        value = ticket.waiting_time
-                    elif name == 'ticket_recalls':
-                        value = ticket.recalls or 0
-                result[name][desk.id] = value
+                result[name][desk.id] = values[name]
         return result
 
     @classmethod
@@ -288,6 +432,8 @@ class Desk(ModelSQL, ModelView):
         self.outcome = None
         self.oriented_to = None
         self.transfer_sector = None
+        self.payment_method = None
+        self.payment_reference = None
         self.message = message
 
     def _propose_procedure(self):
@@ -342,29 +488,32 @@ class Desk(ModelSQL, ModelView):
     @classmethod
     @ModelView.button
     def call_next(cls, desks):
-        pool = Pool()
-        Ticket = pool.get('case.ticket')
         for desk in desks:
             desk._check_mine()
-            if desk.ticket:
-                raise TicketError(gettext(
-                        'service_case.msg_desk_finish_first',
-                        ticket=desk.ticket.rec_name))
-            if not desk.counter:
-                raise TicketError(gettext('service_case.msg_desk_no_counter'))
-            ticket = Ticket.call_next(desk.counter)
-            if ticket:
-                desk._take(ticket, gettext(
-                        'service_case.msg_desk_called',
-                        ticket=ticket.rec_name,
-                        counter=desk.counter.name,
-                        minutes=ticket.waiting_time or 0))
-            else:
-                desk._reset(gettext(
-                        'service_case.msg_desk_queue_empty',
-                        sector=desk.counter.sector.rec_name,
-                        time=dt.datetime.now().strftime('%H:%M')))
-        cls.save(desks)
+            desk._call_next()
+        cls._store(desks)
+
+    def _call_next(self):
+        "Take the next ticket of the counter's sector, or say none waits"
+        Ticket = Pool().get('case.ticket')
+        if self.ticket:
+            raise TicketError(gettext(
+                    'service_case.msg_desk_finish_first',
+                    ticket=self.ticket.rec_name))
+        if not self.counter:
+            raise TicketError(gettext('service_case.msg_desk_no_counter'))
+        ticket = Ticket.call_next(self.counter)
+        if ticket:
+            self._take(ticket, gettext(
+                    'service_case.msg_desk_called',
+                    ticket=ticket.rec_name,
+                    counter=self.counter.name,
+                    minutes=ticket.waiting_time or 0))
+        else:
+            self._reset(gettext(
+                    'service_case.msg_desk_queue_empty',
+                    sector=self.counter.sector.rec_name,
+                    time=dt.datetime.now().strftime('%H:%M')))
 
     @classmethod
     @ModelView.button
@@ -392,7 +541,7 @@ class Desk(ModelSQL, ModelView):
             Ticket.absent([ticket])
             desk._reset(gettext(
                     'service_case.msg_desk_absent', ticket=ticket.rec_name))
-        cls.save(desks)
+        cls._store(desks)
 
     @classmethod
     @ModelView.button
@@ -411,7 +560,7 @@ class Desk(ModelSQL, ModelView):
             desk._reset(gettext(
                     'service_case.msg_desk_transferred',
                     ticket=ticket.rec_name, sector=sector.rec_name))
-        cls.save(desks)
+        cls._store(desks)
 
     @classmethod
     @ModelView.button
@@ -426,6 +575,11 @@ class Desk(ModelSQL, ModelView):
                 raise TicketError(gettext(
                         'service_case.msg_desk_case_needs',
                         ticket=desk.ticket.rec_name))
+            if (desk.payment_method == 'mobile_money'
+                    and not desk.payment_reference):
+                raise TicketError(gettext(
+                        'service_case.msg_desk_payment_reference',
+                        ticket=desk.ticket.rec_name))
             case = Case(
                 site=desk.ticket.site, citizen=desk.citizen,
                 procedure=desk.procedure, channel='counter')
@@ -436,15 +590,59 @@ class Desk(ModelSQL, ModelView):
                     'outcome': 'case',
                     'case': case.id,
                     })
+            case, message = desk._serve_case(case)
             desk.case = case
             desk.outcome = 'case'
-            desk.message = gettext(
-                'service_case.msg_desk_case_opened',
-                case=case.rec_name, ticket=desk.ticket.rec_name)
+            desk.message = message
             cases.append(case)
-        cls.save(desks)
-        if len(cases) == 1:
-            return cls._case_action(cases[0])
+        cls._store(desks)
+        # a case still missing documents goes on in its own tab
+        drafts = [c for c in cases if c.state == 'draft']
+        if len(cases) == 1 and drafts:
+            return cls._case_action(drafts[0])
+
+    def _serve_case(self, case):
+        """Tick on case the documents brought, submit it when no mandatory
+        document is missing and collect its fees when the desk says how
+        they are paid; return the case read again and the desk's
+        message"""
+        pool = Pool()
+        Case = pool.get('case.case')
+        Document = pool.get('case.document')
+        ticket = self.ticket.rec_name
+        brought = {(line.requirement.sequence, line.requirement.name)
+            for line in self.documents
+            if line.provided and line.requirement
+            and line.requirement.procedure == self.procedure}
+        if brought:
+            Document.write([d for d in case.documents
+                    if (d.sequence, d.name) in brought], {'provided': True})
+            case = Case(case.id)
+        missing = [d.name for d in case.documents
+            if d.mandatory and not d.provided]
+        if missing:
+            if not brought:
+                return case, gettext('service_case.msg_desk_case_opened',
+                    case=case.rec_name, ticket=ticket)
+            return case, gettext('service_case.msg_desk_case_missing',
+                case=case.rec_name, ticket=ticket,
+                documents=', '.join(missing))
+        Case.submit([case])
+        amount = case.total_fee
+        if not amount:
+            return case, gettext('service_case.msg_desk_case_submitted',
+                case=case.rec_name, ticket=ticket)
+        if not self.payment_method:
+            return case, gettext('service_case.msg_desk_case_to_collect',
+                case=case.rec_name, ticket=ticket, amount=format_xof(amount))
+        case.payment_method = self.payment_method
+        case.payment_reference = (self.payment_reference
+            if self.payment_method == 'mobile_money' else None)
+        case.save()
+        Case.collect([case])
+        return case, gettext('service_case.msg_desk_case_paid',
+            case=case.rec_name, ticket=ticket, amount=format_xof(amount),
+            method=case.payment_method_string)
 
     @classmethod
     def _case_action(cls, case):
@@ -459,26 +657,100 @@ class Desk(ModelSQL, ModelView):
     @classmethod
     @ModelView.button
     def finish(cls, desks):
-        pool = Pool()
-        Ticket = pool.get('case.ticket')
         for desk in desks:
             desk._check_mine()
-            ticket = desk.ticket
-            values = {'outcome': desk.outcome}
-            if desk.citizen:
-                values['party'] = desk.citizen.id
-            if desk.outcome == 'oriented':
-                values['oriented_to'] = getattr(desk.oriented_to, 'id', None)
-            if desk.outcome == 'case':
-                values['case'] = getattr(desk.case, 'id', None)
-            Ticket.write([ticket], values)
-            Ticket.done([ticket])
-            desk._reset(gettext(
-                    'service_case.msg_desk_finished',
-                    ticket=ticket.rec_name,
-                    minutes=minutes_between(
-                        ticket.called_at, dt.datetime.now()) or 0))
-        cls.save(desks)
+            desk._finish()
+        cls._store(desks)
+
+    @classmethod
+    @ModelView.button
+    def finish_call_next(cls, desks):
+        "Finish the ticket served and call the next one, in one click"
+        for desk in desks:
+            desk._check_mine()
+            finished = desk._finish()
+            desk._call_next()
+            desk.message = f'{finished} {desk.message}'
+        cls._store(desks)
+
+    def _finish(self):
+        "Close the ticket served with its outcome; return the message"
+        Ticket = Pool().get('case.ticket')
+        ticket = self.ticket
+        if not ticket:
+            raise TicketError(gettext('service_case.msg_desk_no_ticket'))
+        values = {'outcome': self.outcome}
+        if self.citizen:
+            values['party'] = self.citizen.id
+        if self.outcome == 'oriented':
+            values['oriented_to'] = getattr(self.oriented_to, 'id', None)
+        if self.outcome == 'case':
+            values['case'] = getattr(self.case, 'id', None)
+        Ticket.write([ticket], values)
+        Ticket.done([ticket])
+        self._reset(gettext(
+                'service_case.msg_desk_finished',
+                ticket=ticket.rec_name,
+                minutes=minutes_between(
+                    ticket.called_at, dt.datetime.now()) or 0))
+        return self.message
+
+
+class DeskDocument(ReadonlyGuardMixin, ModelSQL, ModelView):
+    "Document brought to the counter"
+    __name__ = 'case.desk.document'
+    desk = fields.Many2One(
+        'case.desk', "Counter Workspace", required=True, ondelete='CASCADE')
+    requirement = fields.Many2One(
+        'network.procedure.document', "Required Document", required=True,
+        ondelete='CASCADE')
+    name = fields.Function(
+        fields.Char("Document"), 'get_requirement',
+        searcher='search_requirement')
+    mandatory = fields.Function(
+        fields.Boolean("Mandatory"), 'get_requirement',
+        searcher='search_requirement')
+    provided = fields.Boolean(
+        "Brought", help="Tick when the citizen hands the document over.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('id', 'ASC')]
+
+    @classmethod
+    def default_provided(cls):
+        return False
+
+    @classmethod
+    def get_requirement(cls, lines, names):
+        "The name and mandatory flag of the lines' requirements, one query"
+        Required = Pool().get('network.procedure.document')
+        line = cls.__table__()
+        required = Required.__table__()
+        result = {n: {} for n in names}
+        for line_id, name, mandatory in rows_by_ids(
+                line.join(required,
+                    condition=line.requirement == required.id),
+                line.id, [required.name, required.mandatory],
+                [l.id for l in lines]):
+            result.get('name', {})[line_id] = name
+            result.get('mandatory', {})[line_id] = bool(mandatory)
+        return {n: result[n] for n in names}
+
+    @classmethod
+    def search_requirement(cls, name, clause):
+        return [(f'requirement.{name}', *clause[1:])]
+
+    @fields.depends('requirement')
+    def on_change_with_name(self, name=None):
+        if self.requirement:
+            return self.requirement.name
+
+    @fields.depends('requirement')
+    def on_change_with_mandatory(self, name=None):
+        if self.requirement:
+            return bool(self.requirement.mandatory)
 
 
 class DeskOpen(Wizard):

@@ -82,8 +82,9 @@ def check_network_admin(action):
 
 
 # The models whose record rules compare a record's user with the current
-# user: citizens registered by the user, the user's own counter desk
-USER_RULE_MODELS = {'party.party', 'case.desk'}
+# user: citizens registered by the user, the user's own counter desk and
+# the checklist ticked on it
+USER_RULE_MODELS = {'party.party', 'case.desk', 'case.desk.document'}
 
 
 def _mask_not_null(column):

@@ -1011,6 +1011,88 @@ class ServiceCaseTestCase(
         self.assertGreaterEqual(queue.longest_wait, 29)
 
     @with_transaction()
+    def test_desk_serves_a_citizen_without_leaving_it(self):
+        """The desk shows the checklist of its procedure; the documents
+        ticked and cash picked, Open Case opens, submits and collects the
+        case without opening its tab, and Finish and Call Next takes the
+        next ticket; a mandatory document missing leaves the case a draft
+        opened in its tab, with the documents ticked on the desk"""
+        pool = Pool()
+        Desk = pool.get('case.desk')
+        Ticket = pool.get('case.ticket')
+        Counter = pool.get('network.counter')
+        Party = pool.get('party.party')
+        Procedure = pool.get('network.procedure')
+        site, justice = ref('site_zig'), ref('sector_justice')
+        procedure = Procedure(ref('procedure_criminal_record'))
+        identity, birth = procedure.documents
+        counter, = Counter.create([{
+                    'site': site, 'name': "Guichet 9", 'sector': justice,
+                    }])
+        Ticket.write(Ticket.search([('state', '=', 'waiting')]),
+            {'date': dt.date(2000, 1, 1)})
+        first, second = Ticket.create([
+                {'site': site, 'sector': justice},
+                {'site': site, 'sector': justice}])
+        citizen, = Party.create([{'name': "Awa Diop"}])
+        desk = Desk.mine()
+        desk.counter = counter
+        desk.save()
+        Desk.call_next([desk])
+        self.assertEqual(desk.ticket, first)
+
+        def serve(*brought, payment_method=None):
+            desk.citizen = citizen
+            if desk.procedure != procedure:
+                desk.procedure = procedure
+                desk.on_change_procedure()
+                desk.save()
+            self.assertEqual(
+                [d.requirement for d in desk.documents], [identity, birth])
+            self.assertEqual(
+                [(d.name, d.mandatory, d.provided) for d in desk.documents],
+                [(identity.name, True, False), (birth.name, False, False)])
+            self.assertEqual(desk.fee, Decimal(400))
+            for line in desk.documents:
+                line.provided = line.requirement in brought
+            desk.documents = desk.documents
+            desk.payment_method = payment_method
+            desk.save()
+            return Desk.open_case([desk])
+
+        self.assertIsNone(serve(identity, payment_method='cash'))
+        case = desk.case
+        self.assertEqual(
+            (case.state, case.payment_method, case.citizen, case.procedure),
+            ('submitted', 'cash', citizen, procedure))
+        self.assertTrue(case.paid_at)
+        self.assertEqual(
+            [d.provided for d in case.documents], [True, False])
+        self.assertEqual(first.case, case)
+        self.assertIn("collected", desk.message)
+        self.assertIn("400", desk.message)
+
+        served = set(desk.documents)
+        Desk.finish_call_next([desk])
+        self.assertEqual((first.state, first.outcome), ('done', 'case'))
+        self.assertEqual(desk.ticket, second)
+        self.assertIn(f"{first.number} finished", desk.message)
+        self.assertIn(f"{second.number} called", desk.message)
+        # the next citizen's checklist starts afresh
+        self.assertFalse(served & set(desk.documents))
+        self.assertFalse(any(d.provided for d in desk.documents))
+        self.assertIsNone(desk.payment_method)
+
+        action = serve(birth, payment_method='cash')
+        case = desk.case
+        self.assertEqual(action['res_id'], [case.id])
+        self.assertEqual(case.state, 'draft')
+        self.assertIsNone(case.paid_at)
+        self.assertEqual(
+            [d.provided for d in case.documents], [False, True])
+        self.assertIn(identity.name, desk.message)
+
+    @with_transaction()
     def test_desk_named_after_its_counter_else_its_user(self):
         "A desk is named by its counter, else by its user's name or login"
         pool = Pool()
