@@ -2,7 +2,7 @@
 
     .venv/bin/python -O benchmarks/load_agents.py
     options: [--workers 2] [--duration 60] [--think 1-3 | 5-15]
-        [--visit desk | generic] [--agents N] [--no-growth]
+        [--visit desk | desk-tab | generic] [--agents N] [--no-growth]
         [--saturation-duration 0] [--database bench_load]
 
 46 sites x 4 agents: 184 simulated agents, each with its own login and
@@ -14,22 +14,29 @@ serves visitor after visitor at its counter, pausing between actions
 ordinary day):
 
 - desk (default), sao's calls on the desk form (case.desk, the menu "My
-  Counter") and on the case's tab it opens, as an agent clicks its
-  buttons, not a custom screen: a ticket is taken at the kiosk (1 call);
-  Call Next (the button, then sao's reload of the desk: read with the
-  form's fields, 2); the agent types the NIN of the citizen's identity
-  card in the citizen field (sao's completion: party autocomplete, 1);
-  Open Case (the desk saved with the citizen: write, the button, whose
-  action opens the case's tab: the case read with its checklist and its
-  resources, then the desk's reload, 5); on the case's tab the documents
-  ticked and Submit (the case's write of its documents, the button, the
-  reload, 3), cash picked and Collect (write, button, reload, 3); back on
-  the desk Finish (button, reload, 2); one of the two lists (the site's
-  open cases, today's tickets) read as sao reads a list (search, then
-  read, 2): 19 calls per served citizen. The reads ask what sao asks
-  (SaoForm: the view's fields from fields_view_get, with the x2many's
-  sub-fields); fields_view_get is cached by sao and made once per agent;
-  sao's _timestamp in the context is left out;
+  Counter") as an agent clicks its buttons, the citizen served without
+  leaving it, not a custom screen: a ticket is taken at the kiosk (1
+  call); Finish and Call Next, or Call Next when nobody is at the desk
+  (the button, then sao's reload of the desk: read with the form's
+  fields, 2); the agent types the NIN of the citizen's identity card in
+  the citizen field (sao's completion: party autocomplete, 1); ticks the
+  documents brought in the desk's checklist and picks cash (two actions
+  in the form, with their pauses, no call); Open Case (the desk saved
+  with the citizen, the ticks and the payment method: write; the button
+  opens, submits and collects the case; the desk's reload: 3); one of the
+  two lists (the site's open cases, today's tickets) read as sao reads a
+  list (search, then read, 2): 9 calls per served citizen;
+- desk-tab, the same on the desk form and on the case's tab, as before the
+  desk held the checklist: a ticket (1), Call Next (2), the NIN (1), Open
+  Case (the desk saved, the button, whose action opens the case's tab:
+  the case read with its checklist and its resources, then the desk's
+  reload, 5); on the case's tab the documents ticked and Submit (the
+  case's write of its documents, the button, the reload, 3), cash picked
+  and Collect (write, button, reload, 3); back on the desk Finish
+  (button, reload, 2); a list (2): 19 calls per served citizen. The reads
+  ask what sao asks (SaoForm: the view's fields from fields_view_get,
+  with the x2many's sub-fields); fields_view_get is cached by sao and
+  made once per agent; sao's _timestamp in the context is left out;
 - generic, the records' own calls as sao makes them on each record's form
   (create, read, write, buttons; the citizen searched by a surname), 17
   calls per served citizen, with narrower reads than sao's.
@@ -148,7 +155,8 @@ TICKET_LIST_FIELDS = ['date', 'number', 'site.rec_name', 'sector.rec_name',
 # 1000 / (number of fields) (Sao.config.limit in tryton-sao 8.0)
 SAO_LIMIT = 1000
 # in the order of a visit
-OPERATIONS = ['ticket.take', 'desk.call_next', 'desk.read',
+OPERATIONS = ['ticket.take', 'desk.finish_call_next', 'desk.call_next',
+    'desk.read',
     'desk.save', 'desk.open_case', 'case.resources', 'desk.finish',
     'counter.call_next', 'ticket.current',
     'party.search', 'case.create', 'case.read', 'document.read', 'case.tick',
@@ -400,7 +408,10 @@ def reset(database, agents):
             connection.execute("UPDATE case_desk SET ticket = NULL, "
                 "citizen = NULL, procedure = NULL, \"case\" = NULL, "
                 "outcome = NULL, oriented_to = NULL, transfer_sector = NULL, "
+                "payment_method = NULL, payment_reference = NULL, "
                 f"message = NULL WHERE \"user\" IN ({users})")
+            connection.execute("DELETE FROM case_desk_document WHERE desk IN "
+                f"(SELECT id FROM case_desk WHERE \"user\" IN ({users}))")
             connection.execute(
                 f"DELETE FROM case_ticket WHERE create_uid IN ({users})")
             for table in ['case_document', 'case_fee', 'case_history',
@@ -413,7 +424,7 @@ def reset(database, agents):
                 f"DELETE FROM ir_session WHERE create_uid IN ({users})")
         for table in ['case_ticket', 'case_case', 'case_document',
                 'case_fee', 'case_history', 'case_notification',
-                'ir_session', 'case_desk']:
+                'ir_session', 'case_desk', 'case_desk_document']:
             connection.execute(f"VACUUM ANALYZE {table}")
 
 
@@ -810,8 +821,9 @@ class Agent:
 
     def __init__(self, spec, session, citizens, recorder, think, rng,
             visit='desk'):
-        self.ACTIONS = (self.DESK_ACTIONS if visit == 'desk'
-            else self.GENERIC_ACTIONS)
+        self.ACTIONS = {'desk': self.DESK_ACTIONS,
+            'desk-tab': self.DESK_TAB_ACTIONS,
+            'generic': self.GENERIC_ACTIONS}[visit]
         self.visit_kind = visit
         self.unfinished = False
         self.visits = 0
@@ -865,11 +877,16 @@ class Agent:
     # One visitor, action by action; the agent pauses after each action.
     # Generic: the records' own calls (create, read, write, buttons), one
     # to three per action, 17 per visit. Desk: sao's calls on the desk
-    # form and the case's tab, 19 per visit.
+    # form, the citizen served without leaving it, 9 per visit (two of
+    # its seven actions are ticks and choices in the form, without a
+    # call). Desk-tab: sao's calls on the desk form and on the case's tab,
+    # 19 per visit.
     GENERIC_ACTIONS = ['take_ticket', 'call_next', 'find_citizen',
         'open_case', 'tick_documents', 'submit', 'collect', 'close_ticket',
         'read_cases', 'read_tickets']
-    DESK_ACTIONS = ['take_ticket', 'desk_call_next', 'find_by_nin',
+    DESK_ACTIONS = ['take_ticket', 'desk_next', 'find_by_nin',
+        'tick_on_desk', 'pick_payment', 'desk_serve', 'read_a_list']
+    DESK_TAB_ACTIONS = ['take_ticket', 'desk_call_next', 'find_by_nin',
         'desk_open_case', 'tick_and_submit', 'pay_and_collect', 'desk_finish',
         'read_a_list']
 
@@ -883,7 +900,7 @@ class Agent:
         self.visit = {}
         recorder, self.recorder = self.recorder, Recorder()
         try:
-            if self.visit_kind == 'desk':
+            if self.visit_kind != 'generic':
                 self.open_desk()
             for _ in range(WARMUP_VISITS):
                 visit = {}
@@ -945,7 +962,7 @@ class Agent:
         self.desk_form = SaoForm(self.session, 'case.desk',
             action['views'][0][0], self.context)
         self.case_form = None
-        self.desk_form.read(self.desk, self.context)
+        self.serving = self.desk_form.read(self.desk, self.context)['ticket']
 
     def desk_button(self, button, operation):
         """A button of the desk form: the button's call, then the reload;
@@ -956,6 +973,56 @@ class Agent:
             self.desk_form.fields,
             context=self.desk_form.context(self.context))
         return desk, result
+
+    def desk_next(self, visit):
+        """The agent clicks Finish and Call Next (the citizen before served)
+        or Call Next (nobody at the desk): the button, the reload"""
+        if self.serving:
+            desk, _ = self.desk_button(
+                'finish_call_next', 'desk.finish_call_next')
+        else:
+            desk, _ = self.desk_button('call_next', 'desk.call_next')
+        self.serving = desk['ticket']
+        if desk['ticket']:
+            if not desk['procedure']:
+                raise LookupError(f"desk {self.desk}: no procedure proposed")
+            visit['ticket'] = desk['ticket']
+            visit['desk_documents'] = desk['documents']
+
+    def tick_on_desk(self, visit):
+        """The agent ticks the documents the citizen brought in the desk's
+        checklist: in the form, no call"""
+        if 'desk_documents' not in visit:
+            return False
+        visit['ticked'] = list(visit['desk_documents'])
+
+    def pick_payment(self, visit):
+        "The agent picks cash as the payment method: in the form, no call"
+        if 'ticked' not in visit:
+            return False
+        visit['payment_method'] = 'cash'
+
+    def desk_serve(self, visit):
+        """The agent clicks Open Case: sao saves the desk (the citizen
+        picked, the documents ticked, the payment method), the button
+        opens, submits and collects the case, then the desk's reload"""
+        if 'citizen' not in visit or 'payment_method' not in visit:
+            return False
+        self.rpc('desk.save', 'model.case.desk.write', [self.desk], {
+                'citizen': visit['citizen'],
+                'documents': [
+                    ['write', visit['ticked'], {'provided': True}]],
+                'payment_method': visit['payment_method'],
+                })
+        action = self.rpc('desk.open_case', 'model.case.desk.open_case',
+            [self.desk])
+        desk, = self.rpc('desk.read', 'model.case.desk.read', [self.desk],
+            self.desk_form.fields,
+            context=self.desk_form.context(self.context))
+        if action or not desk['case']:
+            raise ValueError(
+                f"desk {self.desk}: case not submitted: {desk['message']}")
+        visit['case'] = desk['case']
 
     def desk_call_next(self, visit):
         "The agent clicks Call Next on the desk form"
@@ -1296,7 +1363,8 @@ def measure(args, workers, specs, citizens, think, duration, label, logs):
     total = print_table(rows, title)
     calls = sum(1 for c in recorder.calls if not c[3] and c[0] != 'client')
     served = sum(1 for c in recorder.calls
-        if not c[3] and c[0] in {'desk.finish', 'ticket.done'})
+        if not c[3] and c[0] in {
+            'desk.finish', 'desk.finish_call_next', 'ticket.done'})
     web, postgres = meter.figures()
     print(f"  login phase: {len(specs)} logins at once (password checked "
         f"and preferences read) in {login_phase:.1f} s (limit 60 s); "
@@ -1344,10 +1412,12 @@ def main():
         default=os.environ.get('LOAD_THINK', '1-3'),
         help="pause between an agent's actions, uniform LOW-HIGH seconds: "
         "1-3 the busy morning, 5-15 an ordinary day")
-    parser.add_argument('--visit', choices=['desk', 'generic'],
+    parser.add_argument('--visit', choices=['desk', 'desk-tab', 'generic'],
         default=os.environ.get('LOAD_VISIT', 'desk'),
-        help="desk: sao's calls on the desk form's buttons (19 a visit); "
-        "generic: the records' own calls (17 a visit)")
+        help="desk: sao's calls on the desk form, the citizen served "
+        "without leaving it (9 a visit); desk-tab: the desk's buttons and "
+        "the case's tab (19 a visit); generic: the records' own calls (17 "
+        "a visit)")
     parser.add_argument('--agents', type=int,
         help="fewer agents than the 184, spread over the sites (for trials)")
     parser.add_argument('--no-growth', dest='growth', action='store_false',
@@ -1379,9 +1449,11 @@ def main():
     saturating = spread(every, args.saturation_clients)
     print(f"{parties} parties; {len(specs)} agents at "
         f"{len({s['site'] for s in specs})} sites; {args.visit} visit: "
-        + ("sao's calls on the desk form (buttons and reloads)"
-            if args.visit == 'desk'
-            else "the records' own calls, one to three per action")
+        + {'desk': "sao's calls on the desk form (buttons and reloads),"
+            " the citizen served without leaving it",
+            'desk-tab': "sao's calls on the desk form and the case's tab",
+            'generic': "the records' own calls, one to three per action",
+            }[args.visit]
         + f"; between actions an agent pauses uniform {think[0]:g}-"
         f"{think[1]:g} s")
     print(THINK_NOTE)
