@@ -1,6 +1,7 @@
 """Drive Tryton's sao web client in Debian's Chromium, as a person would."""
 import base64
 import contextlib
+import json
 import os
 import pathlib
 import re
@@ -208,6 +209,8 @@ class Client:
         # the client's calls to the server not answered yet (Playwright's
         # network idle is reached once by a page that never navigates)
         self._calls = set()
+        # the methods the client called, in order (reset_methods)
+        self.methods = []
         page.on('request', self._call_sent)
         page.on('requestfinished', self._call_done)
         page.on('requestfailed', self._call_done)
@@ -215,6 +218,19 @@ class Client:
     def _call_sent(self, request):
         if request.method == 'POST' and '/rpc' in request.url:
             self._calls.add(request)
+            try:
+                call = request.post_data_json
+                self.methods.append(call['method'])
+                if os.environ.get('BROWSER_CALLS'):
+                    print('CALL', call['method'], json.dumps(
+                            call.get('params'))[:600])
+            except (TypeError, KeyError, ValueError):
+                pass
+
+    def reset_methods(self):
+        "Forget the methods called so far; return them"
+        methods, self.methods = self.methods, []
+        return methods
 
     def _call_done(self, request):
         self._calls.discard(request)
