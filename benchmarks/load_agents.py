@@ -158,10 +158,9 @@ TICKET_LIST_FIELDS = ['date', 'number', 'site.rec_name', 'sector.rec_name',
 SAO_LIMIT = 1000
 # in the order of a visit
 OPERATIONS = ['ticket.take', 'desk.finish_call_next', 'desk.call_next',
-    'desk.read',
-    'desk.save', 'desk.open_case', 'case.resources', 'desk.finish',
-    'counter.call_next', 'ticket.current',
-    'party.search', 'party.read', 'case.create', 'case.read', 'document.read', 'case.tick',
+    'desk.read', 'desk.save', 'desk.open_case', 'case.resources',
+    'desk.finish', 'counter.call_next', 'ticket.current', 'party.search',
+    'party.read', 'case.create', 'case.read', 'document.read', 'case.tick',
     'case.submit', 'case.pay', 'case.collect', 'ticket.close', 'ticket.done',
     'list.cases.search', 'list.cases.read', 'list.tickets.search',
     'list.tickets.read']

@@ -728,14 +728,14 @@ class DeskDocument(ReadonlyGuardMixin, ModelSQL, ModelView):
         Required = Pool().get('network.procedure.document')
         line = cls.__table__()
         required = Required.__table__()
-        result = {n: {} for n in names}
+        result = {'name': {}, 'mandatory': {}}
         for line_id, name, mandatory in rows_by_ids(
                 line.join(required,
                     condition=line.requirement == required.id),
                 line.id, [required.name, required.mandatory],
-                [l.id for l in lines]):
-            result.get('name', {})[line_id] = name
-            result.get('mandatory', {})[line_id] = bool(mandatory)
+                [record.id for record in lines]):
+            result['name'][line_id] = name
+            result['mandatory'][line_id] = bool(mandatory)
         return {n: result[n] for n in names}
 
     @classmethod
