@@ -580,9 +580,14 @@ class Desk(ReadonlyGuardMixin, ModelSQL, ModelView):
                 raise TicketError(gettext(
                         'service_case.msg_desk_payment_reference',
                         ticket=desk.ticket.rec_name))
+            # the payment chosen at the desk is the case's, collected below
+            # once the case is submitted
             case = Case(
                 site=desk.ticket.site, citizen=desk.citizen,
-                procedure=desk.procedure, channel='counter')
+                procedure=desk.procedure, channel='counter',
+                payment_method=desk.payment_method,
+                payment_reference=(desk.payment_reference
+                    if desk.payment_method == 'mobile_money' else None))
             case.on_change_citizen()
             case.save()
             Ticket.write([desk.ticket], {
@@ -635,10 +640,6 @@ class Desk(ReadonlyGuardMixin, ModelSQL, ModelView):
         if not self.payment_method:
             return case, gettext('service_case.msg_desk_case_to_collect',
                 case=case.rec_name, ticket=ticket, amount=format_xof(amount))
-        case.payment_method = self.payment_method
-        case.payment_reference = (self.payment_reference
-            if self.payment_method == 'mobile_money' else None)
-        case.save()
         Case.collect([case])
         return case, gettext('service_case.msg_desk_case_paid',
             case=case.rec_name, ticket=ticket, amount=format_xof(amount),
