@@ -269,6 +269,12 @@ class Case(
                 Index(t, (t.delivery_date, Index.Range()),
                     (t.site, Index.Equality()),
                     include=[t.due_date, t.rating]),
+                # a site's cases by state (the agents' lists), and its
+                # citizens: the rule letting site staff read a citizen
+                # (personal_data.xml) tests it at every citizen read
+                Index(t, (t.site, Index.Equality()),
+                    (t.state, Index.Equality()),
+                    include=[t.citizen]),
                 })
         cls._order.insert(0, ('number', 'DESC NULLS FIRST'))
         cls._transitions |= {

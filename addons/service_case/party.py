@@ -87,6 +87,17 @@ def check_network_admin(action):
 USER_RULE_MODELS = {'party.party', 'case.desk', 'case.desk.document'}
 
 
+# typed numbers at least this long are NINs (13 digits), phones (9) or
+# identifiers, searched without the names and codes of the parties
+LONG_NUMBER = 9
+
+
+def _is_long_number(text):
+    "Whether text, without wildcards and separators, is a long number"
+    digits = compact_nin(text.replace('%', '').replace('+', ''))
+    return digits.isdigit() and len(digits) >= LONG_NUMBER
+
+
 def _mask_not_null(column):
     "Mask a nullable text column, leaving it empty where it was"
     return SQLCase((column == Null, Null), else_=MASK)
@@ -205,10 +216,17 @@ class Party(metaclass=PoolMeta):
         pool = Pool()
         FieldAccess = pool.get('ir.model.field.access')
         domain = super().search_rec_name(name, clause)
+        _, operator, operand, *extra = clause
+        if (isinstance(operand, str) and domain and domain[0] == 'OR'
+                and _is_long_number(operand)):
+            # a NIN or a phone number typed: no name holds one, and no
+            # party code is that long; their trigram indexes match most
+            # digits and cost more than the whole search
+            domain = [c for c in domain
+                if c == 'OR' or c[0] not in {'name', 'code'}]
         # who may not read the NIN may not search by it
         if FieldAccess.check(
                 cls.__name__, ['national_id'], raise_exception=False):
-            _, operator, operand, *extra = clause
             if isinstance(operand, str):
                 operand = compact_nin(operand)
             domain.append(('national_id', operator, operand, *extra))

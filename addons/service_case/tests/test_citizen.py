@@ -246,6 +246,18 @@ class CitizenTestCase(unittest.TestCase):
                 with self.subTest(text=text):
                     self.assertEqual(Party.search(
                             [('rec_name', 'ilike', f'%{text}%')]), [party])
+            # a number of 9 digits or more is a NIN or a phone: the names
+            # are not searched for it (their trigrams match most digits),
+            # they are for a shorter one
+            named, = Party.create([{'name': "Promo 2751198700412 1987"}])
+            for text, found in [
+                    ('2 751 1987 00412', [party]),
+                    ('2751198700412', [party]),
+                    ('Promo 2751', [named]),
+                    ('00412 19', [named])]:
+                with self.subTest(text=text):
+                    self.assertEqual(Party.search(
+                            [('rec_name', 'ilike', f'%{text}%')]), found)
 
     @with_transaction()
     def test_duplicate_warning(self):
