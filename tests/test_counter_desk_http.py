@@ -226,7 +226,8 @@ def test_a_citizen_served_without_leaving_the_desk(server):
     money picked (refused without its reference, nothing saved), Open Case
     opens, submits and collects the case, and Finish and Call Next
     takes the next ticket. The desk's read-only fields cannot be forged,
-    and its checklist is its user's alone."""
+    and its checklist is its user's alone (the site's manager and another
+    site's agent neither read, tick nor add to it)."""
     agent = server.rpc().login('agent.zig')
     desk_id = open_desk(agent)
     counter, = agent.model(
@@ -267,11 +268,28 @@ def test_a_citizen_served_without_leaving_the_desk(server):
         (True, False), (False, False)], lines
     assert lines[0]['name'].startswith("Pièce d'identité")
 
+    # the checklist is its user's alone: neither the site's manager nor
+    # another site's agent reads, ticks or adds to it
+    before = server.snapshot('case_desk_document')
+    requirement = agent.model('case.desk.document', 'read',
+        [lines[0]['id']], ['requirement'])[0]['requirement']
+    for login in ['chef.zig', 'agent.ths']:
+        other = server.rpc().login(login)
+        assert other.model('case.desk.document', 'search',
+            [('desk', '=', desk_id)], 0, None, None) == [], login
+        with pytest.raises(RPCError):
+            other.model('case.desk.document', 'write', [lines[1]['id']],
+                {'provided': True})
+        with pytest.raises(RPCError):
+            other.model('case.desk.document', 'create', [
+                    {'desk': desk_id, 'requirement': requirement}])
+    assert server.snapshot('case_desk_document') == before
+
     citizen, = agent.model('party.party', 'create', [{'name': "Ndeye Coly"}])
     ticks = {'citizen': citizen,
         'documents': [['write', [lines[0]['id']], {'provided': True}]],
         'payment_method': 'mobile_money'}
-    # mobile money needs its transaction id: refused, nothing saved
+    # mobile money needs its reference: refused, nothing saved
     tables = ('case_desk', 'case_desk_document', 'case_case')
     before = server.snapshot(*tables)
     with pytest.raises(RPCError) as refusal:
@@ -309,16 +327,6 @@ def test_a_citizen_served_without_leaving_the_desk(server):
         assert 'Vous ne pouvez pas modifier le champ' in (
             refusal.value.message), refusal.value.message
     assert server.snapshot('case_desk') == before
-
-    # another site's agent neither reads nor ticks this desk's checklist
-    other = server.rpc().login('agent.ths')
-    assert other.model('case.desk.document', 'search',
-        [('desk', '=', desk_id)], 0, None, None) == []
-    before = server.snapshot('case_desk_document')
-    with pytest.raises(RPCError):
-        other.model('case.desk.document', 'write', [lines[1]['id']],
-            {'provided': True})
-    assert server.snapshot('case_desk_document') == before
 
     agent.model('case.desk', 'finish_call_next', [desk_id])
     first = read_ticket(agent, tickets[0])

@@ -1031,7 +1031,8 @@ class ServiceCaseTestCase(
                     }])
         Ticket.write(Ticket.search([('state', '=', 'waiting')]),
             {'date': dt.date(2000, 1, 1)})
-        first, second = Ticket.create([
+        first, second, third = Ticket.create([
+                {'site': site, 'sector': justice},
                 {'site': site, 'sector': justice},
                 {'site': site, 'sector': justice}])
         citizen, = Party.create([{'name': "Awa Diop"}])
@@ -1091,6 +1092,18 @@ class ServiceCaseTestCase(
         self.assertEqual(
             [d.provided for d in case.documents], [False, True])
         self.assertIn(identity.name, desk.message)
+
+        # submitted without a payment method: its fees are collected on
+        # its tab, which opens
+        Desk.finish_call_next([desk])
+        self.assertEqual(desk.ticket, third)
+        action = serve(identity, birth)
+        case = desk.case
+        self.assertEqual(action['res_id'], [case.id])
+        self.assertEqual((case.state, case.paid_at), ('submitted', None))
+        self.assertEqual(
+            [d.provided for d in case.documents], [True, True])
+        self.assertIn("to collect", desk.message)
 
     @with_transaction()
     def test_desk_named_after_its_counter_else_its_user(self):
