@@ -707,7 +707,15 @@ class Desk(ReadonlyGuardMixin, ModelSQL, ModelView):
             values['oriented_to'] = getattr(self.oriented_to, 'id', None)
         if self.outcome == 'case':
             values['case'] = getattr(self.case, 'id', None)
-        Ticket.write([ticket], values)
+
+        def stored(name):
+            value = getattr(ticket, name)
+            return value.id if hasattr(value, 'id') else value
+        # a case opened from the desk wrote them on the ticket already
+        values = {name: value for name, value in values.items()
+            if stored(name) != value}
+        if values:
+            Ticket.write([ticket], values)
         Ticket.done([ticket])
         self._reset(gettext(
                 'service_case.msg_desk_finished',

@@ -201,6 +201,12 @@ class ProcedureDocument(sequence_ordered(), ModelSQL, ModelView):
         return True
 
     @classmethod
+    def get_rec_name(cls, documents, name):
+        # the counter's desk names its checklist's requirements at every
+        # read
+        return column_names(cls, documents, ['name'], lambda name: name)
+
+    @classmethod
     def validate_fields(cls, documents, field_names):
         super().validate_fields(documents, field_names)
         if field_names and 'validity' not in field_names:
