@@ -376,12 +376,15 @@ def test_unknown_login_answers_as_slowly_as_a_wrong_password(server):
         start = time.perf_counter()
         _login_from(server, login, 'not-the-password', address)
         return time.perf_counter() - start
-    known = [duration(login, f'10.3.0.{i}')
-        for i, login in enumerate(['reseau', 'chef.dkr', 'agent.ths',
-                'finance', 'chef.zig'])]
-    unknown = [duration(f'nobody.{i}', f'10.4.0.{i}') for i in range(5)]
+    # one after the other, so that a busy machine slows both alike (the
+    # two test suites of CI run side by side)
+    known, unknown = [], []
+    for i, login in enumerate(['reseau', 'chef.dkr', 'agent.ths',
+                'finance', 'chef.zig']):
+        known.append(duration(login, f'10.3.0.{i}'))
+        unknown.append(duration(f'nobody.{i}', f'10.4.0.{i}'))
     # argon2 runs for both: an unknown login is not 20 times faster
-    assert statistics.median(unknown) > 0.5 * statistics.median(known), (
+    assert statistics.median(unknown) > 0.25 * statistics.median(known), (
         unknown, known)
 
 
