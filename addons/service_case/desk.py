@@ -771,16 +771,6 @@ class DeskDocument(ReadonlyGuardMixin, ModelSQL, ModelView):
     def search_requirement(cls, name, clause):
         return [(f'requirement.{name}', *clause[1:])]
 
-    @fields.depends('requirement')
-    def on_change_with_name(self, name=None):
-        if self.requirement:
-            return self.requirement.name
-
-    @fields.depends('requirement')
-    def on_change_with_mandatory(self, name=None):
-        if self.requirement:
-            return bool(self.requirement.mandatory)
-
 
 class DeskOpen(Wizard):
     "Open my counter workspace"
