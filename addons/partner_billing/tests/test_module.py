@@ -7,6 +7,7 @@ from pypdf import PdfReader
 from trytond.exceptions import UserError
 from trytond.model.exceptions import (
     DigitsValidationError,
+    ForeignKeyError,
     SQLConstraintError,
     ValidationError,
 )
@@ -326,6 +327,40 @@ class PartnerBillingTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
             with self.assertRaises(NothingToBillError):
                 bill(company, dt.date(2026, 5, 1),
                     dt.date(2026, 5, 31), dt.date(2026, 6, 1))
+
+    @with_transaction()
+    def test_links_follow_deletions(self):
+        """The links of the billed cases hold without a foreign key in the
+        database: a billed case cannot be deleted, a deleted draft invoice
+        frees its cases for the next run"""
+        pool = Pool()
+        Case = pool.get('case.case')
+        Invoice = pool.get('account.invoice')
+        LineCase = pool.get('billing.line.case')
+        company, _ = setup_books()
+        with set_company(company):
+            create_agreement('party_laposte', [
+                    {'basis': 'transmitted', 'amount': Decimal(300)}])
+            cases = create_cases(
+                'procedure_money_order', ['site_ths', 'site_ths'],
+                'transmitted')
+            invoice, = bill(company).invoices
+            Case.write(cases[:1], {'state': 'cancelled'})
+            with self.assertRaises(ForeignKeyError) as cm:
+                Case.delete(cases[:1])
+            self.assertIn(LineCase.__names__()['model'], cm.exception.message)
+            self.assertEqual(Case.search([('id', '=', cases[0].id)]),
+                cases[:1])
+            Case.write(cases[:1], {'state': 'transmitted'})
+
+            Invoice.delete([invoice])
+            self.assertEqual(LineCase.search([('case', 'in', cases)]), [])
+            again, = bill(company).invoices
+            self.assertEqual(again.total_amount, Decimal(600))
+            self.assertEqual(
+                {link.case for line in again.lines
+                    for link in line.billing_cases},
+                set(cases))
 
     @with_transaction()
     def test_monthly_fee(self):
