@@ -12,6 +12,8 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
+from service_network.bulk_tables import UncheckedReferencesMixin
+
 from .exceptions import StatementError
 from .matching import to_decimal
 from .profile import AMOUNT_DIGITS
@@ -265,9 +267,13 @@ class Statement(Workflow, ModelSQL, ModelView):
         cls.update_state(statements)
 
 
-class Line(ModelSQL, ModelView):
+class Line(UncheckedReferencesMixin, ModelSQL, ModelView):
     "Line of a partner statement, as matched"
     __name__ = 'reconciliation.statement.line'
+    # the 100,000 lines of a statement in one COPY: their four foreign keys
+    # took 0.9 s of the 1.3 s of the COPY (service_network.bulk_tables)
+    _unchecked_references = frozenset(
+        {'statement', 'case', 'billed_line', 'split_from'})
     statement = fields.Many2One(
         'reconciliation.statement', "Statement", required=True,
         ondelete='CASCADE', readonly=True)

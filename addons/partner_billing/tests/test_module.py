@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from pypdf import PdfReader
 
+from trytond import backend
 from trytond.exceptions import UserError
 from trytond.model.exceptions import (
     DigitsValidationError,
@@ -361,6 +362,21 @@ class PartnerBillingTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
                 {link.case for line in again.lines
                     for link in line.billing_cases},
                 set(cases))
+        if backend.name == 'postgresql':
+            # what makes the links cheap to write: no foreign key on the
+            # case and the line, the line's cases found by a BRIN index
+            cursor = Transaction().connection.cursor()
+            cursor.execute("SELECT pg_get_constraintdef(oid) "
+                "FROM pg_constraint WHERE conrelid = %s::regclass "
+                "AND contype = 'f'", (LineCase._table,))
+            self.assertEqual([d for d, in cursor], [
+                    'FOREIGN KEY (credit_line) REFERENCES '
+                    'account_invoice_line(id) ON DELETE SET NULL'])
+            cursor.execute("SELECT indexdef FROM pg_indexes "
+                "WHERE tablename = %s AND indexdef LIKE %s",
+                (LineCase._table, '%(invoice_line)'))
+            self.assertEqual([d.split(' USING ')[1] for d, in cursor],
+                ['brin (invoice_line)'])
 
     @with_transaction()
     def test_monthly_fee(self):

@@ -10,6 +10,7 @@ from msoffcrypto.format.ooxml import OOXMLFile
 
 from trytond import backend
 from trytond.exceptions import UserError
+from trytond.model.exceptions import ForeignKeyError
 from trytond.modules.company.tests import (
     CompanyTestMixin,
     create_company,
@@ -610,6 +611,37 @@ class PartnerReconciliationTestCase(
             # 7 cases of the period at 200 each
             self.assertEqual(statement.network_total, Decimal(1400))
             self.assertEqual(statement.difference_total, Decimal(1353))
+
+    @with_transaction()
+    def test_lines_follow_deletions(self):
+        """The lines hold their statement and case without a foreign key in
+        the database: a case on a line cannot be deleted, a deleted
+        statement takes its lines with it"""
+        pool = Pool()
+        Case = pool.get('case.case')
+        Line = pool.get('reconciliation.statement.line')
+        Statement = pool.get('reconciliation.statement')
+        company = create_company()
+        with set_company(company):
+            profile = create_profile()
+            day = dt.date(2026, 3, 10)
+            case, = create_cases([("Awa Diatta", day)])
+            statement = import_statement(profile, START, END, xlsx([HEADER,
+                        ['X1', '10/03/2026', 200, 'Awa Diatta', case.number],
+                        ['INCONNU', '11/03/2026', 350, 'Personne', None],
+                        ]), 'mars.xlsx')
+            line, = [found for found in statement.lines if found.case]
+            self.assertEqual(line.case, case)
+            Case.write([case], {'state': 'cancelled'})
+            with self.assertRaises(ForeignKeyError) as cm:
+                Case.delete([case])
+            self.assertIn(Line.__names__()['model'], cm.exception.message)
+            self.assertEqual(Case.search([('id', '=', case.id)]), [case])
+
+            Statement.delete([statement])
+            self.assertEqual(
+                Line.search([('statement', '=', statement.id)]), [])
+            self.assertEqual(Line.search([('case', '=', case.id)]), [])
 
     @with_transaction()
     def test_unpaid_not_missing(self):
