@@ -35,8 +35,9 @@ statement is, in the same run: the parse of the file by calamine alone
 (open the workbook, read every row of the sheet) plus a plain psycopg COPY
 of the lines the import stores (row, reference, date, amount, citizen, the
 case the reference names, its status and amounts) into the statement line
-table, with its indexes and foreign keys (the case's checked as the
-import's), for a statement inserted beforehand. Printed: the machine and
+table, with its indexes and constraints (the same as the import's: the
+table holds no foreign key, see service_network/bulk_tables.py), for a
+statement inserted beforehand. Printed: the machine and
 its load, the import's seconds and the cores it used (Python and
 PostgreSQL), the floors and ratios, the parse step of the product (its
 checks beyond calamine's read), peak memory and the growth check: the
@@ -228,9 +229,9 @@ def calamine_rows(data):
 def floor_copy(transaction, profile, lines):
     """COPY the lines the import stores (row, reference, date, amount,
     citizen, and the case the reference names with its status and
-    amounts: its foreign key is checked as the import's is) into the
-    statement line table for a statement inserted beforehand; return the
-    seconds of the COPY alone (the lines are made before)"""
+    amounts) into the statement line table for a statement inserted
+    beforehand; return the seconds of the COPY alone (the lines are made
+    before)"""
     cursor = transaction.connection.cursor()
     cursor.execute("""
         INSERT INTO reconciliation_statement (company, partner, profile,

@@ -53,6 +53,22 @@ def test_partner_invoices_listed_printed_and_posted(server, finance):
     invoice = invoices[0]
     assert invoice['lines'] and invoice['number'] is None
 
+    # the cases behind each line billed per case, as finance opens them
+    # from the line (on PostgreSQL through the links' BRIN index)
+    lines = finance.model('account.invoice.line', 'read', invoice['lines'],
+        ['quantity', 'billing_basis', 'billing_credited_line',
+            'billing_cases'])
+    per_case = [line for line in lines
+        if line['billing_basis'] in {'delivered', 'transmitted'}
+        and not line['billing_credited_line']]
+    assert per_case, lines
+    for line in per_case:
+        assert len(line['billing_cases']) == line['quantity'], line
+    links = finance.model('billing.line.case', 'read',
+        per_case[0]['billing_cases'], ['case.rec_name', 'invoice_line'])
+    assert {link['invoice_line'] for link in links} == {per_case[0]['id']}
+    assert all(link['case.']['rec_name'] for link in links)
+
     # one invoice report, a PDF partners can be sent
     reports = finance.model('ir.action.keyword', 'get_keyword',
         'form_print', ['account.invoice', invoice['id']])

@@ -165,6 +165,17 @@ def bill(company, start=MONTH_START, end=MONTH_END, on=BILLING_DAY,
     return run
 
 
+def bill_money_orders(company):
+    """Bill La Poste two money orders transmitted at Thiès, 300 F CFA each:
+    return the cases and the invoice"""
+    create_agreement('party_laposte', [
+            {'basis': 'transmitted', 'amount': Decimal(300)}])
+    cases = create_cases(
+        'procedure_money_order', ['site_ths', 'site_ths'], 'transmitted')
+    invoice, = bill(company).invoices
+    return cases, invoice
+
+
 class PartnerBillingTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
     "Test Partner Billing module"
     module = 'partner_billing'
@@ -310,12 +321,7 @@ class PartnerBillingTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
         Case = pool.get('case.case')
         company, _ = setup_books()
         with set_company(company):
-            create_agreement('party_laposte', [
-                    {'basis': 'transmitted', 'amount': Decimal(300)}])
-            cases = create_cases(
-                'procedure_money_order', ['site_ths', 'site_ths'],
-                'transmitted')
-            first, = bill(company).invoices
+            cases, first = bill_money_orders(company)
             self.assertEqual(first.total_amount, Decimal(600))
             Case.write(cases[:1], {'state': 'cancelled'})
             credit, = bill(company, dt.date(2026, 4, 1),
@@ -340,12 +346,7 @@ class PartnerBillingTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
         LineCase = pool.get('billing.line.case')
         company, _ = setup_books()
         with set_company(company):
-            create_agreement('party_laposte', [
-                    {'basis': 'transmitted', 'amount': Decimal(300)}])
-            cases = create_cases(
-                'procedure_money_order', ['site_ths', 'site_ths'],
-                'transmitted')
-            invoice, = bill(company).invoices
+            cases, invoice = bill_money_orders(company)
             Case.write(cases[:1], {'state': 'cancelled'})
             with self.assertRaises(ForeignKeyError) as cm:
                 Case.delete(cases[:1])
