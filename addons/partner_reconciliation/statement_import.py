@@ -24,7 +24,7 @@ from service_network.protection import check_user_groups, wizard_label
 from service_network.spreadsheet_limits import SpreadsheetError, shorten
 
 from .exceptions import StatementImportError
-from .matching import Matcher, network_records
+from .matching import Matcher, network_records_meanwhile
 from .parser import EXCEL_DATES, FIELDS, Layout, parse, sample
 from .profile import AMOUNT_DIGITS, Profile
 from .statement import line_values, store_lines
@@ -134,7 +134,11 @@ def import_statement(profile, start, end, data, filename, valid_only=False):
     pool = Pool()
     Statement = pool.get('reconciliation.statement')
     check_not_imported(profile, data, filename)
-    parsed = read_file(profile, data, filename)
+    # the file is parsed while the database reads the partner's cases
+    with network_records_meanwhile(
+            profile.partner, start, end, profile.amount_basis) as read:
+        parsed = read_file(profile, data, filename)
+    records = read()
     if parsed.error_count and not valid_only:
         raise StatementImportError(gettext(
                 'partner_reconciliation.msg_import_has_errors',
@@ -151,8 +155,6 @@ def import_statement(profile, start, end, data, filename, valid_only=False):
         start_date=start, end_date=end, file=data, filename=filename,
         file_hash=file_hash(data))
     statement.save()
-    records = network_records(
-        profile.partner, start, end, profile.amount_basis)
     # the lines are written as they are matched
     matcher = Matcher(records, profile.tolerance, profile.rules)
     store_lines(statement.id, line_values(statement.id, matcher, parsed.rows))
