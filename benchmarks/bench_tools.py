@@ -187,11 +187,11 @@ class Cores:
             f"on {os.cpu_count()} cores")
 
 
-def ratio(label, measured, floor, unit='s'):
-    """Print measured against its floor and return the ratio
-    (for rates, pass them so that a higher rate is the floor's)"""
+def ratio(label, measured, floor, unit='s', against='a floor'):
+    """Print measured against its floor (or against a target) and return
+    the ratio (for rates, pass them so that a higher rate is the floor's)"""
     value = measured / floor if floor else float('inf')
-    print(f"  {label}: {measured:.4g} {unit} against a floor of "
+    print(f"  {label}: {measured:.4g} {unit} against {against} of "
         f"{floor:.4g} {unit}, ratio {value:.2f}")
     return value
 

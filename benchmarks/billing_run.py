@@ -345,7 +345,8 @@ def main():
         ratio("run against the floor (aggregate + INSERT)", cores.seconds,
             aggregate + insert)
         ratio("run against the INSERT alone", cores.seconds, insert)
-        ratio("run against the target", cores.seconds, TARGET)
+        ratio("run against the target", cores.seconds, TARGET,
+            against='the target')
         ok &= cores.seconds <= TARGET
         if half:
             print(f"half run: {half['cores'].seconds:.2f} s, "

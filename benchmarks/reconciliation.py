@@ -42,7 +42,10 @@ its load, the import's seconds and the cores it used (Python and
 PostgreSQL), the floors and ratios, the parse step of the product (its
 checks beyond calamine's read), peak memory and the growth check: the
 statement and period of 14 days (half the lines and cases) against 28
-days, limit 2.2.
+days, limit 2.2. A statement of one day of each kind is imported first,
+untimed, as by a server process that already served one. Exits 1 when an
+import of the full statement takes 2 s or more, the growth check fails or
+the memory goes over 1 GiB.
 """
 import argparse
 import cProfile
@@ -91,6 +94,8 @@ from partner_reconciliation.statement_import import import_statement  # noqa: E4
 CASES = OPTIONS.cases
 START = dt.date(2025, 3, 1)
 DAYS = 28
+# the import and match of the full statement, seconds (issue 18)
+TARGET = 2.0
 MARKER = 'RBENCH'
 AMOUNT = 1000
 
@@ -370,9 +375,16 @@ def main():
         return 0
     ok = True
     kinds = [k.strip() for k in OPTIONS.files.split(',') if k.strip()]
+    # as a server process that already served an import: one statement of
+    # a day of each kind, imported untimed and rolled back (the first
+    # import of a process reads its messages, caches and libraries)
+    for kind in kinds:
+        measure(company_id, profile_id, kind, 1, 1)
     for kind in kinds:
         full = measure(company_id, profile_id, kind, DAYS, OPTIONS.runs)
         report(full)
+        ratio("import against the target", full['seconds'], TARGET,
+            against='the target')
         if OPTIONS.growth:
             half = measure(
                 company_id, profile_id, kind, DAYS // 2, OPTIONS.runs)
@@ -380,7 +392,7 @@ def main():
             ok &= growth(f"{kind} statement import, {full['lines']} "
                 f"against {half['lines']} lines", half['seconds'],
                 full['seconds'])
-        ok &= full['seconds'] < 20
+        ok &= full['seconds'] < TARGET
     print(f"peak memory: {peak_mib():.0f} MiB")
     print(machine())
     return 0 if ok and peak_mib() < 1024 else 1
