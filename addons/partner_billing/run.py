@@ -515,13 +515,13 @@ class LineCase(UncheckedReferencesMixin, ModelSQL, ModelView):
             ('case_basis_unique', Unique(t, t.case, t.basis),
                 'partner_billing.msg_line_case_unique'),
             ]
-        # credit_line has the index Tryton gives a Many2One read by a
-        # One2Many (billing_credited_cases), without the NULL of the lines
-        # not credited: a second index over every row only slowed the
-        # insertion of the links
 
     @classmethod
     def __setup_indexes__(cls):
+        # Tryton indexes the Many2One read by a One2Many: credit_line
+        # (billing_credited_cases) without the NULL of the lines not
+        # credited, and invoice_line (billing_cases). No other index: each
+        # one slows the insertion of the links
         super().__setup_indexes__()
         if backend.name == 'postgresql':
             # the cases of a line are found by the BRIN index of __register__
