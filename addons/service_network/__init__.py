@@ -1,7 +1,14 @@
 # The service network: sites, counters, partner administrations, the
 # procedure catalogue, Senegal's working-day calendar and site-scoped access.
 # Models are registered in tryton.cfg.
-from . import json_answers, row_dicts, sqlite_connection, view_cache
+from . import (
+    connection_check,
+    json_answers,
+    row_dicts,
+    session_reset,
+    sqlite_connection,
+    view_cache,
+)
 
 # A refused request on SQLite must leave nothing (see sqlite_connection)
 sqlite_connection.install()
@@ -14,3 +21,10 @@ json_answers.install()
 
 # One cached view for all the agents, whatever their employee
 view_cache.install()
+
+# A pooled PostgreSQL connection checked when it comes back from idling,
+# not at each of the three checkouts of every call
+connection_check.install()
+
+# No transaction after a call to reset a session that needs no reset
+session_reset.install()

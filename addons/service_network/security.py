@@ -35,6 +35,8 @@ from trytond.res.exceptions import PasswordError
 from trytond.tools import sqlite_apply_types
 from trytond.transaction import Transaction, without_check_access
 
+from . import session_reset
+
 logger = logging.getLogger(__name__)
 FORBIDDEN_PASSWORDS = pathlib.Path(__file__).parent / 'forbidden_passwords.txt'
 # At least this many characters and different characters
@@ -222,6 +224,9 @@ class Session(metaclass=PoolMeta):
             cls.delete(cls.browse(to_delete))
         if find:
             cls._session_reset_cache.set(key, last_reset)
+            # the reset after the call needs no transaction if recent
+            session_reset.checked(
+                Transaction().database.name, key, last_reset)
         return find
 
 

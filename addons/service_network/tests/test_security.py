@@ -3,6 +3,7 @@ protection.py), in process; tests/test_security_http.py tries the same
 through the served demo."""
 import datetime as dt
 import unittest
+from unittest import mock
 
 from trytond import backend
 from trytond.cache import Cache
@@ -228,3 +229,95 @@ class SecurityTestCase(unittest.TestCase):
                         [('name', '=', "Kept only if committed")]))
         finally:
             config.set('cache', 'clean_timeout', clean_timeout)
+
+    def test_session_reset_only_when_due(self):
+        """After a call, the session checked for it is reset by trytond
+        (its own transaction, a write) only when its last reset is older
+        than a tenth of [session] timeout; otherwise nothing is done"""
+        from trytond import security
+
+        from .. import session_reset
+        self.assertIs(security.reset, session_reset.reset)
+        with Transaction().start(DB_NAME, 0) as transaction:
+            Session = Pool().get('ir.session')
+            user = create_user('agent.reset', ['group_site_agent'])
+            with Transaction().set_user(user.id):
+                key = Session.new()
+            transaction.commit()
+        table = Session.__table__()
+
+        def last_change():
+            with Transaction().start(DB_NAME, 0) as transaction:
+                cursor = transaction.connection.cursor()
+                cursor.execute(*table.select(
+                        table.write_date, where=table.key == key))
+                return cursor.fetchone()[0]
+
+        def call():
+            "The session check before a call, the reset after it"
+            self.assertEqual(
+                security.check(DB_NAME, user.id, key, context={}), user.id)
+            with mock.patch.object(session_reset, '_tryton_reset',
+                    wraps=session_reset._tryton_reset) as tryton_reset:
+                security.reset(DB_NAME, key, {})
+            return tryton_reset.call_count
+
+        self.assertEqual(call(), 0)
+        self.assertIsNone(last_change())
+        # last reset long ago: trytond resets it
+        long_ago = dt.datetime.now() - dt.timedelta(
+            seconds=config.getint('session', 'timeout') // 2)
+        with Transaction().start(DB_NAME, 0) as transaction:
+            cursor = transaction.connection.cursor()
+            cursor.execute(*table.update(
+                    [table.create_date], [long_ago], where=table.key == key))
+            transaction.commit()
+        self.assertEqual(call(), 1)
+        self.assertGreater(last_change(), long_ago)
+        self.assertEqual(call(), 0)
+        # a session not checked first is reset by trytond
+        with mock.patch.object(session_reset, '_tryton_reset') as reset:
+            security.reset(DB_NAME, key, {})
+        reset.assert_called_once_with(DB_NAME, key, {})
+
+    def test_pooled_connection_checked_after_idling(self):
+        """A PostgreSQL connection given back to the pool a moment ago is
+        handed out unchecked; one idle longer is checked, and replaced if
+        PostgreSQL closed it"""
+        if backend.name != 'postgresql':
+            self.skipTest("SQLite has no connection pool")
+        from .. import connection_check
+        database = backend.Database(DB_NAME)
+        self.assertIsInstance(
+            database._connpool, connection_check.IdleCheckedPool)
+        pool_class = connection_check.ConnectionPool
+        with mock.patch.object(pool_class, 'check_connection',
+                wraps=pool_class.check_connection) as check:
+            connection = database.get_connection()
+            database.put_connection(connection)
+            database.put_connection(database.get_connection())
+            check.assert_not_called()
+            with mock.patch.object(connection_check, 'IDLE_CHECK', -1):
+                connection = database.get_connection()
+                pid = connection.info.backend_pid
+                database.put_connection(connection)
+                self.assertEqual(check.call_count, 1)
+                # PostgreSQL closes it while it idles in the pool
+                killer = database.get_connection()
+                try:
+                    killer.execute(
+                        'SELECT pg_terminate_backend(%s)', (pid,))
+                finally:
+                    killer.rollback()
+                    database.put_connection(killer)
+                connections = [database.get_connection() for _ in range(3)]
+                try:
+                    for connection in connections:
+                        self.assertEqual(connection.execute(
+                                'SELECT 1').fetchone(), (1,))
+                        self.assertNotEqual(
+                            connection.info.backend_pid, pid)
+                finally:
+                    for connection in connections:
+                        connection.rollback()
+                        database.put_connection(connection)
