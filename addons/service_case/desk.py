@@ -43,6 +43,7 @@ from service_network.protection import (
     user_sites,
 )
 from service_network.rec_names import rows_by_ids
+from service_network.validation_sources import ValidationSourcesMixin
 
 from .case import PAYMENT_METHODS
 from .exceptions import TicketError
@@ -55,9 +56,18 @@ from .workflow import current_employee
 QUEUE_ID_FACTOR = 100000
 
 
-class Desk(ReadonlyGuardMixin, ModelSQL, ModelView):
+class Desk(ReadonlyGuardMixin, ValidationSourcesMixin, ModelSQL, ModelView):
     "Counter workspace"
     __name__ = 'case.desk'
+    # the function fields the desk's domains and required states read: the
+    # user's sites (the counter's domain) depend on no field of the desk,
+    # the ticket's sector on its ticket (the procedure's and the transfer's
+    # domains), the fee on its procedure (the payment reference required)
+    _validation_sources = {
+        'user_sites': set(),
+        'ticket_sector': {'ticket'},
+        'fee': {'procedure'},
+        }
     _serving = {'invisible': ~Eval('ticket')}
 
     user = fields.Many2One(
