@@ -26,6 +26,7 @@ from trytond.pyson import Bool, Eval, Id, If
 from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 
+from service_network.ids_search import IdsSearchMixin
 from service_network.one2many import One2Many
 from service_network.phone import (
     check_sn_phone,
@@ -68,8 +69,8 @@ PAYMENT_METHODS = [
 
 
 class Case(
-        ReadonlyGuardMixin, CaseDelayMixin, SetValidationMixin, Workflow,
-        ModelSQL, ModelView):
+        ReadonlyGuardMixin, CaseDelayMixin, SetValidationMixin,
+        IdsSearchMixin, Workflow, ModelSQL, ModelView):
     "Case of a citizen for a procedure"
     __name__ = 'case.case'
     _draft = {'readonly': Eval('state') != 'draft'}
@@ -739,10 +740,15 @@ class Case(
         cls.set_fees(cases)
         submitted = Pool().get('ir.date').today()
         due_dates = cls.due_dates(submitted, {c.procedure for c in cases})
+        moving = [c for c in cases if c.state != 'submitted']
         for case in cases:
             case.submission_date = submitted
             case.due_date = due_dates[case.procedure]
+            # written with its dates, logged as Workflow.transition logs:
+            # the transition finds the state written and writes no more
+            case.state = 'submitted'
         cls.save(cases)
+        cls.log(moving, 'transition', 'state:submitted')
         Notification.notify(cases, 'submitted')
 
     @classmethod

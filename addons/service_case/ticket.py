@@ -9,7 +9,9 @@ from trytond.model import Index, ModelSQL, ModelView, Unique, Workflow, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
 
+from service_network.ids_search import IdsSearchMixin
 from service_network.protection import ReadonlyGuardMixin, check_user_sites
+from service_network.rec_names import column_names
 
 from .exceptions import TicketError
 from .workflow import current_employee
@@ -21,7 +23,8 @@ def minutes_between(start, end):
     return int((end - start).total_seconds() // 60)
 
 
-class Ticket(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
+class Ticket(
+        ReadonlyGuardMixin, IdsSearchMixin, Workflow, ModelSQL, ModelView):
     "Queue ticket"
     __name__ = 'case.ticket'
     _waiting = {'readonly': Eval('state') != 'waiting'}
@@ -149,8 +152,11 @@ class Ticket(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
         if len(sites) == 1:
             return sites[0]
 
-    def get_rec_name(self, name):
-        return self.number or f'({self.id})'
+    @classmethod
+    def get_rec_name(cls, tickets, name):
+        # the number alone read (the desk names its ticket at every reload)
+        return column_names(cls, tickets, ['number', 'id'],
+            lambda number, id_: number or f'({id_})')
 
     def get_waiting_time(self, name):
         return minutes_between(self.arrived_at, self.called_at)
@@ -227,11 +233,23 @@ class Ticket(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
         check_user_sites([counter.site.id], lambda: counter.rec_name)
         check_user_sites({t.site.id for t in tickets},
             lambda: tickets[0].rec_name)
-        cls.write(tickets, {
+        cls._write_transition(tickets, 'called', {
                 'called_at': dt.datetime.now(),
                 'counter': counter.id,
                 'agent': getattr(current_employee(), 'id', None),
                 })
+
+    @classmethod
+    def _write_transition(cls, tickets, state, values):
+        """Write values and state on tickets in one write, logged as the
+        transition Workflow.transition logs: the transition then finds the
+        state written and writes nothing more (its second write validated
+        the tickets again: two of the four writes of Finish and Call
+        Next)"""
+        moving = [t for t in tickets if t.state != state]
+        cls.write(tickets, {**values, 'state': state})
+        if moving:
+            cls.log(moving, 'transition', f'state:{state}')
 
     @classmethod
     def recall(cls, tickets):
@@ -251,7 +269,8 @@ class Ticket(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
         "The citizens called did not come to the counter"
         check_user_sites({t.site.id for t in tickets},
             lambda: tickets[0].rec_name)
-        cls.write(tickets, {'done_at': dt.datetime.now()})
+        cls._write_transition(
+            tickets, 'absent', {'done_at': dt.datetime.now()})
 
     @classmethod
     def transfer(cls, tickets, sector):
@@ -284,7 +303,8 @@ class Ticket(ReadonlyGuardMixin, Workflow, ModelSQL, ModelView):
                 raise TicketError(gettext(
                         'service_case.msg_ticket_outcome',
                         ticket=ticket.rec_name))
-        cls.write(tickets, {'done_at': dt.datetime.now()})
+        cls._write_transition(
+            tickets, 'done', {'done_at': dt.datetime.now()})
 
 
 class Counter(metaclass=PoolMeta):

@@ -321,8 +321,21 @@ class ServiceCaseTestCase(
                     'employee': employee.id,
                     })
             case = create_case()
-            with on_day(FRIDAY):
+            writes = []
+            write = Case.write
+
+            def counted(records, values, *args):
+                if records:
+                    writes.append(sorted(values))
+                return write(records, values, *args)
+            with on_day(FRIDAY), \
+                    mock.patch.object(Case, 'write', counted):
                 Case.submit([case])
+        # one write with the state, logged as the transition it is
+        self.assertEqual(writes, [['due_date', 'state', 'submission_date']])
+        self.assertIn('state:submitted', [log.target
+                for log in Transaction().log_records
+                if log.resource == case and log.event == 'transition'])
         self.assertEqual(case.total_fee, Decimal(400))
         self.assertEqual([f.label for f in case.fees],
             ["Timbre fiscal", "Frais de délivrance"])
@@ -942,7 +955,23 @@ class ServiceCaseTestCase(
         self.assertEqual(
             second.number, f'J-{int(first.number[2:]) + 1:03d}')
         self.assertTrue(other.number.startswith('C-'))
-        self.assertEqual(Ticket.call_next(counter), first)
+        writes = []
+        write = Ticket.write
+
+        def counted(records, values, *args):
+            if records:
+                # Workflow.transition writes its state on no ticket then
+                writes.append(sorted(values))
+            return write(records, values, *args)
+
+        def transitions(ticket):
+            return [log.target for log in Transaction().log_records
+                if log.resource == ticket and log.event == 'transition']
+        # each move is one write, with its state, logged as a transition
+        with mock.patch.object(Ticket, 'write', counted):
+            self.assertEqual(Ticket.call_next(counter), first)
+        self.assertEqual(writes, [['agent', 'called_at', 'counter', 'state']])
+        self.assertEqual(transitions(first), ['state:called'])
         self.assertEqual(first.state, 'called')
         self.assertEqual(first.counter, counter)
         self.assertGreaterEqual(first.waiting_time, 19)
@@ -950,7 +979,11 @@ class ServiceCaseTestCase(
             Ticket.done([first])
         first.outcome = 'information'
         first.save()
-        Ticket.done([first])
+        writes.clear()
+        with mock.patch.object(Ticket, 'write', counted):
+            Ticket.done([first])
+        self.assertEqual(writes, [['done_at', 'state']])
+        self.assertEqual(transitions(first), ['state:called', 'state:done'])
         self.assertEqual(first.state, 'done')
         self.assertEqual(first.service_time, 0)
         Counter.call_next([counter])
@@ -1104,6 +1137,80 @@ class ServiceCaseTestCase(
         self.assertEqual(
             [d.provided for d in case.documents], [True, True])
         self.assertIn("to collect", desk.message)
+
+    @with_transaction()
+    def test_desk_validates_what_its_write_can_change(self):
+        """A desk's write checks the fields written and those reading
+        them: its counter (among the user's sites) when the counter is
+        written, its procedure (of the ticket's sector) when the ticket or
+        the procedure is, not at every click"""
+        pool = Pool()
+        Desk = pool.get('case.desk')
+        Counter = pool.get('network.counter')
+        Party = pool.get('party.party')
+        self.assertEqual(Desk._fields['counter'].validation_depends, set())
+        self.assertEqual(
+            Desk._fields['procedure'].validation_depends, {'ticket'})
+        self.assertEqual(
+            Desk._fields['payment_reference'].validation_depends,
+            {'payment_method', 'case', 'procedure'})
+        counter, = Counter.create([{
+                    'site': ref('site_zig'), 'name': "Guichet 9",
+                    'sector': ref('sector_justice'),
+                    }])
+        desk = Desk.mine()
+        desk.counter = counter
+        desk.save()
+        citizen, = Party.create([{'name': "Awa Diop"}])
+        # the counter closed under the agent does not refuse their clicks
+        Counter.write([counter], {'active': False})
+        Desk.write([desk], {'citizen': citizen.id})
+        self.assertEqual(desk.citizen, citizen)
+        with self.assertRaises(ValidationError):
+            Desk.write([desk], {'counter': counter.id})
+
+    @with_transaction()
+    def test_search_rpc_answers_ids(self):
+        """The client's search of cases and tickets answers the ids that
+        ModelSQL.search finds, in its order and within the user's sites;
+        its count is the search's"""
+        pool = Pool()
+        Case = pool.get('case.case')
+        Ticket = pool.get('case.ticket')
+        User = pool.get('res.user')
+        cases = [create_case(site=ref(s))
+            for s in ['site_zig', 'site_dkr', 'site_zig', 'site_zig']]
+        Case.submit(cases[2:])
+        tickets = Ticket.create([
+                {'site': ref(s), 'sector': ref('sector_justice')}
+                for s in ['site_zig', 'site_dkr', 'site_zig']])
+        agent, = User.create([{
+                    'name': "Agent", 'login': 'agent',
+                    'groups': [('add', [ref('group_site_agent')])],
+                    'sites': [('add', [ref('site_zig')])],
+                    }])
+        for Model, records, domain in [
+                (Case, cases, [('id', 'in', [c.id for c in cases])]),
+                (Case, cases, [('id', 'in', [c.id for c in cases]),
+                        ('state', '=', 'submitted')]),
+                (Ticket, tickets, [('id', 'in', [t.id for t in tickets])]),
+                (Case, cases, [('id', 'in', [c.id for c in cases])]),
+                ]:
+            search = Model.__rpc__['search'].decorate(Model.search)
+            with Transaction().set_user(agent.id), check_access():
+                for args in [(0, None, None), (0, 2, [('id', 'ASC')]),
+                        (1, 10, [('id', 'DESC')])]:
+                    found = search(domain, *args)
+                    self.assertTrue(all(isinstance(i, int) for i in found))
+                    self.assertEqual(
+                        found, [r.id for r in Model.search(domain, *args)])
+                    self.assertNotIn(records[1].id, found)
+                self.assertEqual(search(domain, count=True),
+                    Model.search(domain, count=True))
+            self.assertEqual(search(domain),
+                [r.id for r in Model.search(domain)])
+        # other sites' records for a user of every site
+        self.assertIn(cases[1].id, search([]))
 
     @with_transaction()
     def test_desk_named_after_its_counter_else_its_user(self):
