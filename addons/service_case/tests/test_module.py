@@ -1,3 +1,4 @@
+import contextlib
 import datetime as dt
 import http.server
 import io
@@ -127,6 +128,28 @@ def create_case(
         case.documents = case.documents
         case.save()
     return case
+
+
+@contextlib.contextmanager
+def counted_writes(Model):
+    "Yield the list of the sorted field names of each write on Model"
+    writes = []
+    write = Model.write
+
+    def counted(records, values, *args):
+        if records:
+            # Workflow.transition writes its state on no record when the
+            # transition's method wrote it
+            writes.append(sorted(values))
+        return write(records, values, *args)
+    with mock.patch.object(Model, 'write', counted):
+        yield writes
+
+
+def transitions(record):
+    "The transitions logged of record in this transaction"
+    return [log.target for log in Transaction().log_records
+        if log.resource == record and log.event == 'transition']
 
 
 def wrong_values(name, field, wrong_targets):
@@ -321,21 +344,11 @@ class ServiceCaseTestCase(
                     'employee': employee.id,
                     })
             case = create_case()
-            writes = []
-            write = Case.write
-
-            def counted(records, values, *args):
-                if records:
-                    writes.append(sorted(values))
-                return write(records, values, *args)
-            with on_day(FRIDAY), \
-                    mock.patch.object(Case, 'write', counted):
+            with on_day(FRIDAY), counted_writes(Case) as writes:
                 Case.submit([case])
         # one write with the state, logged as the transition it is
         self.assertEqual(writes, [['due_date', 'state', 'submission_date']])
-        self.assertIn('state:submitted', [log.target
-                for log in Transaction().log_records
-                if log.resource == case and log.event == 'transition'])
+        self.assertEqual(transitions(case), ['state:submitted'])
         self.assertEqual(case.total_fee, Decimal(400))
         self.assertEqual([f.label for f in case.fees],
             ["Timbre fiscal", "Frais de délivrance"])
@@ -955,20 +968,8 @@ class ServiceCaseTestCase(
         self.assertEqual(
             second.number, f'J-{int(first.number[2:]) + 1:03d}')
         self.assertTrue(other.number.startswith('C-'))
-        writes = []
-        write = Ticket.write
-
-        def counted(records, values, *args):
-            if records:
-                # Workflow.transition writes its state on no ticket then
-                writes.append(sorted(values))
-            return write(records, values, *args)
-
-        def transitions(ticket):
-            return [log.target for log in Transaction().log_records
-                if log.resource == ticket and log.event == 'transition']
         # each move is one write, with its state, logged as a transition
-        with mock.patch.object(Ticket, 'write', counted):
+        with counted_writes(Ticket) as writes:
             self.assertEqual(Ticket.call_next(counter), first)
         self.assertEqual(writes, [['agent', 'called_at', 'counter', 'state']])
         self.assertEqual(transitions(first), ['state:called'])
@@ -979,8 +980,7 @@ class ServiceCaseTestCase(
             Ticket.done([first])
         first.outcome = 'information'
         first.save()
-        writes.clear()
-        with mock.patch.object(Ticket, 'write', counted):
+        with counted_writes(Ticket) as writes:
             Ticket.done([first])
         self.assertEqual(writes, [['done_at', 'state']])
         self.assertEqual(transitions(first), ['state:called', 'state:done'])
