@@ -21,37 +21,30 @@ connection, and the pool replaces it when it is given back.
 import time
 import weakref
 
-try:
-    from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool
 
-    from trytond.backend.postgresql import database
-except ImportError:  # without psycopg, SQLite only
-    ConnectionPool = database = None
+from trytond.backend.postgresql import database
 
 # seconds a connection may idle in the pool and still be handed out unchecked
 IDLE_CHECK = 5
 
 
-if ConnectionPool is not None:
-    class IdleCheckedPool(ConnectionPool):
-        "A pool checking the connections that idled longer than IDLE_CHECK"
-        # connection: time.monotonic() when last given back
-        _returned = weakref.WeakKeyDictionary()
+class IdleCheckedPool(ConnectionPool):
+    "A pool checking the connections that idled longer than IDLE_CHECK"
+    # connection: time.monotonic() when last given back
+    _returned = weakref.WeakKeyDictionary()
 
-        @staticmethod
-        def check_connection(conn):
-            returned = IdleCheckedPool._returned.get(conn)
-            if returned is None or time.monotonic() - returned > IDLE_CHECK:
-                ConnectionPool.check_connection(conn)
+    @staticmethod
+    def check_connection(conn):
+        returned = IdleCheckedPool._returned.get(conn)
+        if returned is None or time.monotonic() - returned > IDLE_CHECK:
+            ConnectionPool.check_connection(conn)
 
-        def putconn(self, conn):
-            self._returned[conn] = time.monotonic()
-            super().putconn(conn)
-else:
-    IdleCheckedPool = None
+    def putconn(self, conn):
+        self._returned[conn] = time.monotonic()
+        super().putconn(conn)
 
 
 def install():
     "Make trytond create its PostgreSQL pools as IdleCheckedPool"
-    if IdleCheckedPool is not None:
-        database.ConnectionPool = IdleCheckedPool
+    database.ConnectionPool = IdleCheckedPool
