@@ -18,13 +18,14 @@ from trytond.pool import Pool
 from trytond.pyson import PYSONDecoder
 from trytond.tests import test_tryton
 from trytond.tests.test_tryton import (
+    DB_NAME,
     activate_module,
     drop_db,
     with_transaction,
 )
 from trytond.transaction import Transaction
 
-TODAY = dt.date.today()
+from service_network.tests.tools import on_day
 
 
 def site(code):
@@ -171,6 +172,15 @@ class AgentHrTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
     module = 'agent_hr'
     extras = ['service_case']
 
+    def setUp(self):
+        super().setUp()
+        # the day of the test, taken once: the network's clock is kept on it
+        # so that a test running across midnight compares the same day
+        self.today = dt.date.today()
+        day = on_day(self.today, DB_NAME)
+        day.start()
+        self.addCleanup(day.stop)
+
     @with_transaction()
     def test_employee_fields(self):
         "Staff numbers are unique, phones are Senegal numbers"
@@ -214,11 +224,11 @@ class AgentHrTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
             awa, moussa, fatou = create_agents(
                 company, "Awa Ndiaye", "Moussa Diatta", "Fatou Sané")
             counter = create_counter('ZIG')
-            later = TODAY + dt.timedelta(days=10)
+            later = self.today + dt.timedelta(days=10)
             defaults, action = assign_agents([awa, moussa], {
                     'site': site('ZIG').id, 'counter': counter.id,
                     'sector': counter.sector.id, 'to_date': later})
-            self.assertEqual(defaults['from_date'], TODAY)
+            self.assertEqual(defaults['from_date'], self.today)
             self.assertEqual(
                 sorted(defaults['employees']), sorted([awa.id, moussa.id]))
             created = Assignment.search([('site.code', '=', 'ZIG')])
@@ -229,7 +239,7 @@ class AgentHrTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
                 self.assertEqual(assignment.sector, counter.sector)
                 self.assertEqual(
                     (assignment.from_date, assignment.to_date),
-                    (TODAY, later))
+                    (self.today, later))
             self.assertEqual(awa.current_site, site('ZIG'))
             self.assertFalse(Assignment.search([('employee', '=', fatou)]))
             # from the menu, the agents are chosen in the form
@@ -270,21 +280,21 @@ class AgentHrTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
 
             # an assignment ending before the other starts is accepted
             ths, = before
-            Assignment.write([ths], {'from_date': TODAY})
+            Assignment.write([ths], {'from_date': self.today})
             assign_agents([awa, moussa], {
                     'site': site('ZIG').id,
-                    'from_date': TODAY - dt.timedelta(days=30),
-                    'to_date': TODAY - dt.timedelta(days=1)})
+                    'from_date': self.today - dt.timedelta(days=30),
+                    'to_date': self.today - dt.timedelta(days=1)})
             self.assertEqual(len(Assignment.search([])), 3)
 
             # dates in the wrong order or a counter of another site
             for values in [
-                    {'to_date': TODAY - dt.timedelta(days=1)},
+                    {'to_date': self.today - dt.timedelta(days=1)},
                     {'counter': create_counter('THS').id}]:
                 with self.assertRaises(ValidationError):
                     assign_agents([fatou], {
                             'site': site('ZIG').id,
-                            'from_date': TODAY + dt.timedelta(days=400),
+                            'from_date': self.today + dt.timedelta(days=400),
                             **values})
             with self.assertRaises(ValidationError):
                 assign_agents([fatou], {
@@ -329,11 +339,12 @@ class AgentHrTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
                         'company': company.id,
                         'employees': [('add', [fatou.id])],
                         'employee': fatou.id}])
-            ths = assign(fatou, 'THS', TODAY - dt.timedelta(days=30))
+            ths = assign(fatou, 'THS', self.today - dt.timedelta(days=30))
             self.assertEqual(list(user.sites), [site('THS')])
-            Assignment.write([ths], {'to_date': TODAY - dt.timedelta(days=1)})
+            Assignment.write([ths], {
+                    'to_date': self.today - dt.timedelta(days=1)})
             self.assertEqual(list(User(user.id).sites), [])
-            zig = assign(fatou, 'ZIG', TODAY)
+            zig = assign(fatou, 'ZIG', self.today)
             self.assertEqual(list(User(user.id).sites), [site('ZIG')])
             Assignment.delete([zig])
             self.assertEqual(list(User(user.id).sites), [])
@@ -427,14 +438,14 @@ class AgentHrTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
             training = create_training()
             soon, later = Certification.create([{
                         'employee': awa.id, 'training': training.id,
-                        'date': TODAY - dt.timedelta(days=700),
-                        'expiry_date': TODAY + dt.timedelta(days=30),
+                        'date': self.today - dt.timedelta(days=700),
+                        'expiry_date': self.today + dt.timedelta(days=30),
                         }, {
                         'employee': moussa.id, 'training': training.id,
-                        'date': TODAY - dt.timedelta(days=600),
-                        'expiry_date': TODAY + dt.timedelta(days=120),
+                        'date': self.today - dt.timedelta(days=600),
+                        'expiry_date': self.today + dt.timedelta(days=120),
                         }])
-            assign(awa, 'ZIG', TODAY - dt.timedelta(days=100))
+            assign(awa, 'ZIG', self.today - dt.timedelta(days=100))
             User = pool.get('res.user')
             hr, zig, dkr = User.create([{
                         'name': "HR", 'login': 'hr',
@@ -448,8 +459,8 @@ class AgentHrTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
                         'groups': [('add', [ref('group_site_manager')])],
                         'sites': [('add', [site('DKR').id])],
                         }])
-            self.assertEqual(Certification.warn_expiring(TODAY), [soon])
-            self.assertEqual(Certification.warn_expiring(TODAY), [])
+            self.assertEqual(Certification.warn_expiring(self.today), [soon])
+            self.assertEqual(Certification.warn_expiring(self.today), [])
             self.assertTrue(soon.warned)
             # HR (the new user and the admin, who holds every role) and
             # the manager of Awa's site are notified, once; not Dakar's
@@ -489,12 +500,12 @@ class AgentHrTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
         with set_company(company):
             agents = create_agents(company, "A", "B", "C")
             for agent in agents:
-                assign(agent, 'ZIG', TODAY - dt.timedelta(days=10))
+                assign(agent, 'ZIG', self.today - dt.timedelta(days=10))
             training = create_training()
             Certification.create([{
                         'employee': a.id, 'training': training.id,
-                        'date': TODAY - dt.timedelta(days=5),
-                        'expiry_date': TODAY + dt.timedelta(days=365),
+                        'date': self.today - dt.timedelta(days=5),
+                        'expiry_date': self.today + dt.timedelta(days=365),
                         } for a in agents[:2]])
             Skill.create([{
                         'employee': agents[2].id, 'procedure': p.id}
@@ -566,7 +577,7 @@ class AgentHrTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
         Domain = pool.get('ir.action.act_window.domain')
         ModelData = pool.get('ir.model.data')
         company = create_company()
-        later = dt.date.today() + dt.timedelta(days=30)
+        later = self.today + dt.timedelta(days=30)
         header = ['Matricule', 'Nom', "Date d'embauche", 'Site']
         rows = [header,
             ['SN101', 'Awa Ndiaye', later.strftime('%d/%m/%Y'), 'ZIG'],
@@ -702,11 +713,11 @@ class AgentHrTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
                 company, "Fatou", "Awa", "Moussa", grade="A2")
             for agent, code in [(fatou, 'ZIG'), (awa, 'ZIG'),
                     (moussa, 'THS')]:
-                assign(agent, code, TODAY)
+                assign(agent, code, self.today)
             training = create_training()
             Certification.create([{
                         'employee': e.id, 'training': training.id,
-                        'date': TODAY} for e in [fatou, awa, moussa]])
+                        'date': self.today} for e in [fatou, awa, moussa]])
             agent_user, manager_user = User.create([{
                         'login': login, 'name': login,
                         'groups': [('add', [group(g)])],
@@ -754,9 +765,9 @@ class AgentHrTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
         with set_company(company):
             anta, binta, zeynab = create_agents(
                 company, "Anta", "Binta", "Zeynab")
-            assign(anta, 'ZIG', TODAY)
-            assign(binta, 'THS', TODAY)
-            assign(zeynab, 'ZIG', TODAY)
+            assign(anta, 'ZIG', self.today)
+            assign(binta, 'THS', self.today)
+            assign(zeynab, 'ZIG', self.today)
             # Binta is qualified at another site, Anta is not qualified
             Skill.create([{
                         'employee': e.id, 'procedure': procedure.id}
@@ -836,19 +847,19 @@ class AgentHrTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
                         w.service_time, w.cases_handled, w.cases_delivered)
                     for w in Workload.search([]))
             with Transaction().set_context(
-                    from_date=TODAY, to_date=TODAY):
+                    from_date=self.today, to_date=self.today):
                 self.assertEqual(figures(), [
                         ('Awa', 'ZIG', 2, 15.0, 2, 0),
                         ('Moussa', 'THS', 1, 7.0, 0, 0),
                         ('Moussa', 'ZIG', 1, 5.0, 1, 0),
                         ])
             with Transaction().set_context(
-                    from_date=TODAY, to_date=TODAY, site=ths.id):
+                    from_date=self.today, to_date=self.today, site=ths.id):
                 self.assertEqual(figures(), [
                         ('Moussa', 'THS', 1, 7.0, 0, 0)])
             with Transaction().set_context(
-                    from_date=TODAY - dt.timedelta(days=10),
-                    to_date=TODAY - dt.timedelta(days=1)):
+                    from_date=self.today - dt.timedelta(days=10),
+                    to_date=self.today - dt.timedelta(days=1)):
                 self.assertEqual(figures(), [])
 
             manager, = User.create([{
@@ -860,7 +871,8 @@ class AgentHrTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
                         }])
             with Transaction().set_user(manager.id), \
                     Transaction().set_context(
-                        _check_access=True, from_date=TODAY, to_date=TODAY):
+                        _check_access=True, from_date=self.today,
+                        to_date=self.today):
                 self.assertEqual(figures(), [
                         ('Moussa', 'THS', 1, 7.0, 0, 0)])
 
@@ -890,7 +902,7 @@ class AgentHrTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
 
         def ids(**context):
             with Transaction().set_context(
-                    from_date=TODAY, to_date=TODAY, **context):
+                    from_date=self.today, to_date=self.today, **context):
                 return {(w.employee, w.site): w.id
                     for w in Workload.search([])}
         with set_company(company):
@@ -910,7 +922,7 @@ class AgentHrTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
             self.assertEqual(
                 {k: v for k, v in after.items() if k[0] == moussa}, before)
             with Transaction().set_context(
-                    from_date=TODAY, to_date=TODAY):
+                    from_date=self.today, to_date=self.today):
                 self.assertEqual(
                     Workload(before[moussa, zig]).tickets_served, 1)
 
@@ -928,7 +940,7 @@ class AgentHrTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
         with set_company(company):
             qualified, other = create_agents(company, "Awa", "Moussa")
             for agent in [qualified, other]:
-                assign(agent, 'ZIG', TODAY - dt.timedelta(days=10))
+                assign(agent, 'ZIG', self.today - dt.timedelta(days=10))
             Skill.create([{
                         'employee': qualified.id,
                         'procedure': procedure.id}])
@@ -939,21 +951,21 @@ class AgentHrTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
                         ('procedure', '=', procedure.id)])
             # no attendance recorded at the site: being assigned is enough
             self.assertEqual(shortfall(), [])
-            now = dt.datetime.combine(TODAY, dt.time(8, 30))
+            now = dt.datetime.combine(self.today, dt.time(8, 30))
             Attendance.create([{
                         'company': company.id, 'employee': other.id,
-                        'at': now, 'date': TODAY, 'type': 'in'}])
+                        'at': now, 'date': self.today, 'type': 'in'}])
             row, = shortfall()
             self.assertTrue(row.absent)
             self.assertIn('did not clock in', row.reason)
             Attendance.create([{
                         'company': company.id, 'employee': qualified.id,
-                        'at': now + dt.timedelta(minutes=5), 'date': TODAY,
-                        'type': 'in'}])
+                        'at': now + dt.timedelta(minutes=5),
+                        'date': self.today, 'type': 'in'}])
             self.assertEqual(shortfall(), [])
             # another day without attendance: assignments count again
             with Transaction().set_context(
-                    date=TODAY - dt.timedelta(days=1)):
+                    date=self.today - dt.timedelta(days=1)):
                 self.assertEqual(shortfall(), [])
 
     @with_transaction()
@@ -973,12 +985,12 @@ class AgentHrTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
                 company, "Fatou", "Awa", "Moussa", "RH")
             for agent, code in [(fatou, 'ZIG'), (awa, 'ZIG'),
                     (moussa, 'THS')]:
-                assign(agent, code, TODAY)
-            start = dt.datetime.combine(TODAY, dt.time(8))
+                assign(agent, code, self.today)
+            start = dt.datetime.combine(self.today, dt.time(8))
             Attendance.create([{
                         'company': company.id, 'employee': e.id,
-                        'at': start + dt.timedelta(hours=h), 'date': TODAY,
-                        'type': t}
+                        'at': start + dt.timedelta(hours=h),
+                        'date': self.today, 'type': t}
                     for e in [fatou, awa, moussa]
                     for h, t in [(0, 'in'), (9, 'out')]])
             users = User.create([{
@@ -1008,13 +1020,13 @@ class AgentHrTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
                 Attendance.create([{
                             'company': company.id, 'employee': fatou.id,
                             'at': start + dt.timedelta(hours=10),
-                            'date': TODAY, 'type': 'in'}])
+                            'date': self.today, 'type': 'in'}])
                 with self.assertRaises(AccessError):
                     Attendance.create([{
                                 'company': company.id,
                                 'employee': moussa.id,
                                 'at': start + dt.timedelta(hours=10),
-                                'date': TODAY, 'type': 'in'}])
+                                'date': self.today, 'type': 'in'}])
             # a site manager records the attendance of the site's agents
             with Transaction().set_user(users[1].id), \
                     Transaction().set_context(
@@ -1022,13 +1034,13 @@ class AgentHrTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
                 Attendance.create([{
                             'company': company.id, 'employee': fatou.id,
                             'at': start + dt.timedelta(hours=11),
-                            'date': TODAY, 'type': 'out'}])
+                            'date': self.today, 'type': 'out'}])
                 with self.assertRaises(AccessError):
                     Attendance.create([{
                                 'company': company.id,
                                 'employee': moussa.id,
                                 'at': start + dt.timedelta(hours=11),
-                                'date': TODAY, 'type': 'out'}])
+                                'date': self.today, 'type': 'out'}])
             sheet, = Sheet.search([('employee', '=', fatou.id)])
             self.assertEqual(sheet.duration, dt.timedelta(hours=10))
 
