@@ -26,6 +26,7 @@ from trytond.pyson import Bool, Eval, Id, If
 from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 
+from service_network.empty_write import SkipEmptyWriteMixin
 from service_network.ids_search import IdsSearchMixin
 from service_network.one2many import One2Many
 from service_network.phone import (
@@ -69,8 +70,8 @@ PAYMENT_METHODS = [
 
 
 class Case(
-        ReadonlyGuardMixin, CaseDelayMixin, SetValidationMixin,
-        IdsSearchMixin, Workflow, ModelSQL, ModelView):
+        SkipEmptyWriteMixin, ReadonlyGuardMixin, CaseDelayMixin,
+        SetValidationMixin, IdsSearchMixin, Workflow, ModelSQL, ModelView):
     "Case of a citizen for a procedure"
     __name__ = 'case.case'
     _draft = {'readonly': Eval('state') != 'draft'}

@@ -9,6 +9,7 @@ from trytond.model import Index, ModelSQL, ModelView, Unique, Workflow, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
 
+from service_network.empty_write import SkipEmptyWriteMixin
 from service_network.ids_search import IdsSearchMixin
 from service_network.protection import ReadonlyGuardMixin, check_user_sites
 from service_network.rec_names import column_names
@@ -24,7 +25,8 @@ def minutes_between(start, end):
 
 
 class Ticket(
-        ReadonlyGuardMixin, IdsSearchMixin, Workflow, ModelSQL, ModelView):
+        SkipEmptyWriteMixin, ReadonlyGuardMixin, IdsSearchMixin, Workflow,
+        ModelSQL, ModelView):
     "Queue ticket"
     __name__ = 'case.ticket'
     _waiting = {'readonly': Eval('state') != 'waiting'}

@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from trytond import backend
 from trytond.exceptions import UserError
+from trytond.model import ModelSQL
 from trytond.model.exceptions import SQLConstraintError, ValidationError
 from trytond.modules.company.tests import (
     CompanyTestMixin,
@@ -132,17 +133,16 @@ def create_case(
 
 @contextlib.contextmanager
 def counted_writes(Model):
-    "Yield the list of the sorted field names of each write on Model"
+    """Yield the list of the sorted field names of each write on Model
+    that reaches ModelSQL.write, a write of no record as []"""
     writes = []
-    write = Model.write
+    write = ModelSQL.write.__func__
 
-    def counted(records, values, *args):
-        if records:
-            # Workflow.transition writes its state on no record when the
-            # transition's method wrote it
-            writes.append(sorted(values))
-        return write(records, values, *args)
-    with mock.patch.object(Model, 'write', counted):
+    def counted(cls, records, values, *args):
+        if cls.__name__ == Model.__name__:
+            writes.append(sorted(values) if records else [])
+        return write(cls, records, values, *args)
+    with mock.patch.object(ModelSQL, 'write', classmethod(counted)):
         yield writes
 
 
