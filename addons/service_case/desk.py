@@ -68,6 +68,10 @@ class Desk(ReadonlyGuardMixin, ValidationSourcesMixin, ModelSQL, ModelView):
         'ticket_sector': {'ticket'},
         'fee': {'procedure'},
         }
+    # not in trytond's audit trail (ir.model.log): the desk is the agent's
+    # workspace, rewritten at every citizen; what its buttons do is logged
+    # on the tickets and cases they move (transitions, the case's history)
+    _log = False
     _serving = {'invisible': ~Eval('ticket')}
 
     user = fields.Many2One(
@@ -370,16 +374,22 @@ class Desk(ReadonlyGuardMixin, ValidationSourcesMixin, ModelSQL, ModelView):
 
     @classmethod
     def get_queue(cls, desks, name):
+        """The queues of the desk's site: their ids, from the desk's site
+        column (the desk is not loaded whole) and the queues' query (their
+        rows are read by the form's read, not by this search)"""
         pool = Pool()
         Queue = pool.get('case.ticket.queue')
+        desk = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        sites = dict(rows_by_ids(
+                desk, desk.id, [desk.site], [d.id for d in desks]))
         result = {}
-        for desk in desks:
-            if desk.site:
-                result[desk.id] = [q.id for q in Queue.search([
-                            ('site', '=', desk.site.id),
-                            ])]
-            else:
-                result[desk.id] = []
+        for record in desks:
+            result[record.id] = []
+            if sites.get(record.id):
+                cursor.execute(*Queue.search(
+                        [('site', '=', sites[record.id])], query=True))
+                result[record.id] = [queue_id for queue_id, in cursor]
         return result
 
     @classmethod
@@ -738,6 +748,7 @@ class Desk(ReadonlyGuardMixin, ValidationSourcesMixin, ModelSQL, ModelView):
 class DeskDocument(ReadonlyGuardMixin, ModelSQL, ModelView):
     "Document brought to the counter"
     __name__ = 'case.desk.document'
+    _log = False  # as the desk: the case's checklist is the record kept
     desk = fields.Many2One(
         'case.desk', "Counter Workspace", required=True, ondelete='CASCADE')
     requirement = fields.Many2One(
