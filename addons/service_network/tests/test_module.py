@@ -395,6 +395,26 @@ class ServiceNetworkTestCase(
         self.assertIn('NINEA', str(cm.exception))
 
     @with_transaction()
+    def test_identifier_types_translated_once(self):
+        """The identifier types offered at every keystroke of a citizen's
+        search are translated once, and follow the configuration"""
+        pool = Pool()
+        Configuration = pool.get('party.configuration')
+        Party = pool.get('party.party')
+        Configuration._identifier_types_cache.clear()
+        types = Configuration(1).get_identifier_types()
+        self.assertIn('sn_ninea', dict(types))
+        self.assertGreater(len(types), 100)
+        with mock.patch.object(Configuration, 'fields_get') as fields_get:
+            self.assertEqual(Configuration(1).get_identifier_types(), types)
+            Party.autocomplete("1 751 1985 01234")
+            fields_get.assert_not_called()
+        Configuration.write([Configuration(1)], {
+                'identifier_types': ['sn_ninea']})
+        self.assertEqual(Configuration(1).get_identifier_types(),
+            [('sn_ninea', "NINEA (Senegal)")])
+
+    @with_transaction()
     def test_partner_contact_phone(self):
         "The partner contact phone must be a Senegal number"
         pool = Pool()
