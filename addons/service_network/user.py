@@ -8,7 +8,11 @@ from trytond.cache import Cache
 from trytond.config import config
 from trytond.model import ModelSQL, fields
 from trytond.pool import Pool, PoolMeta
-from trytond.transaction import Transaction
+from trytond.transaction import (
+    Transaction,
+    inactive_records,
+    without_check_access,
+)
 
 # {(user id, the context's employee): id of the user's employee or None},
 # emptied when a user or an employee changes: users without employee in
@@ -130,3 +134,24 @@ class Rule(metaclass=PoolMeta):
         context = super()._get_context(model_name)
         context['sites'] = list(User.get_sites())
         return context
+
+    @classmethod
+    def check(cls, model_name, ids, mode='read'):
+        # trytond's check searches the records within the rules' domain,
+        # which loads every column of each of them: their ids tell whether
+        # one is forbidden (every write of a user over JSON-RPC is checked
+        # so, see protection.py); trytond's check runs for the message
+        # naming the records and rules when one is
+        Model = Pool().get(model_name)
+        domain = cls.domain_get(model_name, mode=mode)
+        if domain and issubclass(Model, ModelSQL) and ids:
+            transaction = Transaction()
+            with transaction.set_user(0, set_context=True), \
+                    inactive_records(), without_check_access():
+                query = Model.search(
+                    [('id', 'in', ids), domain], order=[], query=True)
+                cursor = transaction.connection.cursor()
+                cursor.execute(*query)
+                if set(ids) <= {record_id for record_id, in cursor}:
+                    return
+        super().check(model_name, ids, mode=mode)

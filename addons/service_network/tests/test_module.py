@@ -655,6 +655,42 @@ class ServiceNetworkTestCase(
             self.assertEqual(len(Site.search([])), 46)
 
     @with_transaction()
+    def test_rule_check_reads_ids_only(self):
+        """A user's writes are checked against the record rules from the
+        records' ids, and refused with trytond's message naming the rule"""
+        pool = Pool()
+        Site = pool.get('network.site')
+        Counter = pool.get('network.counter')
+        Sector = pool.get('network.sector')
+        Rule = pool.get('ir.rule')
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        zig, = Site.search([('code', '=', 'ZIG')])
+        ths, = Site.search([('code', '=', 'THS')])
+        sector, = Sector.search([('code', '=', 'J')])
+        ours, theirs = Counter.create([
+                {'site': zig.id, 'name': "Box 1", 'sector': sector.id},
+                {'site': ths.id, 'name': "Box 1", 'sector': sector.id}])
+        manager, = User.create([{
+                    'login': 'chef.zig', 'name': "Chef ZIG",
+                    'groups': [('add', [ModelData.get_id(
+                                    'service_network',
+                                    'group_site_manager')])],
+                    'sites': [('add', [zig.id])]}])
+        with Transaction().set_user(manager.id), check_access(), \
+                mock.patch.object(
+                    Counter, 'search', wraps=Counter.search) as search:
+            Rule.check('network.counter', [ours.id], 'write')
+            self.assertEqual(
+                [c.kwargs.get('query') for c in search.call_args_list],
+                [True])
+            with self.assertRaises(AccessError) as cm:
+                Rule.check('network.counter', [ours.id, theirs.id], 'write')
+        self.assertIn(str(theirs.id), str(cm.exception))
+        self.assertIn("Site managers change their own sites' counters",
+            str(cm.exception))
+
+    @with_transaction()
     def test_home_actions_at_login(self):
         "A user starts on the home pages of their groups unless they chose"
         pool = Pool()
