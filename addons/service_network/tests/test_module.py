@@ -36,6 +36,20 @@ def site_values(code='TST', department='ZIG', **values):
         **values}
 
 
+def create_site_manager(site):
+    "Create the user managing site"
+    pool = Pool()
+    User = pool.get('res.user')
+    ModelData = pool.get('ir.model.data')
+    manager, = User.create([{
+                'login': f'chef.{site.code.lower()}',
+                'name': f"Chef {site.code}",
+                'groups': [('add', [ModelData.get_id(
+                                'service_network', 'group_site_manager')])],
+                'sites': [('add', [site.id])]}])
+    return manager
+
+
 def create_procedure(**values):
     pool = Pool()
     Procedure = pool.get('network.procedure')
@@ -628,17 +642,10 @@ class ServiceNetworkTestCase(
         Site = pool.get('network.site')
         Counter = pool.get('network.counter')
         Sector = pool.get('network.sector')
-        User = pool.get('res.user')
-        ModelData = pool.get('ir.model.data')
         zig, = Site.search([('code', '=', 'ZIG')])
         ths, = Site.search([('code', '=', 'THS')])
         sector, = Sector.search([('code', '=', 'J')])
-        manager, = User.create([{
-                    'login': 'chef.zig', 'name': "Chef ZIG",
-                    'groups': [('add', [ModelData.get_id(
-                                    'service_network',
-                                    'group_site_manager')])],
-                    'sites': [('add', [zig.id])]}])
+        manager = create_site_manager(zig)
         with Transaction().set_user(manager.id), \
                 Transaction().set_context(_check_access=True):
             counter, = Counter.create([{
@@ -663,20 +670,13 @@ class ServiceNetworkTestCase(
         Counter = pool.get('network.counter')
         Sector = pool.get('network.sector')
         Rule = pool.get('ir.rule')
-        User = pool.get('res.user')
-        ModelData = pool.get('ir.model.data')
         zig, = Site.search([('code', '=', 'ZIG')])
         ths, = Site.search([('code', '=', 'THS')])
         sector, = Sector.search([('code', '=', 'J')])
         ours, theirs = Counter.create([
                 {'site': zig.id, 'name': "Box 1", 'sector': sector.id},
                 {'site': ths.id, 'name': "Box 1", 'sector': sector.id}])
-        manager, = User.create([{
-                    'login': 'chef.zig', 'name': "Chef ZIG",
-                    'groups': [('add', [ModelData.get_id(
-                                    'service_network',
-                                    'group_site_manager')])],
-                    'sites': [('add', [zig.id])]}])
+        manager = create_site_manager(zig)
         with Transaction().set_user(manager.id), check_access(), \
                 mock.patch.object(
                     Counter, 'search', wraps=Counter.search) as search:
