@@ -24,12 +24,12 @@ from proteus import config as pconfig
 COMPANY_NINEA = '30672212G2'
 PASSWORD = 'Senegal-2026'
 COUNTERS = [
-    ('Box 1 - Accueil', 'A'),
-    ('Box 2 - Justice', 'J'),
-    ('Box 3 - État civil', 'C'),
-    ('Box 4 - Urbanisme', 'U'),
-    ('Box 5 - Poste', 'P'),
-    ('Box 6 - Entreprises', 'E'),
+    ('Guichet 1', 'A'),
+    ('Guichet 2', 'J'),
+    ('Guichet 3', 'C'),
+    ('Guichet 4', 'U'),
+    ('Guichet 5', 'P'),
+    ('Guichet 6', 'E'),
     ]
 # what the demo prints of each role
 ROLES = {

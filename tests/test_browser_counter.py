@@ -1,7 +1,7 @@
 """A day at the Ziguinchor counter in Debian's Chromium, as agent.zig and
 chef.zig do it on the demo database.
 
-Two citizens took Justice tickets. The agent sits at « Box 2 - Justice »
+Two citizens took Justice tickets. The agent sits at « Guichet 2 » (Justice)
 in « Mon guichet », calls the first, registers her, opens her case from the
 ticket with the procedure proposed, ticks her documents, submits, collects
 the fees, prints the receipt and finishes the ticket; the second is a proxy
@@ -98,12 +98,12 @@ def test_a_day_at_the_counter(client, server):
     assert all(t.startswith('J-') for t in tickets), tickets
     effort = {}
 
-    # Once a day: « Mon guichet », sitting at Box 2 - Justice
+    # Once a day: « Mon guichet », sitting at Guichet 2 (Justice)
     client.reset_effort()
     client.open_menu(*DESK)
     client.pane.locator('input[name="counter"]').first.wait_for()
-    if "Box 2 - Justice" not in client.field_value('counter'):
-        client.set_many2one('counter', "Box 2", "Box 2 - Justice")
+    if "Guichet 2 (Justice)" not in client.field_value('counter'):
+        client.set_many2one('counter', "Guichet 2", "Guichet 2 (Justice)")
         client.toolbar('save')
     effort['start of the day'] = client.effort()
 
@@ -112,7 +112,8 @@ def test_a_day_at_the_counter(client, server):
     client.click_button("Appeler le suivant")
     client.assert_no_dialog()
     message = desk_message(client, "Ticket ")
-    assert message.startswith(f"Ticket {tickets[0]} appelé au Box 2"), message
+    assert message.startswith(
+        f"Ticket {tickets[0]} appelé au Guichet 2 :"), message
     client.screenshot('30-desk-called', [
             "Mon guichet", "Rappeler", "Ouvrir un dossier",
             "Transférer", "Absent", "Terminer", "File d'attente",
@@ -266,8 +267,8 @@ def test_a_citizen_served_at_the_desk(client, server):
     client.open_menu(*DESK)
     client.pane.locator('input[name="counter"]').first.wait_for()
     client.wait_answers()
-    if "Box 2 - Justice" not in client.field_value('counter'):
-        client.set_many2one('counter', "Box 2", "Box 2 - Justice")
+    if "Guichet 2 (Justice)" not in client.field_value('counter'):
+        client.set_many2one('counter', "Guichet 2", "Guichet 2 (Justice)")
         client.toolbar('save')
     # a ticket left by an earlier test is finished first
     while not client.pane.locator(

@@ -130,7 +130,7 @@ def test_waiting_room(server, browser):
     kiosk_url = screen_url(server, 'kiosk')
     display_url = screen_url(server, 'display')
     agent = server.rpc().login('agent.zig')
-    desk_id = open_desk(agent, 'Box 2 - Justice')
+    desk_id = open_desk(agent, 'Guichet 2')
 
     room = browser.new_context(locale='fr-FR',
         viewport={'width': 1920, 'height': 1080})

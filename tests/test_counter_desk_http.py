@@ -46,7 +46,7 @@ def test_a_day_at_the_counter(server):
             ['code'])}
     counter, = agent.model(
         'network.counter', 'search_read',
-        [('site.code', '=', 'ZIG'), ('name', '=', 'Box 2 - Justice')],
+        [('site.code', '=', 'ZIG'), ('name', '=', 'Guichet 2')],
         0, None, None, ['sector'])
     agent.model('case.desk', 'write', [desk_id], {'counter': counter['id']})
 
@@ -232,7 +232,7 @@ def test_a_citizen_served_without_leaving_the_desk(server):
     desk_id = open_desk(agent)
     counter, = agent.model(
         'network.counter', 'search_read',
-        [('site.code', '=', 'ZIG'), ('name', '=', 'Box 2 - Justice')],
+        [('site.code', '=', 'ZIG'), ('name', '=', 'Guichet 2')],
         0, None, None, ['sector'])
     desk = read_desk(agent, desk_id, 'ticket', 'outcome')
     if desk['ticket']:

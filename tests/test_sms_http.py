@@ -298,7 +298,7 @@ def test_walk_in_joins_remotely(server, users, sms_log, browser):
     assert '4 personne(s) avant vous' in text
 
     # agent.zig calls the first one: 3 ahead, the default of the sector
-    desk_id = open_desk(agent, 'Box 2 - Justice')
+    desk_id = open_desk(agent, 'Guichet 2')
     agent.model('case.desk', 'call_next', [desk_id])
     run_sender(admin)
     (head, text), = queue_sms(sms_log, number, 'queue_ahead')
@@ -440,7 +440,7 @@ def test_appointment_journey(server, users, sms_log, browser):
     touch.screenshot(path=str(SCREENSHOTS / 'appointment-ticket.png'))
 
     # agent.zig calls the next Justice ticket: the appointment's
-    desk_id = open_desk(agent, 'Box 2 - Justice')
+    desk_id = open_desk(agent, 'Guichet 2')
     clicked = time.monotonic()
     agent.model('case.desk', 'call_next', [desk_id])
     desk, = agent.model('case.desk', 'read', [desk_id],
