@@ -8,6 +8,7 @@ from . import (
     session_reset,
     sqlite_connection,
     view_cache,
+    wizard_names,
 )
 
 # A refused request on SQLite must leave nothing (see sqlite_connection)
@@ -28,3 +29,6 @@ connection_check.install()
 
 # No transaction after a call to reset a session that needs no reset
 session_reset.install()
+
+# A wizard refused to a user named by its action, not its technical name
+wizard_names.install()

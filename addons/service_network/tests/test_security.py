@@ -82,6 +82,25 @@ class SecurityTestCase(unittest.TestCase):
         self.assertTrue(User.read([admin.id], ['password_reset']))
 
     @with_transaction()
+    def test_refused_wizard_named_by_its_action(self):
+        """A wizard refused to a user outside its groups is named by its
+        action, not by its technical name"""
+        pool = Pool()
+        HolidayLoad = pool.get('network.holiday.load', type='wizard')
+        agent = create_user('agent', ['group_site_agent'])
+        admin = create_user('reseau', ['group_network_admin'])
+        with Transaction().set_user(agent.id), \
+                Transaction().set_context(_check_access=True):
+            with self.assertRaises(AccessError) as cm:
+                HolidayLoad.check_access()
+        self.assertIn('"Load Public Holidays"', cm.exception.message)
+        self.assertNotIn('network.holiday.load', cm.exception.message)
+        self.assertIn('Site Agent', cm.exception.description)
+        with Transaction().set_user(admin.id), \
+                Transaction().set_context(_check_access=True):
+            HolidayLoad.check_access()
+
+    @with_transaction()
     def test_no_reset_without_login(self):
         "The reset asked without login sets nothing unless configured"
         pool = Pool()
