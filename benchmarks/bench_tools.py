@@ -210,6 +210,13 @@ class Cores:
             f"on {os.cpu_count()} cores")
 
 
+def median_run(runs, key):
+    """The run of runs whose key is the median (the lower middle of an even
+    number): on two cores a run of seconds varies by 10 % or more from one
+    moment to the next, so a benchmark judges the median of a few"""
+    return sorted(runs, key=key)[(len(runs) - 1) // 2]
+
+
 def ratio(label, measured, floor, unit='s', against='a floor'):
     """Print measured against its floor (or against a target) and return
     the ratio (for rates, pass them so that a higher rate is the floor's)"""

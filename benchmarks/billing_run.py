@@ -38,8 +38,8 @@ defaults, constraints, indexes and foreign keys copied from it).
 
 Prints the machine and its load, the cores used by the full run, each
 floor with its ratio, the growth check (full month / half month, limit
-2.2) and the peak memory, for each measure, then the best of the
-measures (their medians). Exits 1 when the median full run is over 2 s
+2.2) and the peak memory, for each measure, then the medians of the
+measures. Exits 1 when the median full run is over 2 s
 or the growth check of the medians fails.
 """
 import argparse
@@ -181,7 +181,7 @@ def insert_cases(cursor, start, end, cases):
         SELECT %s || '-' || i, (%s::int[])[1 + i %% %s],
             %s, (%s::int[])[1 + (i / 7) %% %s], 'counter', 'delivered',
             %s::date + (i %% %s), %s::date + (i %% %s), false, 0, now()
-        FROM generate_series(1, %s) AS i""",
+        FROM generate_series(1, %s::integer) AS i""",
         (f'{MARKER}{start:%y%m}', sites, len(sites), citizen, procedures,
             len(procedures), start, days, start, days, cases))
     return True

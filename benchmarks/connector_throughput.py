@@ -64,6 +64,7 @@ from bench_tools import (
     ensure_database,
     growth,
     machine,
+    median_run,
     ratio,
     sql,
 )
@@ -373,8 +374,7 @@ def main():
                     args, worker, endpoint, protocol, args.count, run_used)
                 fulls.append((seconds, run_used, tasks))
             empty = empty_tasks(args, worker, ids)
-            full, used, tasks = sorted(
-                fulls, key=lambda f: f[0])[(len(fulls) - 1) // 2]
+            full, used, tasks = median_run(fulls, key=lambda f: f[0])
             results[name] = (args.count / full, statistics.median(floors),
                 used, statistics.median(halves), full, empty / args.count,
                 tasks, (halves, floors, [f[0] for f in fulls]))

@@ -92,6 +92,7 @@ from bench_tools import (  # noqa: E402
     Cores,
     growth,
     machine,
+    median_run,
     peak_mib,
     ratio,
     sql,
@@ -164,7 +165,8 @@ def insert_cases(cursor, profile):
         INSERT INTO party_party (code, name, active, create_uid,
             create_date)
         SELECT %s || '-P' || i, 'Usager ' || i, true, 0, now()
-        FROM generate_series(%s, %s) AS i""", (MARKER, existing + 1, CASES))
+        FROM generate_series(%s::integer, %s::integer) AS i""",
+        (MARKER, existing + 1, CASES))
     cursor.execute("""
         INSERT INTO case_case (number, site, citizen, procedure, channel,
             state, submission_date, paid_at, late_flagged, create_uid,
@@ -173,7 +175,7 @@ def insert_cases(cursor, profile):
             'counter', 'transmitted', %s::date + (i %% 28),
             (%s::date + (i %% 28))::timestamp + interval '10 hours',
             false, 0, now()
-        FROM generate_series(%s, %s) AS i
+        FROM generate_series(%s::integer, %s::integer) AS i
         JOIN party_party p ON p.name = 'Usager ' || i""",
         (MARKER, sites, len(sites), procedure, START, START,
             existing + 1, CASES))
@@ -330,7 +332,7 @@ def measure(company_id, profile_id, kind, days, runs):
             'seconds': used.seconds, 'cores': str(used), 'counts': counts,
             'calamine': calamine, 'copy': copy, 'parse': product_parse}
         every.append(figures)
-    median = sorted(every, key=lambda f: f['seconds'])[(len(every) - 1) // 2]
+    median = median_run(every, key=lambda f: f['seconds'])
     median['runs'] = [f['seconds'] for f in every]
     return median
 
