@@ -36,38 +36,67 @@ def addons_digest():
     return digest.hexdigest()
 
 
-def ensure_database(name, admin_password, module='service_case'):
-    """Create the database name with module activated (in French), unless
-    it already has it; update it when the addons changed since (their
-    digest is the database's comment)"""
+def _digest_comment(name):
+    "The database's comment: the addons' digest when it was last set up"
+    return sql('postgres', "SELECT shobj_description(oid, 'pg_database') "
+        f"FROM pg_database WHERE datname = '{name}'", fetch=True)[0][0]
+
+
+def mark_current(name):
+    "Record in the database's comment that it matches the addons' code"
+    sql('postgres', f"COMMENT ON DATABASE \"{name}\" IS '{addons_digest()}'")
+
+
+def settle(name):
+    """After trytond-admin created or updated the database name: its
+    tables vacuumed and analysed now, as autovacuum would have done by the
+    time a server runs (otherwise it does so beside the first runs, on the
+    same two cores, and slows them by 10 to 20 %), and the database marked
+    current"""
+    sql(name, 'VACUUM ANALYZE')
+    mark_current(name)
+
+
+def update_if_changed(name, module):
+    """Return whether the database name exists with module activated;
+    update it first (trytond-admin --all) when the addons changed since it
+    was created or last updated (their digest is the database's comment)"""
     exists = sql('postgres',
         f"SELECT 1 FROM pg_database WHERE datname = '{name}'", fetch=True)
-    digest = addons_digest()
-    if exists and sql(name, "SELECT count(*) FROM ir_module "
+    if not exists or not sql(name, "SELECT count(*) FROM ir_module "
             f"WHERE name = '{module}' AND state = 'activated'",
             fetch=True)[0][0]:
-        comment, = sql('postgres', "SELECT shobj_description(oid, "
-            f"'pg_database') FROM pg_database WHERE datname = '{name}'",
-            fetch=True)[0]
-        if comment == digest:
-            return
+        return False
+    if _digest_comment(name) != addons_digest():
         print(f"updating the database {name}: the addons changed "
             "(trytond-admin)")
-        modules = ['--all']
+        subprocess.run([BIN / 'trytond-admin', '-d', name, '--all'],
+            check=True, stderr=subprocess.DEVNULL)
+        settle(name)
+    return True
+
+
+def ensure_database(name, admin_password, module='service_case'):
+    """Create the database name with module activated (in French), unless
+    it already has it; update it when the addons changed since (see
+    update_if_changed)"""
+    if update_if_changed(name, module):
+        return
+    if sql('postgres', f"SELECT 1 FROM pg_database WHERE datname = '{name}'",
+            fetch=True):
+        print(f"activating {module} in the database {name} (trytond-admin)")
     else:
         print(f"creating the database {name} (trytond-admin, a few minutes)")
-        modules = ['-u', module]
-    if not exists:
         sql('postgres', f'CREATE DATABASE "{name}"')
     with tempfile.NamedTemporaryFile('w') as passfile:
         passfile.write(admin_password)
         passfile.flush()
         subprocess.run([BIN / 'trytond-admin', '-d', name, '-l', 'fr',
                 '--email', 'admin@example.sn', '--activate-dependencies',
-                *modules],
+                '-u', module],
             env={**os.environ, 'TRYTONPASSFILE': passfile.name},
             check=True, stderr=subprocess.DEVNULL)
-    sql('postgres', f"COMMENT ON DATABASE \"{name}\" IS '{digest}'")
+    settle(name)
 
 
 def ensure_company(pool):
@@ -86,6 +115,30 @@ def ensure_company(pool):
     User.write([User(1)], {
             'companies': [('add', [company.id])], 'company': company.id})
     return company
+
+
+def gunicorn_command(port, workers=1, access_log=None, extra=()):
+    """The command serving trytond as docker/entrypoint.sh does (gunicorn,
+    its sync workers, a timeout of 120 s, the access log to access_log
+    when given: '-' for the output), on 127.0.0.1:port; extra: more
+    options (a --config)"""
+    return [BIN / 'gunicorn', '--bind', f'127.0.0.1:{port}',
+        '--workers', str(workers), '--timeout', '120',
+        *(['--access-logfile', str(access_log)] if access_log else []),
+        *extra, 'trytond.application:app']
+
+
+def server_env(database, **variables):
+    """The environment of a trytond server process serving database on
+    URI, its bytecode optimised as the image runs it (PYTHONOPTIMIZE);
+    the name and configuration file set for this process left out (the
+    servers name themselves), more TRYTOND_ variables from variables"""
+    env = {**os.environ, 'TRYTOND_DATABASE__URI': URI,
+        'TRYTOND_DATABASE_NAMES': database, 'PYTHONOPTIMIZE': '1',
+        **variables}
+    env.pop('TRYTOND_APPNAME', None)
+    env.pop('TRYTOND_CONFIG', None)
+    return env
 
 
 def free_port():

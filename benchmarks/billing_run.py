@@ -6,7 +6,8 @@ PostgreSQL, against its floor.
 Options:
     --database NAME  the PostgreSQL database (default: $DB_NAME, else
                      bench_billing); created with partner_billing
-                     activated when missing
+                     activated when missing, updated (trytond-admin
+                     --all) when the addons changed since
     --cases N        cases of the full month (default: $BENCH_CASES, else
                      200000); the half month has N // 2
     --repeat K       measure K times (default 3), each time the half month
@@ -14,8 +15,6 @@ Options:
                      two cores a run of 2 s varies by 10 % from one moment
                      to the next), all are printed
     --no-growth      skip the half-size run (no growth check)
-    --update         update partner_billing first (trytond-admin -u), so
-                     that the tables have the module's current indexes
     --explain        print EXPLAIN ANALYZE of the floor's statements
     --profile        print the 30 functions of the full run that take the
                      most time (cProfile, cumulative)
@@ -48,7 +47,6 @@ import datetime as dt
 import os
 import pstats
 import statistics
-import subprocess
 import sys
 import time
 from decimal import Decimal
@@ -65,7 +63,6 @@ def arguments():
         default=int(os.environ.get('BENCH_CASES', 200_000)))
     parser.add_argument('--repeat', type=int, default=3)
     parser.add_argument('--no-growth', action='store_true')
-    parser.add_argument('--update', action='store_true')
     parser.add_argument('--explain', action='store_true')
     parser.add_argument('--profile', action='store_true')
     return parser.parse_args()
@@ -85,12 +82,13 @@ from trytond.tests.test_tryton import DB_NAME, activate_module  # noqa: E402
 from trytond.transaction import Transaction, TransactionError  # noqa: E402
 
 from bench_tools import (  # noqa: E402
-    BIN,
     Cores,
     growth,
     machine,
     peak_mib,
     ratio,
+    settle,
+    update_if_changed,
 )
 
 PARTNERS = 12
@@ -323,11 +321,10 @@ def measure(month, with_floor):
 def main():
     global COMPANY
     print(machine())
-    if ARGS.update:
-        subprocess.run([BIN / 'trytond-admin', '-d', DB_NAME,
-                '-u', 'partner_billing'], check=True,
-            stderr=subprocess.DEVNULL)
+    existed = update_if_changed(DB_NAME, 'partner_billing')
     activate_module(['partner_billing'])
+    if not existed:
+        settle(DB_NAME)
     COMPANY = retried(prepare)
     print(f"{PARTNERS} partners, 46 sites; full month {FULL[2]} delivered "
         f"cases, half month {HALF[2]}")

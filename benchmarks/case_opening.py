@@ -50,15 +50,16 @@ import subprocess
 import time
 
 from bench_tools import (
-    BIN,
     Cores,
     ensure_company,
     ensure_database,
     free_port,
     growth,
+    gunicorn_command,
     machine,
     peak_mib,
     ratio,
+    server_env,
     sql,
 )
 
@@ -207,13 +208,8 @@ def rpc_latencies(database, count, citizen, site, procedure):
     kept as a browser keeps it (opened again when gunicorn's sync worker
     closes it)"""
     port = free_port()
-    env = {**os.environ, 'TRYTOND_DATABASE_NAMES': database,
-        'PYTHONOPTIMIZE': '1'}
-    env.pop('TRYTOND_APPNAME', None)
-    server = subprocess.Popen([BIN / 'gunicorn',
-            '--bind', f'127.0.0.1:{port}', '--workers', '1',
-            '--timeout', '120', 'trytond.application:app'],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+    server = subprocess.Popen(gunicorn_command(port),
+        env=server_env(database), cwd=ROOT, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL, start_new_session=True)
     connection = http.client.HTTPConnection('127.0.0.1', port, timeout=30)
     path = f'/{database}/rpc/'

@@ -169,6 +169,9 @@ def setup(database, urls):
     sql(database, 'DELETE FROM connector_callback_event')
     sql(database, 'DELETE FROM connector_message')
     sql(database, 'DELETE FROM ir_queue')
+    # the rows deleted vacuumed now, not by autovacuum beside the runs
+    sql(database, 'VACUUM ANALYZE connector_callback_event, '
+        'connector_message, ir_queue')
     pool = Pool(database)
     pool.init()
     endpoints = {}

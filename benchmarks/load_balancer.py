@@ -42,14 +42,14 @@ import time
 import urllib.request
 
 from bench_tools import (
-    BIN,
-    URI,
     Cores,
     ensure_database,
     free_port,
     growth,
+    gunicorn_command,
     machine,
     ratio,
+    server_env,
 )
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -142,19 +142,14 @@ class Stack:
         self.logs = pathlib.Path(tempfile.mkdtemp(prefix='bench-proxy-'))
         self.ports = {name: free_port()
             for name in ['web1', 'web2', 'proxy', 'stats']}
-        self.env = {**os.environ, 'TRYTOND_DATABASE__URI': URI,
-            'TRYTOND_DATABASE_NAMES': database,
-            'TRYTOND_WEB__NUM_PROXIES': '1', 'PYTHONOPTIMIZE': '1',
+        self.env = server_env(database, TRYTOND_WEB__NUM_PROXIES='1',
             # HAProxy checks that each web service serves the client
-            'TRYTOND_WEB__ROOT': str(ROOT / 'var' / 'sao')}
-        self.env.pop('TRYTOND_CONFIG', None)
+            TRYTOND_WEB__ROOT=str(ROOT / 'var' / 'sao'))
         self.processes = {}
 
     def start_web(self, name):
-        self.processes[name] = subprocess.Popen([BIN / 'gunicorn',
-                '--bind', f'127.0.0.1:{self.ports[name]}', '--workers', '1',
-                '--access-logfile', self.logs / f'{name}.log',
-                'trytond.application:app'],
+        self.processes[name] = subprocess.Popen(gunicorn_command(
+                self.ports[name], access_log=self.logs / f'{name}.log'),
             env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL,
             stderr=open(self.logs / f'{name}.err', 'w'),
             start_new_session=True)

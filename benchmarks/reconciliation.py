@@ -7,7 +7,9 @@ does it (parse, store, match), against a floor measured in the same run.
 Options:
     --database NAME  the PostgreSQL database (default: $DB_NAME, else
                      bench_recon); created with partner_reconciliation
-                     activated when it does not exist, then reused
+                     activated when it does not exist, then reused,
+                     updated (trytond-admin --all) when the addons changed
+                     since
     --cases N        the cases of the partner and lines of the full
                      statement (default: $BENCH_CASES, else 100,000)
     --runs N         how many times each import is timed, the median run
@@ -95,7 +97,9 @@ from bench_tools import (  # noqa: E402
     median_run,
     peak_mib,
     ratio,
+    settle,
     sql,
+    update_if_changed,
 )
 from partner_reconciliation.parser import parse  # noqa: E402
 from partner_reconciliation.statement_import import import_statement  # noqa: E402
@@ -377,7 +381,10 @@ def profile_import(company_id, profile_id):
 
 def main():
     print(machine())
+    existed = update_if_changed(DB_NAME, 'partner_reconciliation')
     activate_module(['partner_reconciliation'])
+    if not existed:
+        settle(DB_NAME)
     with Transaction().start(DB_NAME, 0) as transaction:
         company, profile = setup()
         count = insert_cases(transaction.connection.cursor(), profile)
