@@ -3,7 +3,8 @@
     .venv/bin/python -O benchmarks/load_agents.py
     options: [--workers 2] [--duration 60] [--think 1-3 | 5-15]
         [--visit desk | desk-tab | generic] [--agents N] [--no-growth]
-        [--saturation-duration 0] [--database bench_load]
+        [--saturation-duration 0] [--costs-duration 0]
+        [--database bench_load]
 
 46 sites x 4 agents: 184 simulated agents, each with its own login and
 JSON-RPC session, work for --duration seconds against gunicorn serving
@@ -62,12 +63,17 @@ when it does (lock waits, retried transactions, queues in the workers);
 the limit is 2.2. A server that cannot keep up serves fewer than twice
 the calls (printed too) and misses the p95 target.
 
+Where the CPU goes (--costs-duration S): after the runs, one agent alone
+on one web worker, without pause, for S seconds; the CPU the worker and
+PostgreSQL use during each of its calls, by operation, and per served
+citizen.
+
 Environment overrides: LOAD_DATABASE, LOAD_WORKERS=2, LOAD_DURATION=60,
 LOAD_THINK=1-3, LOAD_VISIT=desk, LOAD_GROWTH=1 (0 skips the half run),
 LOAD_SATURATION_DURATION=0 (seconds of runs without pause, 16 clients),
-LOAD_CITIZENS=200000, LOAD_WARMUP=1 (whole visits per agent before the
-run, not recorded), LOAD_PROFILE=PATH (cProfile of each web worker to
-PATH.<pid>).
+LOAD_COSTS_DURATION=0, LOAD_CITIZENS=200000, LOAD_WARMUP=1 (whole visits
+per agent before the run, not recorded), LOAD_PROFILE=PATH (cProfile of
+each web worker to PATH.<pid>).
 
 The database (default bench_load) is created when missing and reused: the
 46 sites of service_network, 4 counters, 4 agent users and their desks per
@@ -106,7 +112,9 @@ from bench_tools import (
     ensure_database,
     free_port,
     growth,
+    gunicorn_command,
     machine,
+    server_env,
     sql,
 )
 
@@ -463,16 +471,10 @@ class Production:
         self.processes = {}
 
     def __enter__(self):
-        env = dict(os.environ)
-        # set by importing trytond here; the servers name themselves
-        env.pop('TRYTOND_APPNAME', None)
-        env.update({
-                'TRYTOND_DATABASE__PATH': str(self.logs / 'files'),
-                'TRYTOND_DATABASE_NAMES': self.database,
-                'TRYTOND_QUEUE__WORKER': 'True',
-                'TRYTOND_WEB__ROOT': str(ROOT / 'var' / 'sao'),
-                'PYTHONOPTIMIZE': '1',
-                })
+        env = server_env(self.database,
+            TRYTOND_DATABASE__PATH=str(self.logs / 'files'),
+            TRYTOND_QUEUE__WORKER='True',
+            TRYTOND_WEB__ROOT=str(ROOT / 'var' / 'sao'))
         (self.logs / 'files').mkdir(exist_ok=True)
         profile = []
         if PROFILE:
@@ -481,12 +483,8 @@ class Production:
             profile = ['--config', str(config)]
         try:
             for name, command in [
-                    # as docker/entrypoint.sh runs it
-                    ('web', [BIN / 'gunicorn',
-                            '--bind', f'127.0.0.1:{self.port}',
-                            '--workers', str(self.workers),
-                            '--timeout', '120', '--access-logfile', '-',
-                            *profile, 'trytond.application:app']),
+                    ('web', gunicorn_command(self.port, self.workers,
+                            access_log='-', extra=profile)),
                     ('worker', [BIN / 'trytond-worker', '-d', self.database,
                             '-n', '1']),
                     ('cron', [BIN / 'trytond-cron', '-d', self.database]),
@@ -1277,6 +1275,59 @@ def work(agents, duration):
     return recorder, start
 
 
+def operation_costs(args, spec, citizens, duration, logs):
+    """Where a visit's CPU goes: one agent alone on one web worker, without
+    pause, for duration seconds. Its calls follow one another, so the CPU
+    that the worker and the database's backends use during a call is that
+    call's (/proc counts 10 ms ticks: exact on average over hundreds of
+    calls). Return {operation: [calls, web seconds, PostgreSQL seconds]}:
+    PostgreSQL is every backend of the database (the queue worker's and
+    cron's too, idle but for the tasks the calls queue); the queue
+    worker's own CPU is not counted"""
+    reset(args.database, args.every)
+    costs = collections.defaultdict(lambda: [0, 0.0, 0.0])
+    with Production(args.database, 1, logs) as production:
+        (agent,), _, _ = log_in(production.port, args.database, [spec],
+            citizens, (0, 0), seed=0, visit=args.visit)
+        meter = CpuMeter(production.processes['web'].pid, args.database)
+        web = production.web_pids()
+        backends = list(meter.backends(all_stats()))
+
+        def cpu(pids):
+            return sum(stat[2] for stat in map(proc_stat, pids) if stat)
+        call = agent.rpc
+
+        def measured(operation, *rest, **kwargs):
+            before = cpu(web), cpu(backends)
+            try:
+                return call(operation, *rest, **kwargs)
+            finally:
+                cost = costs[operation]
+                cost[0] += 1
+                cost[1] += cpu(web) - before[0]
+                cost[2] += cpu(backends) - before[1]
+        agent.rpc = measured
+        work([agent], duration)
+    return costs
+
+
+def print_costs(costs, served):
+    web_total = sum(c[1] for c in costs.values()) or 1
+    print(f"\n== where the CPU goes: one agent alone, one web worker, no "
+        f"pause\n  {'operation':<22}{'calls':>7}{'web ms':>9}"
+        f"{'PostgreSQL ms':>15}{'share of web':>14}")
+    for operation, (count, web, postgres) in sorted(
+            costs.items(), key=lambda item: -item[1][1]):
+        print(f"  {operation:<22}{count:>7}{web / count * 1000:>9.1f}"
+            f"{postgres / count * 1000:>15.1f}{web / web_total:>14.0%}")
+    calls = sum(c[0] for c in costs.values())
+    postgres = sum(c[2] for c in costs.values())
+    if served:
+        print(f"  a served citizen: {calls / served:.1f} calls, "
+            f"{web_total / served * 1000:.0f} ms of web CPU and "
+            f"{postgres / served * 1000:.0f} ms of PostgreSQL")
+
+
 # Figures ---------------------------------------------------------------------
 
 def percentile(sorted_values, share):
@@ -1431,6 +1482,10 @@ def main():
         default=os.environ.get('LOAD_GROWTH', '1') != '0',
         help="skip the run with half the agents")
     parser.add_argument('--saturation-clients', type=int, default=16)
+    parser.add_argument('--costs-duration', type=float,
+        default=float(os.environ.get('LOAD_COSTS_DURATION', 0)),
+        help="seconds of one agent alone, to print the CPU of each "
+        "operation (0: not run)")
     parser.add_argument('--saturation-duration', type=float,
         default=float(os.environ.get('LOAD_SATURATION_DURATION', 0)))
     args = parser.parse_args()
@@ -1452,7 +1507,7 @@ def main():
     for spec in every:
         spec['nins'] = nins[spec['site']]
     specs = spread(every, args.agents or len(every))
-    halves = spread(every, len(specs) // 2)
+    halves = spread(every, max(1, len(specs) // 2))
     saturating = spread(every, args.saturation_clients)
     print(f"{parties} parties; {len(specs)} agents at "
         f"{len({s['site'] for s in specs})} sites; {args.visit} visit: "
@@ -1485,9 +1540,16 @@ def main():
                     results[workers, 'saturation'] = measure(args, workers,
                         saturating, citizens, (0, 0),
                         args.saturation_duration, "saturation", logs)
+            if args.costs_duration:
+                costs = operation_costs(args, specs[0], citizens,
+                    args.costs_duration, logs)
         finally:
             reset(args.database, every)
 
+    if args.costs_duration:
+        print_costs(costs, sum(costs[name][0] for name in (
+                    'desk.finish', 'desk.finish_call_next', 'ticket.done')
+                if name in costs))
     print("\n== Summary")
     print(f"  {'workers':>7}{'calls/s':>9}{'calls/citizen':>15}"
         f"{'CPU ms/call':>13}{'worst p95 ms':>14}{'errors':>8}"
