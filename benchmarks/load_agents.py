@@ -1330,6 +1330,10 @@ def print_costs(costs, served):
 
 # Figures ---------------------------------------------------------------------
 
+# the call that closes a citizen's visit, in each kind of visit
+SERVED_OPERATIONS = {'desk.finish', 'desk.finish_call_next', 'ticket.done'}
+
+
 def percentile(sorted_values, share):
     "Nearest-rank percentile"
     index = max(0, math.ceil(share * len(sorted_values)) - 1)
@@ -1421,8 +1425,7 @@ def measure(args, workers, specs, citizens, think, duration, label, logs):
     total = print_table(rows, title)
     calls = sum(1 for c in recorder.calls if not c[3] and c[0] != 'client')
     served = sum(1 for c in recorder.calls
-        if not c[3] and c[0] in {
-            'desk.finish', 'desk.finish_call_next', 'ticket.done'})
+        if not c[3] and c[0] in SERVED_OPERATIONS)
     web, postgres = meter.figures()
     print(f"  login phase: {len(specs)} logins at once (password checked "
         f"and preferences read) in {login_phase:.1f} s (limit 60 s); "
@@ -1482,12 +1485,12 @@ def main():
         default=os.environ.get('LOAD_GROWTH', '1') != '0',
         help="skip the run with half the agents")
     parser.add_argument('--saturation-clients', type=int, default=16)
+    parser.add_argument('--saturation-duration', type=float,
+        default=float(os.environ.get('LOAD_SATURATION_DURATION', 0)))
     parser.add_argument('--costs-duration', type=float,
         default=float(os.environ.get('LOAD_COSTS_DURATION', 0)),
         help="seconds of one agent alone, to print the CPU of each "
         "operation (0: not run)")
-    parser.add_argument('--saturation-duration', type=float,
-        default=float(os.environ.get('LOAD_SATURATION_DURATION', 0)))
     args = parser.parse_args()
     if __debug__:
         print("warning: run with python -O (Tryton's asserts cost n²)")
@@ -1547,9 +1550,8 @@ def main():
             reset(args.database, every)
 
     if args.costs_duration:
-        print_costs(costs, sum(costs[name][0] for name in (
-                    'desk.finish', 'desk.finish_call_next', 'ticket.done')
-                if name in costs))
+        print_costs(costs, sum(costs[name][0]
+                for name in SERVED_OPERATIONS if name in costs))
     print("\n== Summary")
     print(f"  {'workers':>7}{'calls/s':>9}{'calls/citizen':>15}"
         f"{'CPU ms/call':>13}{'worst p95 ms':>14}{'errors':>8}"
