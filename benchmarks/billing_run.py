@@ -78,11 +78,12 @@ from trytond import backend  # noqa: E402
 from trytond.modules.account.tests.test_module import create_chart  # noqa: E402
 from trytond.modules.company.tests import create_company, set_company  # noqa: E402
 from trytond.pool import Pool  # noqa: E402
-from trytond.tests.test_tryton import DB_NAME, activate_module  # noqa: E402
+from trytond.tests.test_tryton import DB_NAME  # noqa: E402
 from trytond.transaction import Transaction, TransactionError  # noqa: E402
 
 from bench_tools import (  # noqa: E402
     Cores,
+    activate_as_production,
     growth,
     machine,
     peak_mib,
@@ -322,7 +323,7 @@ def main():
     global COMPANY
     print(machine())
     existed = update_if_changed(DB_NAME, 'partner_billing')
-    activate_module(['partner_billing'])
+    activate_as_production('partner_billing')
     if not existed:
         settle(DB_NAME)
     COMPANY = retried(prepare)

@@ -87,11 +87,12 @@ from python_calamine import CalamineWorkbook  # noqa: E402
 
 from trytond.modules.company.tests import create_company  # noqa: E402
 from trytond.pool import Pool  # noqa: E402
-from trytond.tests.test_tryton import DB_NAME, activate_module  # noqa: E402
+from trytond.tests.test_tryton import DB_NAME  # noqa: E402
 from trytond.transaction import Transaction  # noqa: E402
 
 from bench_tools import (  # noqa: E402
     Cores,
+    activate_as_production,
     growth,
     machine,
     median_run,
@@ -382,7 +383,7 @@ def profile_import(company_id, profile_id):
 def main():
     print(machine())
     existed = update_if_changed(DB_NAME, 'partner_reconciliation')
-    activate_module(['partner_reconciliation'])
+    activate_as_production('partner_reconciliation')
     if not existed:
         settle(DB_NAME)
     with Transaction().start(DB_NAME, 0) as transaction:
