@@ -4,6 +4,7 @@
 from . import (
     connection_check,
     json_answers,
+    pyson_memo,
     row_dicts,
     session_reset,
     sqlite_connection,
@@ -16,6 +17,9 @@ sqlite_connection.install()
 
 # Rows read as dictionaries without rebuilding psycopg's description
 row_dicts.install()
+
+# A batch's PYSON evaluated once per distinct input while it is validated
+pyson_memo.install()
 
 # JSON-RPC answers encoded at once by the C encoder
 json_answers.install()

@@ -203,6 +203,39 @@ class PartnerBillingTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
                 create_agreement('party_justice', [{'basis': 'collected'}])
 
     @with_transaction()
+    def test_agreement_lines_checked_each_against_its_partner(self):
+        """Lines of two agreements created together: each line's procedure
+        is checked against its own agreement's partner (the domain reads
+        the parent: the batch's validation keeps one result per parent)"""
+        pool = Pool()
+        Line = pool.get('billing.agreement.line')
+        company, _ = setup_books()
+        with set_company(company):
+            justice = create_agreement('party_justice', [], activate=False)
+            laposte = create_agreement('party_laposte', [], activate=False)
+
+            def line(agreement, procedure):
+                return {'agreement': agreement.id, 'basis': 'delivered',
+                    'amount': Decimal(500), 'procedure': ref(procedure)}
+            lines = Line.create([
+                    line(justice, 'procedure_criminal_record'),
+                    line(laposte, 'procedure_money_order')])
+            self.assertEqual(
+                [(l.agreement, l.procedure.partner) for l in lines],
+                [(justice, justice.partner), (laposte, laposte.partner)])
+            # a wrong line among right ones (Tryton checks a batch's lines
+            # against one OR of their domains: a wrong line whose procedure
+            # is also a right line's would pass, kept so)
+            for wrong in [
+                    [line(justice, 'procedure_criminal_record'),
+                        line(laposte, 'procedure_birth_certificate')],
+                    [line(laposte, 'procedure_money_order'),
+                        line(justice, 'procedure_birth_certificate')],
+                    ]:
+                with self.assertRaises(ValidationError):
+                    Line.create(wrong)
+
+    @with_transaction()
     def test_agreement_activation(self):
         "No activation without a fee line; no overlapping agreements"
         pool = Pool()

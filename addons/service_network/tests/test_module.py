@@ -206,6 +206,62 @@ class ServiceNetworkTestCase(
             answer)
 
     @with_transaction()
+    def test_batch_pyson_evaluated_once_per_input(self):
+        """A batch's validation evaluates a field's PYSON once per distinct
+        value it reads, and still refuses the record whose own value makes
+        it wrong"""
+        from trytond.model import modelstorage
+
+        from .. import pyson_memo
+        pool = Pool()
+        Country = pool.get('country.country')
+        Subdivision = pool.get('country.subdivision')
+        self.assertIs(modelstorage._record_eval_pyson,
+            pyson_memo.record_eval_pyson)
+        senegal, = Country.search([('code', '=', 'SN')])
+        other, = Country.create([{'name': "Autre pays", 'code': 'XX'}])
+        dakar, = Subdivision.search([
+                ('country', '=', senegal.id), ('type', '=', 'region'),
+                ('name', '=', 'Dakar')])
+        elsewhere, = Subdivision.create([{'country': other.id,
+                    'name': "Ailleurs", 'code': 'XX-AA', 'type': 'region'}])
+
+        def values(country, parent, n):
+            return {'country': country.id, 'parent': parent.id,
+                'type': 'department', 'name': f"D{n}", 'code': f'XX-D{n}'}
+        evaluated = []
+        tryton_eval = pyson_memo._tryton_eval
+
+        def counting(*args, **kwargs):
+            evaluated.append(1)
+            return tryton_eval(*args, **kwargs)
+        with mock.patch.object(pyson_memo, '_tryton_eval', counting):
+            # alone: every PYSON of the record evaluated, as by Tryton
+            Subdivision.create([values(senegal, dakar, 0)])
+            alone, evaluated[:] = len(evaluated), []
+            created = Subdivision.create(
+                [values(senegal, dakar, n) for n in range(1, 7)]
+                + [values(other, elsewhere, n) for n in range(7, 13)])
+        self.assertEqual(len(created), 12)
+        # twelve records of two countries: at most one evaluation of each
+        # PYSON per country, instead of twelve
+        self.assertGreater(alone, 0)
+        self.assertLessEqual(len(evaluated), 2 * alone)
+        # a department of the other country under a region of Senegal, in
+        # the middle of right ones, is refused; so is it alone (Tryton
+        # checks a batch against one OR of its domains: under Dakar, the
+        # parent of right ones, the wrong one would pass, as without this)
+        thies, = Subdivision.search([
+                ('country', '=', senegal.id), ('type', '=', 'region'),
+                ('name', '=', 'Thiès')])
+        for batch in [
+                [values(senegal, dakar, 20), values(other, thies, 21),
+                    values(senegal, dakar, 22)],
+                [values(other, thies, 23)]]:
+            with self.assertRaises(ValidationError):
+                Subdivision.create(batch)
+
+    @with_transaction()
     def test_rows_read_with_one_description(self):
         "Reads zip the rows with the column names read once per result"
         import trytond.model.modelsql
