@@ -221,7 +221,7 @@ class PartnerBillingTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
                     line(justice, 'procedure_criminal_record'),
                     line(laposte, 'procedure_money_order')])
             self.assertEqual(
-                [(l.agreement, l.procedure.partner) for l in lines],
+                [(line.agreement, line.procedure.partner) for line in lines],
                 [(justice, justice.partner), (laposte, laposte.partner)])
             # a wrong line among right ones (Tryton checks a batch's lines
             # against one OR of their domains: a wrong line whose procedure
