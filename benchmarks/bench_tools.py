@@ -86,7 +86,7 @@ def activate_as_production(module):
     (activate_module), then leave the test mode they set on import
     (Pool.test): in it, Tryton also validates the computed fields of every
     record written (a billing run's 552 invoice lines computed their
-    amounts, names and languages to validate them: 0.3 s), and the
+    amounts, names and languages to validate them: 0.23 s), and the
     benchmark would measure work the product does not do"""
     from trytond.pool import Pool
     from trytond.tests.test_tryton import activate_module

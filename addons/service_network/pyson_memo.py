@@ -54,8 +54,8 @@ def _eval_names(encoded):
 
 def _key_value(record, Model_, name):
     """The part of the key for name, as the evaluation would see it;
-    raise KeyError when name cannot be keyed, TypeError when its value
-    cannot be hashed"""
+    raise KeyError when name cannot be keyed (the key's hash tells whether
+    the values can be)"""
     if name.startswith('_parent_'):
         field = name[len('_parent_'):].split('.', 1)[0]
         if field not in Model_._fields:
@@ -75,7 +75,6 @@ def _key_value(record, Model_, name):
         return value.id
     if isinstance(value, (list, tuple)):
         return tuple(v.id if isinstance(v, Model) else v for v in value)
-    hash(value)
     return value
 
 

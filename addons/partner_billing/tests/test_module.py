@@ -221,7 +221,8 @@ class PartnerBillingTestCase(CompanyTestMixin, test_tryton.ModuleTestCase):
                     line(justice, 'procedure_criminal_record'),
                     line(laposte, 'procedure_money_order')])
             self.assertEqual(
-                [(line.agreement, line.procedure.partner) for line in lines],
+                [(created.agreement, created.procedure.partner)
+                    for created in lines],
                 [(justice, justice.partner), (laposte, laposte.partner)])
             # a wrong line among right ones (Tryton checks a batch's lines
             # against one OR of their domains: a wrong line whose procedure
