@@ -36,7 +36,7 @@ from service_network.phone import (
 )
 from service_network.procedure import XOF_DIGITS
 from service_network.protection import ReadonlyGuardMixin
-from service_network.rec_names import rows_by_ids
+from service_network.rec_names import column_names, rows_by_ids
 from service_network.search import search_fields
 from service_network.set_validation import SetValidationMixin
 
@@ -417,8 +417,18 @@ class Case(
         if len(sites) == 1:
             return sites[0]
 
-    def get_rec_name(self, name):
-        return self.number or f'({self.id})'
+    @classmethod
+    def get_rec_name(cls, cases, name):
+        # the number alone read: a case's attribute loads its 46 stored
+        # fields (the desk names its case at every reload, lists of fees,
+        # documents and invoice lines name theirs)
+        stored = [c for c in cases if c.id is not None and c.id >= 0]
+        names = column_names(cls, stored, ['number', 'id'],
+            lambda number, id_: number or f'({id_})')
+        for case in cases:
+            if case.id not in names:
+                names[case.id] = case.number or f'({case.id})'
+        return names
 
     @classmethod
     def search_rec_name(cls, name, clause):

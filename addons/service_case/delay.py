@@ -16,6 +16,7 @@ from trytond.transaction import Transaction
 
 from service_network.calendar import to_date, working_days
 from service_network.notify import notify, site_managers
+from service_network.rec_names import rows_by_ids
 
 from .exceptions import CaseError
 from .workflow import AT_RISK_SHARE, OPEN_STATES, PAUSE_STATES, transition
@@ -81,8 +82,12 @@ class CaseDelayMixin:
     def delay_reference(self, today=None):
         """The day the delay is counted from: today, or the day the case
         paused while waiting for the citizen (the clock is stopped)"""
-        if self.state == 'waiting_citizen' and self.paused_on:
-            return self.paused_on
+        return self._delay_reference(self.state, self.paused_on, today)
+
+    @staticmethod
+    def _delay_reference(state, paused_on, today=None):
+        if state == 'waiting_citizen' and paused_on:
+            return paused_on
         return today or Pool().get('ir.date').today()
 
     @classmethod
@@ -92,31 +97,40 @@ class CaseDelayMixin:
         calendar for all the cases"""
         pool = Pool()
         Holiday = pool.get('network.holiday')
+        Procedure = pool.get('network.procedure')
         result = {name: {c.id: None for c in cases} for name in names}
-        open_ = [c for c in cases
-            if c.state in OPEN_STATES and c.due_date]
+        # the four columns it needs, in one query: the cases' attributes
+        # loaded every stored field of the list's 90 cases, record by
+        # record (15 of a list's 20 ms)
+        table = cls.__table__()
+        open_ = [(case_id, state, due_date, paused_on, procedure)
+            for case_id, state, due_date, paused_on, procedure in rows_by_ids(
+                table, table.id, [table.state, table.due_date,
+                    table.paused_on, table.procedure], [c.id for c in cases])
+            if state in OPEN_STATES and due_date]
         if not open_:
             return result
         # today once for a list of cases, each procedure's delay from the
         # cache: a list of 90 cases asked the date 90 times and loaded
         # their procedures
         today = pool.get('ir.date').today()
-        references = {c.id: c.delay_reference(today) for c in open_}
-        dates = list(references.values()) + [c.due_date for c in open_]
+        references = {case_id: cls._delay_reference(state, paused_on, today)
+            for case_id, state, _, paused_on, _ in open_}
+        dates = list(references.values()) + [row[2] for row in open_]
         closed = Holiday.holiday_dates(min(dates), max(dates))
-        for case in open_:
-            reference = references[case.id]
-            left = working_days(reference, case.due_date, closed)
-            if reference > case.due_date:
+        for case_id, _, due_date, _, procedure in open_:
+            reference = references[case_id]
+            left = working_days(reference, due_date, closed)
+            if reference > due_date:
                 status = 'late'
-            elif left < at_risk_days(legal_delay(case.procedure)):
+            elif left < at_risk_days(legal_delay(Procedure(procedure))):
                 status = 'at_risk'
             else:
                 status = 'on_time'
             if 'sla_status' in result:
-                result['sla_status'][case.id] = status
+                result['sla_status'][case_id] = status
             if 'days_left' in result:
-                result['days_left'][case.id] = left
+                result['days_left'][case_id] = left
         return result
 
     @classmethod

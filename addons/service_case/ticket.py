@@ -12,7 +12,7 @@ from trytond.pyson import Eval, If
 from service_network.empty_write import SkipEmptyWriteMixin
 from service_network.ids_search import IdsSearchMixin
 from service_network.protection import ReadonlyGuardMixin, check_user_sites
-from service_network.rec_names import column_names
+from service_network.rec_names import column_names, rows_by_ids
 
 from .exceptions import TicketError
 from .workflow import current_employee
@@ -81,9 +81,9 @@ class Ticket(
             & (Eval('outcome') == 'case'),
             })
     waiting_time = fields.Function(
-        fields.Integer("Waiting Time (min)"), 'get_waiting_time')
+        fields.Integer("Waiting Time (min)"), 'get_times')
     service_time = fields.Function(
-        fields.Integer("Service Time (min)"), 'get_service_time')
+        fields.Integer("Service Time (min)"), 'get_times')
     state = fields.Selection([
             ('waiting', "Waiting"),
             ('called', "Called"),
@@ -160,11 +160,24 @@ class Ticket(
         return column_names(cls, tickets, ['number', 'id'],
             lambda number, id_: number or f'({id_})')
 
-    def get_waiting_time(self, name):
-        return minutes_between(self.arrived_at, self.called_at)
-
-    def get_service_time(self, name):
-        return minutes_between(self.called_at, self.done_at)
+    @classmethod
+    def get_times(cls, tickets, names):
+        """The minutes waited and served, from the three times' columns in
+        one query: the tickets' attributes loaded every stored field of a
+        list's 83 tickets, record by record (27 of its 28 ms)"""
+        table = cls.__table__()
+        result = {name: {} for name in names}
+        for ticket_id, arrived_at, called_at, done_at in rows_by_ids(
+                table, table.id,
+                [table.arrived_at, table.called_at, table.done_at],
+                [t.id for t in tickets]):
+            if 'waiting_time' in result:
+                result['waiting_time'][ticket_id] = minutes_between(
+                    arrived_at, called_at)
+            if 'service_time' in result:
+                result['service_time'][ticket_id] = minutes_between(
+                    called_at, done_at)
+        return result
 
     @classmethod
     def preprocess_values(cls, mode, values):

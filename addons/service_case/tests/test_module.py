@@ -533,6 +533,13 @@ class ServiceCaseTestCase(
                 expected)
             self.assertEqual(read['permit_5'].legal_delay, 28)
             self.assertEqual(read['late'].legal_delay, 1)
+            # read together, as a list reads them: each case its own
+            # status, a paused one counted from its pause
+            rows = {row['id']: (row['sla_status'], row['days_left'])
+                for row in Case.read(ids, ['sla_status', 'days_left'])}
+            self.assertEqual(
+                {k: rows[c.id] for k, c in cases.items()},
+                {k: v[:2] for k, v in expected.items()})
 
             def keys(domain, order=None):
                 found = Case.search(
@@ -986,6 +993,17 @@ class ServiceCaseTestCase(
         self.assertEqual(transitions(first), ['state:called', 'state:done'])
         self.assertEqual(first.state, 'done')
         self.assertEqual(first.service_time, 0)
+        # read together, as the list of tickets reads them: each its own
+        # times, none before it is called or finished
+        Ticket.write([first], {
+                'called_at': first.arrived_at + dt.timedelta(minutes=7),
+                'done_at': first.arrived_at + dt.timedelta(minutes=19)})
+        self.assertEqual(
+            {row['id']: (row['waiting_time'], row['service_time'])
+                for row in Ticket.read([first.id, second.id, other.id],
+                    ['waiting_time', 'service_time'])},
+            {first.id: (7, 12), second.id: (None, None),
+                other.id: (None, None)})
         Counter.call_next([counter])
         self.assertEqual(second.state, 'called')
         self.assertIsNone(Ticket.call_next(counter))
