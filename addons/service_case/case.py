@@ -422,13 +422,8 @@ class Case(
         # the number alone read: a case's attribute loads its 46 stored
         # fields (the desk names its case at every reload, lists of fees,
         # documents and invoice lines name theirs)
-        stored = [c for c in cases if c.id is not None and c.id >= 0]
-        names = column_names(cls, stored, ['number', 'id'],
+        return column_names(cls, cases, ['number', 'id'],
             lambda number, id_: number or f'({id_})')
-        for case in cases:
-            if case.id not in names:
-                names[case.id] = case.number or f'({case.id})'
-        return names
 
     @classmethod
     def search_rec_name(cls, name, clause):

@@ -103,11 +103,10 @@ class CaseDelayMixin:
         # loaded every stored field of the list's 90 cases, record by
         # record (15 of a list's 20 ms)
         table = cls.__table__()
-        open_ = [(case_id, state, due_date, paused_on, procedure)
-            for case_id, state, due_date, paused_on, procedure in rows_by_ids(
-                table, table.id, [table.state, table.due_date,
-                    table.paused_on, table.procedure], [c.id for c in cases])
-            if state in OPEN_STATES and due_date]
+        open_ = [row for row in rows_by_ids(table, table.id,
+                [table.state, table.due_date, table.paused_on,
+                    table.procedure], [c.id for c in cases])
+            if row[1] in OPEN_STATES and row[2]]
         if not open_:
             return result
         # today once for a list of cases, each procedure's delay from the
@@ -116,7 +115,8 @@ class CaseDelayMixin:
         today = pool.get('ir.date').today()
         references = {case_id: cls._delay_reference(state, paused_on, today)
             for case_id, state, _, paused_on, _ in open_}
-        dates = list(references.values()) + [row[2] for row in open_]
+        dates = list(references.values()) + [
+            due_date for _, _, due_date, _, _ in open_]
         closed = Holiday.holiday_dates(min(dates), max(dates))
         for case_id, _, due_date, _, procedure in open_:
             reference = references[case_id]
