@@ -140,7 +140,15 @@ def test_agent_creates_the_citizen_of_a_new_case(client, server):
     # the citizen's form itself, not whatever dialog is in front
     dialog = client.page.locator('.modal-dialog:visible',
         has=client.page.locator('input[name="national_id"]'))
-    dialog.locator('input[name="national_id"]').fill('2 753 1990 04521')
+    # the form is redrawn from its record once the message closes: typed
+    # before that (CI's load), the corrected number was replaced by the
+    # refused one and refused again
+    client.wait_answers()
+    national_id = dialog.locator('input[name="national_id"]')
+    national_id.fill('2 753 1990 04521')
+    national_id.press('Tab')
+    client.wait_answers()
+    assert national_id.input_value().replace(' ', '') == '2753199004521'
     dialog.locator('button', has_text="Enregistrer").click()
     client.wait_closed(dialog)
     assert box.input_value() == f"Ndeye Fatou {last_name}"
