@@ -372,3 +372,42 @@ def test_site_manager_home(client):
             "Accueil chef de site", "File d'attente du jour", "Secteur",
             "En attente", "Attente max. (min)",
             "Agents à leur guichet", "Dossiers en retard ou à risque"])
+
+
+def test_tickets_list_fits_a_laptop_screen(client):
+    """The queue tickets' list beside the menu on a 1366 px screen: every
+    column it shows is on the screen with its whole header, and each served
+    ticket says at which counter"""
+    client.login('agent.zig', PASSWORD)
+    client.open_menu(
+        "Réseau des services", "Dossiers", "Tickets de file d'attente")
+    client.open_list_tab("Tous")
+    client.wait_idle()
+    client.pane.locator('table.tree tbody tr').first.wait_for()
+    headers = client.pane.evaluate("""pane => {
+        const view = [...pane.querySelectorAll('.treeview')].find(
+            v => v.offsetWidth);
+        const right = view.getBoundingClientRect().right;
+        return [...view.querySelectorAll('thead th')].filter(
+            th => th.offsetWidth && th.innerText.trim()).map(th => {
+                const label = th.querySelector('label');
+                return [th.innerText.trim(),
+                    th.getBoundingClientRect().right <= right + 1,
+                    label.scrollWidth <= label.clientWidth];
+            });
+        }""")
+    assert [h[0] for h in headers] == [
+        "Date", "Numéro", "Secteur", "Heure d'arrivée", "Guichet",
+        "Temps d'attente (min)", "Issue", "État"], headers
+    assert [h for h in headers if not (h[1] and h[2])] == [], headers
+    counter = client.pane.evaluate("""pane => {
+        const view = [...pane.querySelectorAll('.treeview')].find(
+            v => v.offsetWidth);
+        const column = [...view.querySelectorAll('thead th')].findIndex(
+            th => th.innerText.trim() == 'Guichet');
+        return view.querySelector('tbody tr').children[column].innerText;
+        }""")
+    assert counter.startswith("ZIG - Guichet "), counter
+    client.screenshot('33-agent-tickets', [
+            "Tickets de file d'attente", "Heure d'arrivée", "Guichet",
+            "Temps d'attente (min)", "Issue", "État"])

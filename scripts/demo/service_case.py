@@ -484,6 +484,15 @@ def spread_dates(rng, case_ids, ticket_ids):
         cursor.execute(*ticket_table.update(
                 [ticket_table.number], [None],
                 where=ticket_table.id.in_(ticket_ids)))
+        # each ticket is served at a counter of its site, one of its sector
+        # when the site has one
+        Counter = pool.get('network.counter')
+        counters = defaultdict(list)
+        for counter in Counter.search([], order=[('id', 'ASC')]):
+            counters[counter.site.id, None].append(counter.id)
+            counters[counter.site.id, counter.sector.code].append(counter.id)
+        # its own generator: the dates, and what follows, stay as they were
+        serving = random.Random('tickets-served-2026')
         queues = defaultdict(list)
         # the longest wait and service below: each ticket is done before
         # the time the demo is built
@@ -498,16 +507,21 @@ def spread_dates(rng, case_ids, ticket_ids):
                 arrived -= dt.timedelta(days=1)
             queues[ticket.site.id, day, ticket.sector.code].append(
                 (arrived, ticket.id))
-        for (_, day, sector), queue in queues.items():
+        for (site, day, sector), queue in queues.items():
+            served_at = (counters.get((site, sector))
+                or counters.get((site, None)) or [None])
             for rank, (arrived, ticket_id) in enumerate(sorted(queue), 1):
                 called = arrived + dt.timedelta(minutes=rng.randint(2, 45))
                 done = called + dt.timedelta(minutes=rng.randint(3, 20))
+                # most visits end with an answer, some with a document
+                # handed over (an outcome needing no case or office)
+                outcome = serving.choice(['information'] * 3 + ['delivered'])
                 cursor.execute(*ticket_table.update([
                             ticket_table.date, ticket_table.number,
                             ticket_table.arrived_at, ticket_table.called_at,
                             ticket_table.done_at, ticket_table.state,
-                            ticket_table.outcome],
+                            ticket_table.outcome, ticket_table.counter],
                         [day, f'{sector}-{rank:03d}', arrived, called, done,
-                            'done', 'information'],
+                            'done', outcome, serving.choice(served_at)],
                         where=ticket_table.id == ticket_id))
         transaction.commit()
