@@ -384,30 +384,29 @@ def test_tickets_list_fits_a_laptop_screen(client):
     client.open_list_tab("Tous")
     client.wait_idle()
     client.pane.locator('table.tree tbody tr').first.wait_for()
-    headers = client.pane.evaluate("""pane => {
+    # each header shown: its label, on the screen, whole; and the column
+    # of counters, row by row
+    headers, counters = client.pane.evaluate("""pane => {
         const view = [...pane.querySelectorAll('.treeview')].find(
             v => v.offsetWidth);
         const right = view.getBoundingClientRect().right;
-        return [...view.querySelectorAll('thead th')].filter(
-            th => th.offsetWidth && th.innerText.trim()).map(th => {
-                const label = th.querySelector('label');
-                return [th.innerText.trim(),
-                    th.getBoundingClientRect().right <= right + 1,
-                    label.scrollWidth <= label.clientWidth];
-            });
+        const ths = [...view.querySelectorAll('thead th')];
+        const column = ths.findIndex(th => th.innerText.trim() == 'Guichet');
+        return [
+            ths.filter(th => th.offsetWidth && th.innerText.trim()).map(
+                th => {
+                    const label = th.querySelector('label');
+                    return [th.innerText.trim(),
+                        th.getBoundingClientRect().right <= right + 1,
+                        label.scrollWidth <= label.clientWidth];
+                }),
+            [...view.querySelectorAll('tbody tr')].map(
+                tr => tr.children[column]?.innerText || "")];
         }""")
     assert [h[0] for h in headers] == [
         "Date", "Numéro", "Secteur", "Heure d'arrivée", "Guichet",
         "Temps d'attente (min)", "Issue", "État"], headers
     assert [h for h in headers if not (h[1] and h[2])] == [], headers
-    counters = client.pane.evaluate("""pane => {
-        const view = [...pane.querySelectorAll('.treeview')].find(
-            v => v.offsetWidth);
-        const column = [...view.querySelectorAll('thead th')].findIndex(
-            th => th.innerText.trim() == 'Guichet');
-        return [...view.querySelectorAll('tbody tr')].map(
-            tr => tr.children[column]?.innerText || "");
-        }""")
     # the tickets served (a ticket still waiting has no counter yet)
     assert [c for c in counters if c.startswith("ZIG - Guichet ")], counters
     client.screenshot('33-agent-tickets', [
